@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Hot numeric code is compiled with -Ounchecked in release builds: bounds are checked at the
+// API boundary (shapes), not per element inside kernels.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "NoisyStudent",
+    products: [
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Augment", targets: ["Augment"]),
+        .library(name: "NoisyStudent", targets: ["NoisyStudent"]),
+        .library(name: "Charts", targets: ["Charts"]),
+        .library(name: "Weave", targets: ["Weave"]),
+        .executable(name: "noisy-student", targets: ["noisy-student"]),
+        .executable(name: "weave", targets: ["weave"]),
+        .executable(name: "engine-bench", targets: ["engine-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+
+        // Plain C kernels (llm.c style) with per-CPU clones, called by the engine.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
+
+        // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
+        .target(name: "Randomness", swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "Randomness"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["CCairo", "CZlib", "Randomness"], swiftSettings: fast),
+        .target(name: "Augment", dependencies: ["Datasets", "Randomness"], swiftSettings: fast),
+        .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),
+        .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
+        .target(name: "Weave", dependencies: ["Charts", "CCmark", .product(name: "Crypto", package: "swift-crypto")]),
+
+        .executableTarget(name: "noisy-student", dependencies: [
+            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+        .executableTarget(name: "weave", dependencies: [
+            "Weave", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "engine-bench", dependencies: [
+            "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
+        .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "WeaveTests", dependencies: ["Weave"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Augment: see design.md section 2.

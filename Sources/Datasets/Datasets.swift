@@ -1,0 +1,1 @@
+// Datasets: see design.md section 2.

@@ -1,0 +1,67 @@
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// OpenBLAS kernel selection and threading.
+///
+/// OpenBLAS 0.3.21 treats Zen CPUs as Haswell (AVX2) even when they have AVX-512. Its SkylakeX
+/// kernel is about twice as fast there, but the choice is made once, when the library loads, from
+/// `OPENBLAS_CORETYPE`. So a launcher must set that variable *before* the process starts:
+/// `prepareProcess()` does it by re-executing the current program with the variable set, once,
+/// and only when the CPU and OS report the AVX-512 subsets the SkylakeX kernel uses.
+public enum BLASRuntime {
+    /// The AVX-512 subsets OpenBLAS's SkylakeX kernels need (F, CD, BW, DQ, VL).
+    static let skylakeXFlags: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+
+    /// CPU flags as the kernel reports them (it hides AVX-512 when the OS does not save ZMM state).
+    public static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
+            if let colon = line.firstIndex(of: ":") {
+                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+            }
+        }
+        return []
+    }
+
+    /// The core type this process should run OpenBLAS with, or nil to let OpenBLAS choose.
+    public static func preferredCoreType(flags: Set<String> = cpuFlags()) -> String? {
+        skylakeXFlags.isSubset(of: flags) ? "SkylakeX" : nil
+    }
+
+    /// Call first thing in `main`: if the CPU supports a faster kernel than OpenBLAS would pick
+    /// and the user has not chosen one, re-exec this program with `OPENBLAS_CORETYPE` set.
+    /// Returns normally when no re-exec is needed (or when it is impossible, e.g. no /proc).
+    public static func prepareProcess() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["OPENBLAS_CORETYPE"] == nil, env["NOISY_STUDENT_BLAS_REEXEC"] == nil,
+              let core = preferredCoreType() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv("NOISY_STUDENT_BLAS_REEXEC", "1", 1)  // guards against an exec loop
+        let args = CommandLine.arguments
+        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
+        cargs.append(nil)
+        execv("/proc/self/exe", cargs)
+        // execv only returns on failure: carry on with OpenBLAS's own choice.
+        for p in cargs { free(p) }
+    }
+
+    /// The kernel OpenBLAS is running (e.g. "SkylakeX", "Haswell").
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
+    /// One line for logs and the report's provenance.
+    public static var description: String {
+        "OpenBLAS kernel \(coreName), \(threads) thread\(threads == 1 ? "" : "s")"
+    }
+}

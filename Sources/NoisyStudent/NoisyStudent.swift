@@ -1,0 +1,1 @@
+// NoisyStudent: see design.md section 2.

@@ -1,0 +1,1 @@
+// Weave: see design.md section 2.

@@ -1,0 +1,4 @@
+import Testing
+import Augment
+
+@Test func augmentLinks() { #expect(Bool(true)) }

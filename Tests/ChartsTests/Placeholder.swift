@@ -1,0 +1,4 @@
+import Testing
+import Charts
+
+@Test func chartsLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+import Datasets
+
+@Test func datasetsLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+import Weave
+
+@Test func weaveLinks() { #expect(Bool(true)) }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The one command. See README.md.
+#   ./build.sh                 install missing system packages, build (release), make the report
+#   ./build.sh test            the whole test suite (what CI runs)
+#   ./build.sh figure NAME     re-make one figure and what it needs, then the report
+#   ./build.sh --scale tiny|default|paper    experiment size (default: default)
+#   ./build.sh --svhn DIR      real SVHN .mat files instead of the embedded generator
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# System packages the build and the report need (Debian names).
+PACKAGES=(libopenblas-dev libcairo2-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev pkg-config
+          cmark-gfm libcmark-gfm-dev libcmark-gfm-extensions-dev katex node-commander
+          dataset-fashion-mnist fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
+
+install_packages() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "build.sh: installing ${missing[*]}" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "build.sh: missing system packages. Run as root:" >&2
+        echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+}
+
+# OpenBLAS chooses its kernel when it loads; pick the AVX-512 one when the CPU has it
+# (the programs also do this themselves; setting it here covers the test runner).
+blas_env() {
+    if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo \
+       && grep -qw avx512dq /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && grep -qw avx512cd /proc/cpuinfo; then
+        export OPENBLAS_CORETYPE=SkylakeX
+    fi
+}
+
+export PATH="/opt/swift/usr/bin:$PATH"
+install_packages
+blas_env
+
+cmd="report"
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        test) cmd="test"; shift ;;
+        figure) cmd="figure"; shift; args+=("${1:?figure needs a NAME}"); shift ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+
+case "$cmd" in
+    test)
+        # Release mode: the engine's training tests are slow unoptimised.
+        swift build -c release --build-tests
+        swift test -c release --skip-build --parallel --num-workers 2 "${args[@]}"
+        ;;
+    report|figure)
+        swift build -c release
+        bin="$(swift build -c release --show-bin-path)"
+        "$bin/noisy-student" demo "${args[@]}"
+        ;;
+esac
