@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NoisyStudent", targets: ["NoisyStudent"]),
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Weave", targets: ["Weave"]),
+        .library(name: "WeaveRuntime", targets: ["WeaveRuntime"]),
         .executable(name: "noisy-student", targets: ["noisy-student"]),
         .executable(name: "weave", targets: ["weave"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
@@ -39,7 +40,9 @@ let package = Package(
         .target(name: "Augment", dependencies: ["Datasets", "Randomness"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
-        .target(name: "Weave", dependencies: ["Charts", "CCmark", .product(name: "Crypto", package: "swift-crypto")]),
+        // What generated stage code links against: publish/input, progress. Foundation only.
+        .target(name: "WeaveRuntime"),
+        .target(name: "Weave", dependencies: ["Charts", "CCmark", "WeaveRuntime", .product(name: "Crypto", package: "swift-crypto")]),
 
         .executableTarget(name: "noisy-student", dependencies: [
             "NoisyStudent", "Engine", "Datasets", "Augment", "Charts",
@@ -58,6 +61,6 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
-        .testTarget(name: "WeaveTests", dependencies: ["Weave"]),
+        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"]),
     ]
 )
