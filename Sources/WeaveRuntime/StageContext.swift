@@ -63,6 +63,9 @@ public struct StageContext: Sendable {
             .appendingPathComponent(name + ".json"))
     }
 
+    /// Publishes under the stage's own name: the usual case of one result per stage.
+    public func publish<T: Encodable>(_ value: T) throws { try publish(stage, value) }
+
     /// A path to write a large artifact (tensor, checkpoint) to; the file becomes artifact
     /// `name` once the stage succeeds. Downstream stages get its path from `inputFile(name)`.
     public func publishFile(_ name: String) throws -> URL {
