@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
-        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"]),
+        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"], exclude: ["Fixtures"]),
     ]
 )

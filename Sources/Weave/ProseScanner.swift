@@ -23,7 +23,8 @@ public struct PreparedProse: Sendable {
 public struct ProseScanner: Sendable {
     public init() {}
 
-    public func scan(_ text: String, file: String, firstLine: Int) throws -> PreparedProse {
+    /// `firstToken` numbers placeholders after those of earlier text of the same document.
+    public func scan(_ text: String, file: String, firstLine: Int, firstToken: Int = 0) throws -> PreparedProse {
         var out = ""
         var tokens: [(token: ProseToken, location: SourceLocation)] = []
         var errors: [WeaveError] = []
@@ -34,7 +35,7 @@ public struct ProseScanner: Sendable {
         var openFence: Fence?
 
         func emit(_ token: ProseToken, at line: Int) {
-            out += PreparedProse.placeholder(tokens.count)
+            out += PreparedProse.placeholder(firstToken + tokens.count)
             tokens.append((token, SourceLocation(file: file, line: line)))
         }
 

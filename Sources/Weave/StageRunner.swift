@@ -67,6 +67,9 @@ final class StageProcess {
         env[StageProtocol.inputsVariable] = String(decoding: try JSONEncoder().encode(inputs), as: UTF8.self)
         env["OPENBLAS_NUM_THREADS"] = String(settings.blasThreads)
         if let core = RunSettings.blasCoreType() { env["OPENBLAS_CORETYPE"] = core }
+        // The runtime's crash backtracer prints pages of registers; the error card wants the
+        // "Fatal error: ..." line. Authors who want the backtrace can set SWIFT_BACKTRACE.
+        if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
 
         process.executableURL = settings.executable
         process.environment = env
@@ -114,8 +117,10 @@ final class StageProcess {
         }
     }
 
+    /// The end of stderr, without the runtime's stack trace (addresses mean nothing on a card).
     static func tail(of url: URL, lines: Int) -> String {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        guard var text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        if let trace = text.range(of: "Current stack trace:") { text = String(text[..<trace.lowerBound]) }
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }

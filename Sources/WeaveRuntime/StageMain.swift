@@ -39,11 +39,19 @@ public func runStage(from stages: [String: StageEntry]) -> Int32 {
         }
         return 0
     } catch {
-        let message = String(describing: error)
+        let message = describe(error)
         if let data = try? JSONEncoder().encode(StageFailure(message: message)) {
             try? context.write(data, to: context.output.appendingPathComponent(StageProtocol.failureFile))
         }
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         return StageProtocol.failureExitCode
     }
+}
+
+/// The most readable form of an error: a `LocalizedError`'s description when it has one (Cocoa
+/// errors carry the author's message there), otherwise how the error prints itself.
+func describe(_ error: Error) -> String {
+    if let localized = error as? LocalizedError, let text = localized.errorDescription { return text }
+    if let text = (error as NSError).userInfo[NSLocalizedDescriptionKey] as? String { return text }
+    return String(describing: error)
 }
