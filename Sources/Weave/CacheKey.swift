@@ -4,6 +4,8 @@ import Foundation
 /// `weave list` can say *which* part changed.
 public struct KeyParts: Sendable, Codable, Equatable {
     public var kind: String
+    /// The stage's name (nil only in hand-made parts in tests).
+    public var name: String?
     /// Digest of the stage's code and of the chapter definitions it can see.
     public var code: String
     /// Need name -> that stage's key.
@@ -16,9 +18,10 @@ public struct KeyParts: Sendable, Codable, Equatable {
     /// Digest of external data (`--data`), empty when none.
     public var data: String
 
-    public init(kind: String, code: String, inputs: [String: String], library: String, scale: String,
+    public init(kind: String, name: String? = nil, code: String, inputs: [String: String], library: String, scale: String,
                 seed: UInt64, seeds: Int = 1, data: String = "") {
         self.kind = kind
+        self.name = name
         self.code = code
         self.inputs = inputs
         self.library = library
@@ -34,6 +37,9 @@ public struct KeyParts: Sendable, Codable, Equatable {
     /// SHA-256 over a canonical text form (sorted inputs, one field per line).
     public var digest: String {
         var lines = [Self.formatVersion, "kind \(kind)", "code \(code)"]
+        // The name too: `publish(value)` names the artifact after its stage, so two stages with
+        // the same code do not produce the same artifacts.
+        if let name { lines.append("name \(name)") }
         for (name, key) in inputs.sorted(by: { $0.key < $1.key }) { lines.append("input \(name) \(key)") }
         lines += ["library \(library)", "scale \(scale)", "seed \(seed)", "seeds \(seeds)", "data \(data)"]
         return Digest.hex(lines.joined(separator: "\n"))
@@ -82,6 +88,7 @@ public struct KeyCalculator: Sendable {
             for need in stage.needs { inputs[need] = parts[need]?.digest ?? "" }
             parts[name] = KeyParts(
                 kind: stage.kind.rawValue,
+                name: stage.name,
                 code: Digest.hex("\(definitionsDigest)\n\(stage.code)"),
                 inputs: inputs,
                 library: stage.kind.isPresentation ? presentationLibrary : computeLibrary,

@@ -46,15 +46,18 @@ public struct ProseScanner: Sendable {
                 var end = i
                 while end < chars.count, chars[end] != "\n" { end += 1 }
                 let lineText = String(chars[i..<end])
+                // The line's newline is handled below like any other, which counts the line.
                 if let fence = openFence {
                     if fence.isClosed(by: lineText) { openFence = nil }
                     out += lineText
                     i = end
+                    atLineStart = false
                     continue
                 } else if let fence = Fence(opening: lineText) {
                     openFence = fence
                     out += lineText
                     i = end
+                    atLineStart = false
                     continue
                 }
             }
