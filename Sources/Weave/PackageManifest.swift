@@ -29,7 +29,11 @@ public struct PackageManifest: Sendable, Codable, Equatable {
         if let data = try? Data(contentsOf: cached), let m = try? JSONDecoder().decode(PackageManifest.self, from: data) {
             return m
         }
-        let result = try Shell.run(["swift", "package", "--package-path", root.path, "dump-package"], in: root)
+        // Its own scratch path: the project's .build may be locked by a running `swift test`
+        // (the end-to-end test runs the weaver from inside one), and waiting on it would deadlock.
+        let result = try Shell.run(["swift", "package", "--package-path", root.path,
+                                    "--scratch-path", cacheFolder.appendingPathComponent("manifest-scratch").path,
+                                    "dump-package"], in: root)
         guard result.status == 0 else {
             throw WeaveErrors([WeaveError("swift package dump-package failed:\n\(result.stderr)")])
         }
