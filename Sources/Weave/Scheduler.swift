@@ -55,6 +55,7 @@ public struct Scheduler {
         // Stage -> (work folder, replicas left, failure so far).
         var inFlight: [String: (work: URL, left: Int, failure: String?)] = [:]
         var replicaQueue: [(stage: Stage, replica: Int, work: URL, inputs: [String: String])] = []
+        var lastDraw = Date.distantPast
 
         func finish(_ name: String, _ result: StageResult) {
             results[name] = result
@@ -130,7 +131,10 @@ public struct Scheduler {
                 }
             }
             running = still
+            // A few redraws a second are live enough and do not flicker.
             let now = Date()
+            guard now.timeIntervalSince(lastDraw) >= 0.25 else { continue }
+            lastDraw = now
             display.update(running.map {
                 RunningStage(name: $0.stage.seeds > 1 ? "\($0.stage.name)#\($0.replica)" : $0.stage.name,
                              elapsed: now.timeIntervalSince($0.started), progress: $0.progress,

@@ -20,6 +20,10 @@ struct Location: ParsableArguments {
     var chapters: String?
     @Option(help: "Cache folder (default: ROOT/.weave-cache).")
     var cache: String?
+    @Option(help: "Report folder for index.html and results.json (default: ROOT/report).")
+    var report: String?
+    @Option(help: "Folder for figures as NAME.svg and NAME.png (default: ROOT/figures).")
+    var figures: String?
     @Option(help: "Experiment scale passed to stages: tiny, default, paper.")
     var scale: String = "default"
     @Option(help: "Base seed passed to stages.")
@@ -32,7 +36,8 @@ struct Location: ParsableArguments {
         func resolve(_ p: String?) -> URL? {
             p.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : rootURL.appendingPathComponent($0) }
         }
-        return BuildOptions(root: rootURL, chapters: resolve(chapters), cache: resolve(cache), scale: scale, seed: seed,
+        return BuildOptions(root: rootURL, chapters: resolve(chapters), cache: resolve(cache), report: resolve(report),
+                            figures: resolve(figures), scale: scale, seed: seed,
                             jobs: jobs, blasThreads: threads, only: only, cheap: cheap,
                             dataPaths: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
     }
