@@ -30,8 +30,7 @@ public struct HTMLRenderer {
     }
 
     public func render() -> RenderedReport {
-        var errors: [WeaveError] = []
-        let published = publishedValues()
+        var (published, errors) = publishedValues()
         var figures: [(String, Data, Data)] = []
 
         // Token replacements (math typeset in one batch).
@@ -144,12 +143,20 @@ public struct HTMLRenderer {
     }
 
     /// Artifact name -> value (nil inner: published by a stage that is unavailable now).
-    func publishedValues() -> [String: JSONValue?] {
+    /// Two stages publishing one name would make `{{ name }}` ambiguous: that is an error.
+    func publishedValues() -> (values: [String: JSONValue?], errors: [WeaveError]) {
         var values: [String: JSONValue?] = [:]
+        var producer: [String: String] = [:]
+        var errors: [WeaveError] = []
         for name in graph.order {
             guard let result = results[name] else { continue }
             if let entry = result.entry, result.status.succeeded {
-                for (artifact, url) in Scheduler.artifacts(of: entry) where url.pathExtension == "json" && url.path.contains("/\(StageProtocol.artifactsFolder)/") {
+                for (artifact, url) in Scheduler.artifacts(of: entry).sorted(by: { $0.key < $1.key })
+                where url.pathExtension == "json" && url.path.contains("/\(StageProtocol.artifactsFolder)/") {
+                    if let other = producer[artifact], other != name {
+                        errors.append(WeaveError("'\(artifact)' is published by both \(other) and \(name)", at: graph[name]?.location))
+                    }
+                    producer[artifact] = name
                     values[artifact] = (try? Data(contentsOf: url)).flatMap { try? JSONValue.decode($0) }
                 }
             } else {
@@ -160,7 +167,7 @@ public struct HTMLRenderer {
                 }
             }
         }
-        return values
+        return (values, errors)
     }
 
     // MARK: Stages

@@ -92,6 +92,35 @@ import WeaveRuntime
         #expect(report.figures.map(\.name) == ["curve"])
     }
 
+    @Test func hiddenCodeAndDuplicatePublishers() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = Cache(folder: folder)
+        let chapter = try parse("""
+        Value {{ x }}.
+
+        \(fence)swift stage=a hide
+        try publish("x", 1)
+        \(fence)
+
+        \(fence)swift stage=b
+        try publish("x", 2)
+        \(fence)
+        """, file: "chapters/01.md")
+        let graph = try StageGraph(chapters: [chapter])
+        let plan = try DocumentPlan(chapters: [chapter], graph: graph)
+        let results: [String: StageResult] = [
+            "a": StageResult(status: .cached, key: "ka", entry: try entry(cache, "a", files: ["artifacts/x.json": "1"])),
+            "b": StageResult(status: .cached, key: "kb", entry: try entry(cache, "b", files: ["artifacts/x.json": "2"])),
+        ]
+        let provenance = Provenance(commit: "", toolchain: "", blasKernel: "", blasThreads: 1, jobs: 1, scale: "tiny", seed: 0,
+                                    date: Date(), host: "")
+        let report = HTMLRenderer(plan: plan, graph: graph, results: results, provenance: provenance, math: nil).render()
+        #expect(report.errors.map(\.description) == ["chapters/01.md:7: error: 'x' is published by both a and b"])
+        #expect(!report.html.contains("stage <b>a</b>"))
+        #expect(report.html.contains("stage <b>b</b>"))
+    }
+
     @Test func mathIsTypesetOfflineWithKaTeX() throws {
         guard FileManager.default.fileExists(atPath: "/usr/share/nodejs/katex") else { return }
         let folder = try temporaryFolder()
