@@ -121,7 +121,7 @@ public struct CodeGenerator: Sendable {
         import Charts
 
         let stages: [String: StageEntry] = [
-        \(entries.isEmpty ? ":" : entries.joined(separator: "\n"))
+        \(entries.isEmpty ? "    :" : entries.joined(separator: "\n"))
         ]
         exit(runStage(from: stages))
 

@@ -200,7 +200,7 @@ public struct HTMLRenderer {
         guard let entry = result?.entry else { return "" }
         let out = entry.output
         let stdout = (try? String(contentsOf: out.appendingPathComponent("stdout.txt"), encoding: .utf8)) ?? ""
-        let outputHTML = stdout.isEmpty ? "" : "<pre class=\"output\">\(escapeHTML(stdout))</pre>"
+        let outputHTML = stdout.isEmpty ? "" : "<pre class=\"output\">\(escapeHTML(Self.abridged(stdout)))</pre>"
         let captionHTML = caption.map { Markdown.inlineHTML($0.markdown) } ?? ""
         switch stage.kind {
         case .compute:
@@ -227,6 +227,13 @@ public struct HTMLRenderer {
             """
         }
         return html
+    }
+
+    /// Long logs (a line per training step) would swamp the report: keep the head and the tail.
+    static func abridged(_ text: String, head: Int = 20, tail: Int = 100) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > head + tail + 10 else { return text }
+        return (lines.prefix(head) + ["… \(lines.count - head - tail) lines omitted …"] + lines.suffix(tail)).joined(separator: "\n")
     }
 
     func codeHTML(_ stage: Stage, result: StageResult?) -> String {

@@ -53,6 +53,20 @@ import Testing
         #expect(try generator.write([a, b2], to: folder) == ["Sources/WeaveStages/Chapter_02_b.swift"])
     }
 
+    @Test func proseOnlyReportsGenerateAnEmptyStageTable() throws {
+        let generator = CodeGenerator(root: URL(fileURLWithPath: "/p"), manifest: manifest)
+        #expect(generator.mainSource([try parse("Just prose.")]).contains("[String: StageEntry] = [\n    :\n]"))
+    }
+
+    @Test func longOutputsAreAbridged() {
+        let log = (1...500).map { "step \($0)" }.joined(separator: "\n")
+        let short = HTMLRenderer.abridged(log)
+        #expect(short.hasPrefix("step 1\n"))
+        #expect(short.contains("… 380 lines omitted …"))
+        #expect(short.hasSuffix("step 500"))
+        #expect(HTMLRenderer.abridged("a\nb") == "a\nb")
+    }
+
     @Test func compilerErrorsMapToChapters() {
         let log = """
         [3/5] Compiling WeaveStages Chapter_01.swift
