@@ -34,7 +34,7 @@ let package = Package(
 
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "Randomness"], swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["CCairo", "CZlib", "Randomness"], swiftSettings: fast),
         .target(name: "Augment", dependencies: ["Datasets", "Randomness"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),

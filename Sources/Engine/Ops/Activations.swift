@@ -1,0 +1,56 @@
+import Foundation
+
+public func relu(_ x: Variable) -> Variable {
+    let xv = x.value
+    let y = Tensor(shape: xv.shape) { out in
+        xv.scalars.withUnsafeBufferPointer { p in
+            for i in 0..<out.count { out[i] = max(p[i], 0) }
+        }
+    }
+    return Variable(y, parents: [x]) { g in
+        [Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { gp in
+                xv.scalars.withUnsafeBufferPointer { p in
+                    for i in 0..<out.count { out[i] = p[i] > 0 ? gp[i] : 0 }
+                }
+            }
+        }]
+    }
+}
+
+@inline(__always) func sigmoidScalar(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
+
+public func sigmoid(_ x: Variable) -> Variable {
+    let y = x.value.map(sigmoidScalar)
+    return Variable(y, parents: [x]) { g in
+        [Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { gp in
+                y.scalars.withUnsafeBufferPointer { s in
+                    for i in 0..<out.count { out[i] = gp[i] * s[i] * (1 - s[i]) }
+                }
+            }
+        }]
+    }
+}
+
+/// Swish (SiLU): x * sigmoid(x), EfficientNet's activation.
+public func swish(_ x: Variable) -> Variable {
+    let xv = x.value
+    let y = Tensor(shape: xv.shape) { out in
+        xv.scalars.withUnsafeBufferPointer { p in
+            for i in 0..<out.count { out[i] = p[i] * sigmoidScalar(p[i]) }
+        }
+    }
+    return Variable(y, parents: [x]) { g in
+        [Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { gp in
+                xv.scalars.withUnsafeBufferPointer { p in
+                    for i in 0..<out.count {
+                        let s = sigmoidScalar(p[i])
+                        out[i] = gp[i] * (s + p[i] * s * (1 - s))
+                    }
+                }
+            }
+        }]
+    }
+}
