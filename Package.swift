@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
         // Plain C kernels (llm.c style) with per-CPU clones, called by the engine.
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "Randomness", swiftSettings: fast),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["CCairo", "CZlib", "Randomness"], swiftSettings: fast),
-        .target(name: "Augment", dependencies: ["Datasets", "Randomness"], swiftSettings: fast),
+        .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         .target(name: "Weave", dependencies: ["Charts", "CCmark", .product(name: "Crypto", package: "swift-crypto")]),

@@ -1,0 +1,1 @@
+// Augment: filled in below.
