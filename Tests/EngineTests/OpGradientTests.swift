@@ -54,6 +54,7 @@ import Randomness
         #expect(GradientCheck.maxRelativeError([a, w, b]) { linear($0[0], $0[1], $0[2]) } < tolerance)
         #expect(GradientCheck.maxRelativeError([x, y]) { $0[0] + $0[1] } < tolerance)
         #expect(GradientCheck.maxRelativeError([x]) { flatten(2.5 * $0[0]) } < tolerance)
+        #expect(GradientCheck.maxRelativeError([x]) { rows($0[0], 1..<2) } < tolerance)
     }
 
     @Test mutating func dropoutAndStochasticDepthUseTheirMask() {

@@ -27,3 +27,19 @@ public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
 public func flatten(_ x: Variable) -> Variable {
     reshape(x, [x.shape[0], x.shape.dropFirst().reduce(1, *)])
 }
+
+/// Rows [range] of a tensor along the batch axis (e.g. the labeled and unlabeled parts of a
+/// joint forward pass).
+public func rows(_ x: Variable, _ range: Range<Int>) -> Variable {
+    let n = x.shape[0], per = x.value.count / max(n, 1)
+    precondition(range.lowerBound >= 0 && range.upperBound <= n, "rows: \(range) outside 0..<\(n)")
+    var shape = x.shape
+    shape[0] = range.count
+    let y = Tensor(shape: shape, scalars: Array(x.value.scalars[(range.lowerBound * per)..<(range.upperBound * per)]))
+    let full = x.shape
+    return Variable(y, parents: [x]) { g in
+        var dx = Tensor(zeros: full)
+        dx.scalars.replaceSubrange((range.lowerBound * per)..<(range.upperBound * per), with: g.scalars)
+        return [dx]
+    }
+}

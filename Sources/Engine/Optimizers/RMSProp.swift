@@ -16,6 +16,15 @@ public struct RMSProp: Optimizer {
         self.decay = decay; self.momentum = momentum; self.epsilon = epsilon; self.weightDecay = weightDecay
     }
 
+    /// Mean squares then moments, one array per trainable parameter each.
+    public var state: [[Float]] {
+        get { meanSquare + moment }
+        set {
+            let half = newValue.count / 2
+            meanSquare = Array(newValue[..<half]); moment = Array(newValue[half...])
+        }
+    }
+
     public mutating func step(_ parameters: [Parameter], learningRate lr: Float) {
         let params = parameters.filter(\.trainable)
         if meanSquare.count != params.count {

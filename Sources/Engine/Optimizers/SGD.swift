@@ -10,6 +10,11 @@ public struct SGD: Optimizer {
         self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
     }
 
+    public var state: [[Float]] {
+        get { velocity }
+        set { velocity = newValue }
+    }
+
     public mutating func step(_ parameters: [Parameter], learningRate lr: Float) {
         let params = parameters.filter(\.trainable)
         if velocity.count != params.count { velocity = params.map { [Float](repeating: 0, count: $0.value.count) } }
