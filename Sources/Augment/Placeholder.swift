@@ -1,1 +1,0 @@
-// Augment: filled in below.
