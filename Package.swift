@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Weave", dependencies: ["Charts", "CCmark", .product(name: "Crypto", package: "swift-crypto")]),
 
         .executableTarget(name: "noisy-student", dependencies: [
-            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts",
+            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "weave", dependencies: [

@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import NoisyStudent
+import Randomness
 
 /// Plain supervised training on a dataset's full training set: the baseline a user checks first.
 struct Supervised: ParsableCommand {
@@ -47,7 +48,7 @@ struct Supervised: ParsableCommand {
         let settings = TrainingSettings(epochs: epochs, batchSize: batch, peakLearningRate: lr, warmupEpochs: min(1, epochs / 10),
                                         weightDecay: weightDecay)
         let trainer = Trainer(spec: spec, settings: settings, seed: seed, phase: "supervised", progress: ConsoleProgress())
-        print("training \(spec) (\(spec.build(rng: &.init(seed: 0)).parameterCount) parameters) on \(train.count) images, \(epochs) epochs")
+        print("training \(spec) (\({ var r = SeededGenerator(seed: 0); return spec.build(rng: &r).parameterCount }()) parameters) on \(train.count) images, \(epochs) epochs")
         let trained = try trainer.train(TrainingData(labeled: train, normalization: norm))
         let eval = Evaluator.evaluate(trained.model, on: test, normalization: norm, classes: 10)
         if let save {
