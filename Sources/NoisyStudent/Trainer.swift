@@ -11,7 +11,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .nonFiniteLoss(let phase, let epoch, let step):
-            return "\(phase): the loss became NaN or infinite at epoch \(epoch), step \(step); stopped "
+            return "\(phase): the loss or the weights became NaN or infinite at epoch \(epoch), step \(step); stopped "
                 + "(the last good checkpoint is kept). Try a lower learning rate."
         case .emptyLabeledSet(let phase): return "\(phase): no labeled images to train on"
         case .resumeMismatch(let path, let detail): return "\(path): cannot resume from this checkpoint: \(detail)"
@@ -123,6 +123,10 @@ public struct Trainer {
                 epochLoss = 0; epochSteps = 0; images = 0; clock = Date()
             }
             if let url = checkpoint, (step + 1) % checkpointEverySteps == 0 || step + 1 == totalSteps {
+                // A finite loss can still be followed by an update that overflowed: never save it.
+                guard model.parameters.allSatisfy({ $0.value.isFinite }) else {
+                    throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1)
+                }
                 try save(to: url, step: step + 1, model: model, optimizer: optimizer, ema: ema, history: history)
             }
         }
