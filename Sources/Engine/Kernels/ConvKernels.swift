@@ -4,7 +4,80 @@
 /// column buffer stays in cache and memory stays bounded) times the weight matrix [kh*kw*cin, cout].
 /// Pointwise convolutions skip im2col entirely. Depthwise convolutions are direct loops with the
 /// channel axis innermost (contiguous in NHWC, so they vectorise).
+import CKernels
+
 enum ConvKernels {
+    /// How a convolution is computed. `.automatic` picks per geometry; tests force the others.
+    enum Path: Sendable { case automatic, gemm, direct, directPortable }
+
+    /// Fixed number of partial sums for weight gradients: independent of the thread count, so
+    /// results are bit-identical whatever `Parallelism.threads` is.
+    static let weightGradientChunks = 8
+
+    static func cGeometry(_ g: ConvGeometry, portable: Bool) -> ck_conv_geom {
+        ck_conv_geom(n: Int32(g.batch), h: Int32(g.height), w: Int32(g.width), cin: Int32(g.inChannels),
+                     cout: Int32(g.outChannels), kh: Int32(g.kernelH), kw: Int32(g.kernelW),
+                     sh: Int32(g.strideH), sw: Int32(g.strideW), pt: Int32(g.padTop), pl: Int32(g.padLeft),
+                     pb: Int32(g.padBottom), pr: Int32(g.padRight), portable: portable ? 1 : 0)
+    }
+
+    /// Whether the direct kernels handle this geometry (dense; big pointwise stays on sgemm).
+    static func direct(_ g: ConvGeometry, _ path: Path) -> Bool {
+        guard g.groups == 1 else { return false }
+        switch path {
+        case .gemm: return false
+        case .direct, .directPortable: return true
+        case .automatic: break
+        }
+        if g.kernelH == 1 && g.kernelW == 1 && g.inChannels * g.outChannels >= 128 * 128 && g.isPointwise { return false }
+        return true
+    }
+
+    static func directForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                              y: UnsafeMutablePointer<Float>, portable: Bool) {
+        let cg = cGeometry(g, portable: portable)
+        let chunks = min(g.batch, Parallelism.threads)
+        let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
+        Parallelism.forEach(chunks) { c in
+            let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
+            withUnsafePointer(to: cg) { ck_conv_forward($0, xs.value, ws.value, ys.value, Int32(n0), Int32(n1)) }
+        }
+    }
+
+    static func directBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                    dx: UnsafeMutablePointer<Float>, portable: Bool) {
+        let cg = cGeometry(g, portable: portable)
+        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.kernelH * g.kernelW * g.inChannels * g.outChannels)
+        defer { flipped.deallocate() }
+        withUnsafePointer(to: cg) { ck_conv_flip_weights($0, w, flipped) }
+        let chunks = min(g.batch, Parallelism.threads)
+        let dys = UncheckedSendable(dy), fs = UncheckedSendable(UnsafePointer(flipped)), dxs = UncheckedSendable(dx)
+        Parallelism.forEach(chunks) { c in
+            let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
+            withUnsafePointer(to: cg) { ck_conv_backward_input($0, dys.value, fs.value, dxs.value, Int32(n0), Int32(n1)) }
+        }
+    }
+
+    static func directBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                     dw: UnsafeMutablePointer<Float>, portable: Bool) {
+        let cg = cGeometry(g, portable: portable)
+        let size = g.kernelH * g.kernelW * g.inChannels * g.outChannels
+        let chunks = min(g.batch, weightGradientChunks)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * size)
+        partial.initialize(repeating: 0, count: chunks * size)
+        defer { partial.deallocate() }
+        let xs = UncheckedSendable(x), dys = UncheckedSendable(dy), ps = UncheckedSendable(partial)
+        Parallelism.forEach(chunks) { c in
+            let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
+            withUnsafePointer(to: cg) { ck_conv_backward_weight($0, xs.value, dys.value, ps.value + c * size, Int32(n0), Int32(n1)) }
+        }
+        // Combine the partial sums in chunk order (deterministic).
+        for c in 0..<chunks {
+            let p = partial + c * size
+            for i in 0..<size { dw[i] += p[i] }
+        }
+    }
+
     /// Rows of the column buffer handled per GEMM call.
     static let rowsPerChunk = 4096
 
@@ -70,7 +143,9 @@ enum ConvKernels {
     // MARK: Forward
 
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        y: UnsafeMutablePointer<Float>) {
+                        y: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+        WorkCounter.add(g.macs)
+        if direct(g, path) { return directForward(g, x: x, w: w, y: y, portable: path == .directPortable) }
         if g.isDepthwise { return depthwiseForward(g, x: x, w: w, y: y) }
         if g.groups != 1 { return groupedForward(g, x: x, w: w, y: y) }
         let k = g.kernelH * g.kernelW * g.inChannels
@@ -96,7 +171,8 @@ enum ConvKernels {
 
     /// dx = conv^T(dy, w). Overwrites dx.
     static func backwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                              dx: UnsafeMutablePointer<Float>) {
+                              dx: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+        if direct(g, path) { return directBackwardInput(g, dy: dy, w: w, dx: dx, portable: path == .directPortable) }
         if g.isDepthwise { return depthwiseBackwardInput(g, dy: dy, w: w, dx: dx) }
         if g.groups != 1 { return groupedBackwardInput(g, dy: dy, w: w, dx: dx) }
         let k = g.kernelH * g.kernelW * g.inChannels
@@ -122,7 +198,8 @@ enum ConvKernels {
 
     /// dw += conv-gradient(x, dy). Accumulates into dw.
     static func backwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                               dw: UnsafeMutablePointer<Float>) {
+                               dw: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+        if direct(g, path) { return directBackwardWeight(g, x: x, dy: dy, dw: dw, portable: path == .directPortable) }
         if g.isDepthwise { return depthwiseBackwardWeight(g, x: x, dy: dy, dw: dw) }
         if g.groups != 1 { return groupedBackwardWeight(g, x: x, dy: dy, dw: dw) }
         let k = g.kernelH * g.kernelW * g.inChannels

@@ -4,6 +4,7 @@ public func linear(_ x: Variable, _ w: Variable, _ b: Variable?) -> Variable {
                  "linear: input \(x.shape) does not fit weight \(w.shape)")
     let n = x.shape[0], k = x.shape[1], o = w.shape[1]
     let xv = x.value, wv = w.value
+    WorkCounter.add(n * k * o)
     var y = Tensor(zeros: [n, o])
     if let b {
         precondition(b.shape == [o], "linear: bias \(b.shape) does not fit \(o) outputs")
