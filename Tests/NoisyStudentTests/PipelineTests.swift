@@ -33,7 +33,21 @@ import Testing
         let data = try #require(Self.data, "Fashion-MNIST is missing: apt-get install dataset-fashion-mnist")
         var split = data
         split.splits.test = data.splits.validation  // keep the suite fast: 200 images
-        let result = try Pipeline(recipe: Self.recipe(), data: split).run()
+        var attacks: [Double] = []
+        let result = try Pipeline(recipe: Self.recipe(), data: split).run { name, trained in
+            guard name == "teacher" else { return }
+            // FGSM/PGD use the engine's input gradients: accuracy must fall as epsilon grows,
+            // and PGD (iterated) must hurt at least as much as FGSM at the same radius.
+            let test = split.splits.test
+            attacks = [0, 8.0 / 255, 32.0 / 255].map {
+                Robustness.attackAccuracy(trained.model, test: test, normalization: split.normalization, classes: 10, epsilon: $0, steps: 1)
+            }
+            attacks.append(Robustness.attackAccuracy(trained.model, test: test, normalization: split.normalization, classes: 10,
+                                                     epsilon: 32.0 / 255, steps: 5))
+        }
+        #expect(abs(attacks[0] - result.teacher.test.top1) < 1e-9, "epsilon 0 is the clean accuracy")
+        #expect(attacks[1] < attacks[0] - 5 && attacks[2] < attacks[1], "FGSM accuracy by epsilon: \(attacks)")
+        #expect(attacks[3] <= attacks[2] + 1, "PGD \(attacks[3]) vs FGSM \(attacks[2])")
         // Chance is 10%; 300 labels and 100 steps reach well above it.
         #expect(result.teacher.test.top1 > 50, "teacher \(result.teacher.test.top1)%")
         let stats = try #require(result.pseudoLabels.first)
