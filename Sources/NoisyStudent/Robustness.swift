@@ -12,6 +12,11 @@ public struct RobustnessResult: Codable, Sendable, Equatable {
     public var epsilons: [Double]
     public var fgsm: [Double]
     public var pgd: [Double]
+
+    public init(model: String, clean: Double, corruptions: [String: [Double]], epsilons: [Double], fgsm: [Double], pgd: [Double]) {
+        self.model = model; self.clean = clean; self.corruptions = corruptions
+        self.epsilons = epsilons; self.fgsm = fgsm; self.pgd = pgd
+    }
 }
 
 /// CE_c and mCE (Hendrycks & Dietterich 2019): a model's summed errors over severities divided by
