@@ -11,24 +11,29 @@ public enum DatasetChoice: Codable, Hashable, Sendable, CustomStringConvertible 
     case svhn(directory: String)
     /// Fashion-MNIST IDX files (Debian's dataset-fashion-mnist).
     case fashionMNIST(directory: String)
+    /// Folders of PNG files: DIR/labeled/<class>/, DIR/unlabeled/, optional DIR/test/ and DIR/val/.
+    case folder(directory: String, fit: ImageFit)
 
     public var description: String {
         switch self {
         case .synthetic: return "synthetic house numbers"
         case .svhn(let d): return "SVHN (\(d))"
         case .fashionMNIST: return "Fashion-MNIST"
+        case .folder(let d, _): return "image folder \(d)"
         }
     }
 
     /// Parses the CLI's `--dataset` value.
-    public static func parse(_ name: String, svhnDirectory: String?, fashionDirectory: String = FashionMNIST.defaultDirectory) throws -> DatasetChoice {
+    public static func parse(_ name: String, svhnDirectory: String?, fashionDirectory: String = FashionMNIST.defaultDirectory,
+                             fit: ImageFit = .resize) throws -> DatasetChoice {
+        if name.hasPrefix("folder:") { return .folder(directory: String(name.dropFirst("folder:".count)), fit: fit) }
         switch name {
         case "synthetic": return .synthetic
         case "svhn":
             guard let d = svhnDirectory else { throw PipelineError.invalid("--dataset svhn needs --svhn DIR (the folder with the .mat files)") }
             return .svhn(directory: d)
         case "fashion-mnist": return .fashionMNIST(directory: fashionDirectory)
-        default: throw PipelineError.invalid("unknown dataset '\(name)' (synthetic, svhn, fashion-mnist)")
+        default: throw PipelineError.invalid("unknown dataset '\(name)' (synthetic, svhn, fashion-mnist, folder:DIR)")
         }
     }
 }
@@ -40,15 +45,25 @@ public struct PreparedData: Sendable {
     public var normalization: Normalization
     public var classes: Int
     public var classNames: [String]
+    /// Where each unlabeled image came from, for exports (folder datasets: relative paths).
+    public var unlabeledNames: [String]? = nil
 
     public var channels: Int { splits.labeled.channels }
 
     /// Loads or generates the data a recipe asks for.
-    public static func prepare(_ choice: DatasetChoice, settings: DataSettings, seed: UInt64, threads: Int = 2) throws -> PreparedData {
+    public static func prepare(_ choice: DatasetChoice, settings: DataSettings, seed: UInt64, threads: Int = 2,
+                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PreparedData {
         let digits = (0..<10).map(String.init)
         let splits: DataSplits
         var names = digits
         switch choice {
+        case .folder(let dir, let fit):
+            let folder = try ImageFolder.load(dir, options: ImageFolder.Options(fit: fit, threads: threads), progress: progress)
+            let empty = ImageSet(height: folder.labeled.height, width: folder.labeled.width, channels: 3)
+            let split = DataSplits.from(labeled: folder.labeled, unlabeled: UnlabeledPool(folder.unlabeled),
+                                        validation: folder.validation ?? empty, test: folder.test ?? folder.validation ?? empty)
+            return PreparedData(choice: choice, splits: split, normalization: folder.labeled.channelStatistics(),
+                                classes: folder.classNames.count, classNames: folder.classNames, unlabeledNames: folder.unlabeledPaths)
         case .synthetic:
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
             splits = try Splits.synthetic(generator: SyntheticHouseNumbers(), spec: spec,

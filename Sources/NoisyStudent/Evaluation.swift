@@ -54,7 +54,7 @@ public enum Evaluator {
             let b = min(bins - 1, Int(Double(conf) * Double(bins)))
             binCount[b] += 1; binConf[b] += Double(conf); binCorrect[b] += best == y ? 1 : 0
         }
-        let n = max(1, labels.count)
+        let n = max(1, labels.count)  // an empty set reports 0 of 0 (check `count`)
         var ece = 0.0
         for b in 0..<bins where binCount[b] > 0 {
             ece += Double(binCount[b]) / Double(n) * abs(Double(binCorrect[b]) / Double(binCount[b]) - binConf[b] / Double(binCount[b]))

@@ -46,9 +46,12 @@ public struct Pipeline {
                                                      normalization: data.normalization, augmenter: noise.inputNoise,
                                                      classes: data.classes), resume: resume)
         if let url = file("\(name).ckpt") {
-            let meta = ["name": name, "seconds": String(trained.seconds), "steps": String(trained.steps),
-                        "history": String(decoding: try JSONEncoder().encode(trained.history), as: UTF8.self),
-                        "classes": data.classNames.joined(separator: "\u{1F}")]
+            var meta = ModelCard(classNames: data.classNames, normalization: data.normalization,
+                                 inputSize: data.splits.labeled.height).metadata
+            meta["name"] = name
+            meta["seconds"] = String(trained.seconds)
+            meta["steps"] = String(trained.steps)
+            meta["history"] = String(decoding: try JSONEncoder().encode(trained.history), as: UTF8.self)
             try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: trained.model.checkpointTensors()).write(to: url)
             try? FileManager.default.removeItem(at: url.deletingPathExtension().appendingPathExtension("training.ckpt"))
         }
@@ -70,7 +73,7 @@ public struct Pipeline {
         try model.load(from: ckpt)
         let history = ckpt.metadata["history"].flatMap { try? JSONDecoder().decode([EpochRecord].self, from: Data($0.utf8)) } ?? []
         return TrainedModel(spec: spec, model: model, history: history, seconds: Double(ckpt.metadata["seconds"] ?? "") ?? 0,
-                            steps: Int(ckpt.metadata["steps"] ?? "") ?? 0)
+                            steps: Int(ckpt.metadata["steps"] ?? "") ?? 0, metadata: ckpt.metadata)
     }
 
     /// The teacher's labels for the whole pool (or loads them from the run folder).
@@ -87,7 +90,7 @@ public struct Pipeline {
     public func evaluate(_ name: String, _ trained: TrainedModel) -> ModelResult {
         let test = Evaluator.evaluate(trained.model, on: data.splits.test, normalization: data.normalization, classes: data.classes)
         let validation = data.splits.validation.count > 0
-            ? Evaluator.evaluate(trained.model, on: data.splits.validation, normalization: data.normalization, classes: data.classes).top1 : .nan
+            ? Evaluator.evaluate(trained.model, on: data.splits.validation, normalization: data.normalization, classes: data.classes).top1 : nil
         return ModelResult(name: name, spec: trained.spec, test: test, validationTop1: validation,
                            trainingSeconds: trained.seconds, steps: trained.steps, history: trained.history,
                            parameters: trained.model.parameterCount)
@@ -99,6 +102,7 @@ public struct Pipeline {
         if let dir = runDirectory {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let url = file("dataset.json") { try AtomicFile.write(try e.encode(data.choice), to: url) }
             if let url = file("recipe.json") {
                 if resume, FileManager.default.fileExists(atPath: url.path) {
                     let saved = try JSONDecoder().decode(Recipe.self, from: Data(contentsOf: url))
@@ -141,6 +145,35 @@ public struct Pipeline {
             try AtomicFile.write(try e.encode(result), to: url)
         }
         return result
+    }
+}
+
+/// What a finished model checkpoint records beside its weights, so that it can be used on new
+/// images without the run that made it: class names, input normalisation and size.
+public struct ModelCard: Sendable, Equatable {
+    public var classNames: [String]
+    public var normalization: Normalization
+    public var inputSize: Int
+
+    public init(classNames: [String], normalization: Normalization, inputSize: Int) {
+        self.classNames = classNames; self.normalization = normalization; self.inputSize = inputSize
+    }
+
+    public var metadata: [String: String] {
+        ["classes": classNames.joined(separator: "\u{1F}"),
+         "normalization": String(decoding: (try? JSONEncoder().encode(normalization)) ?? Data(), as: UTF8.self),
+         "inputSize": String(inputSize)]
+    }
+
+    public init(metadata: [String: String], path: String) throws {
+        guard let classes = metadata["classes"], let n = metadata["normalization"],
+              let norm = try? JSONDecoder().decode(Normalization.self, from: Data(n.utf8)),
+              let size = metadata["inputSize"].flatMap(Int.init) else {
+            throw PipelineError.corruptFile(path, "the checkpoint does not record class names, normalisation and input size "
+                                             + "(was it written by `noisy-student run`/`train-*`?)")
+        }
+        self.init(classNames: classes.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init),
+                  normalization: norm, inputSize: size)
     }
 }
 

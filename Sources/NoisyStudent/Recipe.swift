@@ -129,4 +129,13 @@ public struct Recipe: Codable, Hashable, Sendable {
                 filter: FilterSettings(threshold: 0.3), seed: 0)
         }
     }
+
+    /// The same recipe for a dataset with `classes` classes and `channels` input channels.
+    public func adapted(classes: Int, inputChannels: Int) -> Recipe {
+        var r = self
+        func fit(_ m: ModelSpec) -> ModelSpec { var m = m; m.classes = classes; m.inputChannels = inputChannels; return m }
+        r.teacher = fit(teacher)
+        r.students = students.map(fit)
+        return r
+    }
 }

@@ -6,7 +6,8 @@ public struct ModelResult: Codable, Sendable, Equatable {
     public var name: String
     public var spec: ModelSpec
     public var test: Evaluation
-    public var validationTop1: Double
+    /// nil when there is no validation split.
+    public var validationTop1: Double?
     public var trainingSeconds: Double
     public var steps: Int
     public var history: [EpochRecord]

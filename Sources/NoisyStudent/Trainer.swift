@@ -34,6 +34,8 @@ public struct TrainedModel {
     public var history: [EpochRecord]
     public var seconds: Double
     public var steps: Int
+    /// What the checkpoint it was loaded from recorded (empty for a model trained in this process).
+    public var metadata: [String: String] = [:]
 }
 
 /// Trains one model on labeled (+ pseudo-labeled) batches: the loop shared by the teacher and

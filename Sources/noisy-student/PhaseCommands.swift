@@ -25,14 +25,14 @@ struct TrainTeacher: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
-        let recipe = try options.makeRecipe()
-        let pipeline = Pipeline(recipe: recipe, data: try options.prepare(recipe), runDirectory: runFolder(options),
+        let (recipe, data) = try options.load()
+        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: runFolder(options),
                                 resume: options.resume, progress: ConsoleProgress())
         try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
         let result = pipeline.evaluate("teacher", trained)
         print(String(format: "teacher %@: test top-1 %.2f%%, validation %.2f%%; saved %@/teacher.ckpt",
-                     "\(trained.spec)", result.test.top1, result.validationTop1, options.run))
+                     "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan, options.run))
     }
 }
 
@@ -48,8 +48,7 @@ struct Predict: ParsableCommand {
         guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else {
             throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard)'")
         }
-        let recipe = try options.makeRecipe()
-        let data = try options.prepare(recipe)
+        let (recipe, data) = try options.load()
         let teacherFile = runFolder(options).appendingPathComponent("\(Pipeline.modelName(iteration - 1)).ckpt")
         try requireFile(teacherFile, "the model that labels iteration \(iteration); train it first")
         let teacher = try Pipeline.loadModel(teacherFile)
@@ -89,8 +88,7 @@ struct Filter: ParsableCommand {
     @Option(help: "Iteration.") var iteration: Int = 1
 
     func run() throws {
-        let recipe = try options.makeRecipe()
-        let data = try options.prepare(recipe)
+        let (recipe, data) = try options.load()
         let url = runFolder(options).appendingPathComponent("pseudo-\(iteration).labels")
         try requireFile(url, "run `predict` (and `merge`) first")
         let labels = try PseudoLabelFile.read(url)
@@ -111,11 +109,10 @@ struct TrainStudent: ParsableCommand {
     @Option(help: "Iteration (student number).") var iteration: Int = 1
 
     func run() throws {
-        let recipe = try options.makeRecipe()
+        let (recipe, data) = try options.load()
         guard (1...max(1, recipe.iterations)).contains(iteration), iteration <= recipe.students.count else {
             throw ValidationError("the recipe has \(recipe.iterations) students; --iteration \(iteration) is out of range")
         }
-        let data = try options.prepare(recipe)
         let dir = runFolder(options)
         let labelsURL = dir.appendingPathComponent("pseudo-\(iteration).labels"), filterURL = dir.appendingPathComponent("filter-\(iteration).json")
         try requireFile(labelsURL, "run `predict` first"); try requireFile(filterURL, "run `filter` first")
@@ -128,7 +125,7 @@ struct TrainStudent: ParsableCommand {
         let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
-        print(String(format: "student %d %@: test top-1 %.2f%%, validation %.2f%%", iteration, "\(trained.spec)", result.test.top1, result.validationTop1))
+        print(String(format: "student %d %@: test top-1 %.2f%%, validation %.2f%%", iteration, "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan))
     }
 }
 
@@ -138,8 +135,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Checkpoint to evaluate.") var checkpoint: String
 
     func run() throws {
-        let recipe = try options.makeRecipe()
-        let data = try options.prepare(recipe)
+        let (recipe, data) = try options.load()
         let trained = try Pipeline.loadModel(URL(fileURLWithPath: checkpoint))
         let e = Evaluator.evaluate(trained.model, on: data.splits.test, normalization: data.normalization, classes: data.classes)
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -155,8 +151,7 @@ struct RobustnessCommand: ParsableCommand {
     @Argument(help: "Checkpoints; the first is the mCE baseline (default: the run folder's teacher and students).") var checkpoints: [String] = []
 
     func run() throws {
-        let recipe = try options.makeRecipe()
-        let data = try options.prepare(recipe)
+        let (recipe, data) = try options.load()
         let dir = runFolder(options)
         let files = checkpoints.isEmpty
             ? (0...recipe.iterations).map { dir.appendingPathComponent("\(Pipeline.modelName($0)).ckpt").path }.filter { FileManager.default.fileExists(atPath: $0) }

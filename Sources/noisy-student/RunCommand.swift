@@ -6,7 +6,8 @@ import NoisyStudent
 
 /// Options every pipeline command shares: data, scale, seed, threads, run folder.
 struct PipelineOptions: ParsableArguments {
-    @Option(help: "Dataset: synthetic, svhn or fashion-mnist.") var dataset: String = "synthetic"
+    @Option(help: "Dataset: synthetic, svhn, fashion-mnist or folder:DIR (PNG folders; see README).") var dataset: String = "synthetic"
+    @Option(help: "Folder datasets: fit images by resize (whole image) or crop (centre square).") var fit: ImageFit = .resize
     @Option(help: "Folder with SVHN's train_32x32.mat, test_32x32.mat and extra_32x32.mat.") var svhn: String?
     @Option(help: "Folder with the Fashion-MNIST IDX files.") var fashionDir: String = FashionMNIST.defaultDirectory
     @Option(help: "Scale preset: tiny, default or paper.") var scale: String = "default"
@@ -26,7 +27,7 @@ struct PipelineOptions: ParsableArguments {
             }
         } else {
             guard let s = Recipe.Scale(rawValue: scale) else { throw ValidationError("unknown scale '\(scale)' (tiny, default, paper)") }
-            r = Recipe.preset(s, inputChannels: dataset == "fashion-mnist" ? 1 : 3)
+            r = Recipe.preset(s)
         }
         if let seed { r.seed = seed }
         if let k = labelsPerClass { r.data.labeledPerClass = k }
@@ -38,11 +39,16 @@ struct PipelineOptions: ParsableArguments {
         return r
     }
 
-    func prepare(_ recipe: Recipe) throws -> PreparedData {
+    /// The recipe and its data, the recipe's models fitted to the data's classes and channels.
+    func load() throws -> (Recipe, PreparedData) {
+        let recipe = try makeRecipe()
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
-        let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir)
-        return try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads)
+        let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir, fit: fit)
+        let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads) { done, total in
+            FileHandle.standardError.write(Data("\rdecoding images \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+        }
+        return (recipe.adapted(classes: data.classes, inputChannels: data.channels), data)
     }
 }
 
@@ -53,8 +59,7 @@ struct Run: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
-        let recipe = try options.makeRecipe()
-        let data = try options.prepare(recipe)
+        let (recipe, data) = try options.load()
         print("\(data.choice): \(data.splits.labeled.count) labeled, \(data.splits.unlabeled.count) unlabeled, "
               + "\(data.splits.validation.count) validation, \(data.splits.test.count) test; scale \(recipe.scale), seed \(recipe.seed)")
         let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: URL(fileURLWithPath: options.run),
@@ -66,8 +71,10 @@ struct Run: ParsableCommand {
                          s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
         }
         for m in result.models {
-            print(String(format: "%@ %@: test top-1 %.2f%%, validation %.2f%%, %.0f s", m.name, "\(m.spec)", m.test.top1, m.validationTop1, m.trainingSeconds))
+            print(String(format: "%@ %@: test top-1 %.2f%%, validation %.2f%%, %.0f s", m.name, "\(m.spec)", m.test.top1, m.validationTop1 ?? .nan, m.trainingSeconds))
         }
         print(String(format: "total %.0f s; results in %@/results.json", result.seconds, options.run))
     }
 }
+
+extension ImageFit: ExpressibleByArgument {}
