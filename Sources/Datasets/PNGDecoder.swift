@@ -2,8 +2,8 @@ import CPNG
 import Foundation
 
 /// PNG files through libpng's simplified API: every colour type (grey, grey+alpha, RGB, RGBA,
-/// palette), 1-16 bits, interlaced or not, decoded to 8-bit RGB. Alpha is composited onto black
-/// (libpng does it in linear light, as the PNG specification asks).
+/// palette), 1-16 bits, interlaced or not, decoded to 8-bit RGB (16-bit samples scaled, taken as sRGB).
+/// Alpha is composited onto black.
 public enum PNGDecoder {
     public struct Image: Sendable, Equatable {
         public var width: Int
@@ -27,16 +27,30 @@ public enum PNGDecoder {
             return png_image_begin_read_from_memory(&image, base, raw.count)
         }
         guard began != 0 else { throw DatasetError.malformed(file: file, detail: "libpng: \(message(&image))") }
-        image.format = png_uint_32(PNG_FORMAT_RGB)
+        // 16-bit files: ask for 16-bit output, which libpng leaves as stored when there is no
+        // gAMA chunk, and scale to 8 bits here. (libpng 1.6.39 mis-orders the rows of 16-bit
+        // interlaced images when it converts them to 8-bit sRGB itself.) Colour comes back
+        // premultiplied by alpha, which is exactly compositing onto black.
+        let sixteen = image.format & png_uint_32(PNG_FORMAT_FLAG_LINEAR) != 0
+        image.format = png_uint_32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA) | (sixteen ? png_uint_32(PNG_FORMAT_FLAG_LINEAR) : 0)
         let w = Int(image.width), h = Int(image.height)
         guard w > 0, h > 0, w <= 1 << 14, h <= 1 << 14 else {
             png_image_free(&image)
             throw DatasetError.unsupportedFormat(file: file, reason: "\(w)x\(h) pixels is outside the supported 1...16384")
         }
-        var pixels = [UInt8](repeating: 0, count: w * h * 3)  // black under transparent pixels
-        let finished = data.withUnsafeBytes { _ in
-            pixels.withUnsafeMutableBytes { out in
-                png_image_finish_read(&image, nil, out.baseAddress, png_int_32(w * 3), nil)
+        var pixels = [UInt8](repeating: 0, count: w * h * 3)
+        var finished: Int32 = 0
+        if sixteen {
+            var rgba = [UInt16](repeating: 0, count: w * h * 4)
+            finished = rgba.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, png_int_32(w * 4), nil) }
+            for i in 0..<(w * h) { for k in 0..<3 { pixels[3 * i + k] = UInt8((UInt32(rgba[4 * i + k]) * 255 + 32767) / 65535) } }
+        } else {
+            var rgba = [UInt8](repeating: 0, count: w * h * 4)
+            finished = rgba.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, png_int_32(w * 4), nil) }
+            // Onto black: c * alpha (exact for opaque and fully transparent pixels).
+            for i in 0..<(w * h) {
+                let a = UInt32(rgba[4 * i + 3])
+                for k in 0..<3 { pixels[3 * i + k] = UInt8((UInt32(rgba[4 * i + k]) * a + 127) / 255) }
             }
         }
         guard finished != 0 else {
