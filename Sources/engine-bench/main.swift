@@ -72,13 +72,15 @@ struct EngineBench: ParsableCommand {
             tForward += t1 - t0; tBackward += t2 - t1; tStep += t3 - t2
         }
 
-        var train = 0.0, infer = 0.0, trainSteps = 0
+        var train = 0.0, infer = 0.0, trainSteps = 0, cpu0 = 0.0, cpuTrain = 0.0
         if mode != "infer" {
             for _ in 0..<3 { trainStep() }
             tForward = 0; tBackward = 0; tStep = 0
+            cpu0 = cpuSeconds()
             let t0 = now()
             while now() - t0 < seconds { trainStep(); trainSteps += 1 }
             train = Double(trainSteps * batch) / (now() - t0)
+            cpuTrain = cpuSeconds() - cpu0
         }
         if mode != "train" {
             for _ in 0..<3 { _ = net(Variable(x), ForwardContext.inference()) }
@@ -99,8 +101,8 @@ struct EngineBench: ParsableCommand {
         if peakSize > 0 { print(String(format: "  sgemm peak (%d^3, same threads): %.1f GFLOP/s", peakSize, peak)) }
         if breakdown && trainSteps > 0 {
             let s = Double(trainSteps)
-            print(String(format: "  train step: forward %.1f ms, backward %.1f ms, optimizer %.1f ms",
-                         1e3 * tForward / s, 1e3 * tBackward / s, 1e3 * tStep / s))
+            print(String(format: "  train step: forward %.1f ms, backward %.1f ms, optimizer %.1f ms (wall); %.1f CPU-ms per step",
+                         1e3 * tForward / s, 1e3 * tBackward / s, 1e3 * tStep / s, 1e3 * cpuTrain / s))
         }
         print("  \(BLASRuntime.description); engine threads \(Parallelism.threads), C kernels \(KernelConfiguration.kernelSet)")
         print(String(format: "  peak RSS: %.0f MiB", peakRSSMiB()))
@@ -111,6 +113,13 @@ func now() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + 1e-9 * Double(ts.tv_nsec)
+}
+
+/// User + system CPU time of this process (all threads), seconds.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
 }
 
 func peakRSSMiB() -> Double {

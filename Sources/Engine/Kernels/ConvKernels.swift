@@ -47,11 +47,8 @@ enum ConvKernels {
     static func directBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                     dx: UnsafeMutablePointer<Float>, portable: Bool) {
         let cg = cGeometry(g, portable: portable)
-        let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.kernelH * g.kernelW * g.inChannels * g.outChannels)
-        defer { flipped.deallocate() }
-        withUnsafePointer(to: cg) { ck_conv_flip_weights($0, w, flipped) }
         let chunks = min(g.batch, Parallelism.threads)
-        let dys = UncheckedSendable(dy), fs = UncheckedSendable(UnsafePointer(flipped)), dxs = UncheckedSendable(dx)
+        let dys = UncheckedSendable(dy), fs = UncheckedSendable(w), dxs = UncheckedSendable(dx)
         Parallelism.forEach(chunks) { c in
             let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
             withUnsafePointer(to: cg) { ck_conv_backward_input($0, dys.value, fs.value, dxs.value, Int32(n0), Int32(n1)) }

@@ -36,6 +36,16 @@ public enum Parallelism {
         }
     }
 
+    /// Splits [0, n) into one contiguous range per thread (fewer when n is small) and runs
+    /// `body(lo, hi)` on each. Only for work without cross-element reductions: the split
+    /// depends on the thread count.
+    @inline(__always)
+    static func forRanges(_ n: Int, minPerChunk: Int = 1 << 15, _ body: (Int, Int) -> Void) {
+        let chunks = max(1, min(threads, n / minPerChunk))
+        if chunks == 1 { body(0, n); return }
+        forEach(chunks) { c in body(c * n / chunks, (c + 1) * n / chunks) }
+    }
+
     /// A chunk count for `n` items: at most `maxChunks`, at least `minPerChunk` items each.
     static func chunkCount(_ n: Int, minPerChunk: Int, maxChunks: Int = 16) -> Int {
         max(1, min(maxChunks, n / max(1, minPerChunk)))

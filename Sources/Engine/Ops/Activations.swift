@@ -1,17 +1,23 @@
+import CKernels
 import Foundation
 
 public func relu(_ x: Variable) -> Variable {
     let xv = x.value
     let y = Tensor(shape: xv.shape) { out in
         xv.scalars.withUnsafeBufferPointer { p in
-            for i in 0..<out.count { out[i] = max(p[i], 0) }
+            let ps = UncheckedSendable(p.baseAddress!), os = UncheckedSendable(out.baseAddress!)
+            Parallelism.forRanges(out.count) { lo, hi in ck_relu_forward(ps.value + lo, os.value + lo, hi - lo) }
         }
     }
     return Variable(y, parents: [x]) { g in
         [Tensor(shape: g.shape) { out in
             g.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { p in
-                    for i in 0..<out.count { out[i] = p[i] > 0 ? gp[i] : 0 }
+                    let ps = UncheckedSendable(p.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
+                    let os = UncheckedSendable(out.baseAddress!)
+                    Parallelism.forRanges(out.count) { lo, hi in
+                        ck_relu_backward(ps.value + lo, gs.value + lo, os.value + lo, hi - lo)
+                    }
                 }
             }
         }]

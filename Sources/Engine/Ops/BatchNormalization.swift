@@ -1,3 +1,5 @@
+import CKernels
+
 /// Batch normalisation over every axis but the last (channels, NHWC or [N, C]).
 ///
 /// Training mode normalises with the batch's statistics and updates the running ones
@@ -14,21 +16,18 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
     if training {
         precondition(m > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
-        // Two passes in Double per channel: stable for large batches of small activations.
+        // Two passes in Double per channel: stable for large batches of small activations. Rows
+        // are cut into a fixed number of chunks whose partial sums combine in chunk order.
         var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
         xv.scalars.withUnsafeBufferPointer { p in
-            var r = 0
-            while r < m {
-                let row = p.baseAddress! + r * c
-                for j in 0..<c { sum[j] += Double(row[j]) }
-                r += 1
-            }
+            let px = UncheckedSendable(p.baseAddress!)
+            BNReduction.run(rows: m, channels: c, into: &sum) { r0, r1, out in ck_bn_sum(px.value, c, r0, r1, out) }
             for j in 0..<c { mean[j] = Float(sum[j] / Double(m)) }
-            r = 0
-            while r < m {
-                let row = p.baseAddress! + r * c
-                for j in 0..<c { let d = Double(row[j] - mean[j]); sq[j] += d * d }
-                r += 1
+            mean.withUnsafeBufferPointer { mp in
+                let pm = UncheckedSendable(mp.baseAddress!)
+                BNReduction.run(rows: m, channels: c, into: &sq) { r0, r1, out in
+                    ck_bn_sqdev(px.value, c, r0, r1, pm.value, out)
+                }
             }
         }
         for j in 0..<c {
@@ -50,27 +49,35 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
     for j in 0..<c { a[j] = gamma[j] * invStd[j]; b[j] = beta[j] - mean[j] * a[j] }
     let y = Tensor(shape: xv.shape) { out in
         xv.scalars.withUnsafeBufferPointer { p in
-            for r in 0..<m {
-                let row = p.baseAddress! + r * c, o = out.baseAddress! + r * c
-                for j in 0..<c { o[j] = row[j] * a[j] + b[j] }
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    let px = UncheckedSendable(p.baseAddress!), po = UncheckedSendable(out.baseAddress!)
+                    let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
+                    Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+                        ck_bn_apply(px.value, c, r0, r1, pa.value, pb.value, po.value)
+                    }
+                }
             }
         }
     }
     let isTraining = training
     return Variable(y, parents: [x, scale, offset]) { dy in
-        // Per-channel sums of dy and dy * xhat.
-        var sumDy = [Float](repeating: 0, count: c), sumDyXhat = [Float](repeating: 0, count: c)
+        // Per-channel sums of dy and dy * xhat (fixed chunks, combined in order).
+        var sumDyD = [Double](repeating: 0, count: c), sumDyXhatD = [Double](repeating: 0, count: c)
         dy.scalars.withUnsafeBufferPointer { g in
             xv.scalars.withUnsafeBufferPointer { p in
-                for r in 0..<m {
-                    let gr = g.baseAddress! + r * c, xr = p.baseAddress! + r * c
-                    for j in 0..<c {
-                        sumDy[j] += gr[j]
-                        sumDyXhat[j] += gr[j] * (xr[j] - mean[j]) * invStd[j]
+                mean.withUnsafeBufferPointer { mp in
+                    invStd.withUnsafeBufferPointer { ip in
+                        let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
+                        let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
+                        BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
+                            ck_bn_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value, o1, o2)
+                        }
                     }
                 }
             }
         }
+        let sumDy = sumDyD.map { Float($0) }, sumDyXhat = sumDyXhatD.map { Float($0) }
         var dx: Tensor? = nil
         if x.requiresGrad {
             dx = Tensor(shape: xv.shape) { out in
@@ -83,14 +90,21 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                                 k1[j] = sumDy[j] * invM
                                 k2[j] = sumDyXhat[j] * invM
                             }
-                            for r in 0..<m {
-                                let gr = g.baseAddress! + r * c, xr = p.baseAddress! + r * c
-                                let o = out.baseAddress! + r * c
-                                for j in 0..<c {
-                                    let xhat = (xr[j] - mean[j]) * invStd[j]
-                                    o[j] = a[j] * (gr[j] - k1[j] - xhat * k2[j])
-                                }
-                            }
+                            let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
+                            let po = UncheckedSendable(out.baseAddress!)
+                            mean.withUnsafeBufferPointer { mp in invStd.withUnsafeBufferPointer { ip in
+                                a.withUnsafeBufferPointer { ap in k1.withUnsafeBufferPointer { k1p in
+                                    k2.withUnsafeBufferPointer { k2p in
+                                        let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
+                                        let pa = UncheckedSendable(ap.baseAddress!), pk1 = UncheckedSendable(k1p.baseAddress!)
+                                        let pk2 = UncheckedSendable(k2p.baseAddress!)
+                                        Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+                                            ck_bn_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                 pa.value, pk1.value, pk2.value, po.value)
+                                        }
+                                    }
+                                } }
+                            } }
                         } else {
                             for r in 0..<m {
                                 let gr = g.baseAddress! + r * c, o = out.baseAddress! + r * c
@@ -102,5 +116,33 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             }
         }
         return [dx, Tensor(shape: [c], scalars: sumDyXhat), Tensor(shape: [c], scalars: sumDy)]
+    }
+}
+
+/// Per-channel reductions over rows, cut into a fixed number of chunks (independent of the
+/// thread count) whose partial sums are combined in chunk order: deterministic results.
+enum BNReduction {
+    static let chunks = 8
+
+    static func run(rows m: Int, channels c: Int, into total: inout [Double],
+                    _ body: (Int, Int, UnsafeMutablePointer<Double>) -> Void) {
+        let k = min(chunks, m)
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: k * c)
+        defer { partial.deallocate() }
+        let pp = UncheckedSendable(partial)
+        Parallelism.forEach(k) { i in body(i * m / k, (i + 1) * m / k, pp.value + i * c) }
+        for j in 0..<c { total[j] = 0 }
+        for i in 0..<k { for j in 0..<c { total[j] += partial[i * c + j] } }
+    }
+
+    static func run2(rows m: Int, channels c: Int, into t1: inout [Double], _ t2: inout [Double],
+                     _ body: (Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+        let k = min(chunks, m)
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * k * c)
+        defer { partial.deallocate() }
+        let pp = UncheckedSendable(partial)
+        Parallelism.forEach(k) { i in body(i * m / k, (i + 1) * m / k, pp.value + i * c, pp.value + (k + i) * c) }
+        for j in 0..<c { t1[j] = 0; t2[j] = 0 }
+        for i in 0..<k { for j in 0..<c { t1[j] += partial[i * c + j]; t2[j] += partial[(k + i) * c + j] } }
     }
 }

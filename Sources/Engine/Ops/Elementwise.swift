@@ -1,3 +1,5 @@
+import CKernels
+
 /// Element-wise arithmetic and shape ops.
 
 public func + (a: Variable, b: Variable) -> Variable {
@@ -5,7 +7,9 @@ public func + (a: Variable, b: Variable) -> Variable {
     let y = Tensor(shape: a.shape) { out in
         a.value.scalars.withUnsafeBufferPointer { p in
             b.value.scalars.withUnsafeBufferPointer { q in
-                for i in 0..<out.count { out[i] = p[i] + q[i] }
+                let ps = UncheckedSendable(p.baseAddress!), qs = UncheckedSendable(q.baseAddress!)
+                let os = UncheckedSendable(out.baseAddress!)
+                Parallelism.forRanges(out.count) { lo, hi in ck_add(ps.value + lo, qs.value + lo, os.value + lo, hi - lo) }
             }
         }
     }
