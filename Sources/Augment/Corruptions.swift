@@ -65,9 +65,11 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
                         // np.random.randint(-delta, delta) excludes +delta: shifts are -1 or 0.
                         let dx = rng.int(below: 2 * delta) - delta, dy = rng.int(below: 2 * delta) - delta
                         let yp = yy + dy, xp = xx + dx
-                        for ch in 0..<3 {
-                            let t = b[yy, xx, ch]; b[yy, xx, ch] = b[yp, xp, ch]; b[yp, xp, ch] = t
-                        }
+                        // make_cifar_c writes `x[h, w], x[h', w'] = x[h', w'], x[h, w]` on a NumPy
+                        // array: the right side holds views, so after the first assignment both
+                        // pixels hold the neighbour's value. The published data set therefore
+                        // copies (not swaps) the neighbour into (h, w); we reproduce that.
+                        for ch in 0..<3 { b[yy, xx, ch] = b[yp, xp, ch] }
                     }
                 }
             }

@@ -23,12 +23,12 @@ import Testing
 
     @Test func classImbalanceFollowsSVHN() {
         let g = SyntheticHouseNumbers()
-        let set = g.generate(count: 20_000, seed: 5, threads: 2)
+        let set = g.generate(count: 5_000, seed: 5, threads: 2)
         let counts = set.labelCounts()
         let weights = SyntheticHouseNumbers.Parameters.svhnClassCounts
         let total = weights.reduce(0, +)
         for k in 0..<10 {
-            let expected = weights[k] / total * 20_000
+            let expected = weights[k] / total * 5_000
             #expect(abs(Double(counts[k]) - expected) < 5 * expected.squareRoot() + 10, "class \(k): \(counts[k]) vs \(expected)")
         }
         #expect(counts[1] > counts[0] * 2)
