@@ -138,6 +138,18 @@ public struct SyntheticHouseNumbers: Sendable {
         self.glyphs = GlyphLibrary.cached(fonts)
     }
 
+    /// A fingerprint of what this generator draws on this machine: the parameters, the fonts
+    /// and a sample of images. Fonts are resolved by fontconfig, so a machine missing one of
+    /// the font packages silently substitutes another and draws different images; putting
+    /// this fingerprint into cache keys makes that visible instead of silently mixing data.
+    public var fingerprint: String {
+        var md5 = MD5()
+        md5.update(Array("\(parameters)|\(fonts)".utf8))
+        let sample = generate(count: 64, seed: 0x5EED)
+        md5.update(Array(sample.fingerprint.utf8))
+        return md5.finalize()
+    }
+
     /// Images `firstIndex ..< firstIndex + count` of the stream for `seed`.
     /// `threads` only changes the speed, never the bytes.
     public func generate(count: Int, seed: UInt64, firstIndex: Int = 0, threads: Int = 1) -> ImageSet {

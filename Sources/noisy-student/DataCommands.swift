@@ -74,7 +74,8 @@ struct DataPreview: ParsableCommand {
 
     func run() throws {
         do {
-            let source = try images()
+            var source = try images()
+            if corruptions { source = source.expandedToRGB() }  // corruptions are defined on RGB
             if corruptions {
                 try Previews.corruptions(source, seed: seed).writePNG(to: out)
             } else if let augment {

@@ -91,3 +91,16 @@ import Testing
         #expect(throws: DatasetError.self) { try IDX.loadImages(imagesPath: lp, labelsPath: lp) }
     }
 }
+
+@Suite struct FashionMNISTSplitTests {
+    @Test(.enabled(if: IDXTests.installed, "needs Debian's dataset-fashion-mnist"))
+    func splitsTheRealTrainingSet() throws {
+        let train = try FashionMNIST.train(), test = try FashionMNIST.test()
+        let s = try Splits.make(train: train, test: test, spec: SplitSpec(labeledPerClass: 100, validationCount: 5000, seed: 1))
+        #expect(s.labeled.labelCounts() == [Int](repeating: 100, count: 10))
+        #expect(s.validation.count == 5000 && s.unlabeled.count == 60_000 - 5000 - 1000 && s.test.count == 10_000)
+        let rgb = s.labeled.expandedToRGB()
+        #expect(rgb.channels == 3 && rgb.pixels.count == s.labeled.pixels.count * 3)
+        #expect(rgb.pixels[0] == s.labeled.pixels[0] && rgb.pixels[2] == s.labeled.pixels[0])
+    }
+}

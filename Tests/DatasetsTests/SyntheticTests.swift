@@ -50,3 +50,19 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path))
     }
 }
+
+@Suite struct SyntheticFingerprintTests {
+    @Test func fingerprintIsStableAndSensitive() {
+        let a = SyntheticHouseNumbers().fingerprint
+        #expect(a == SyntheticHouseNumbers().fingerprint)
+        #expect(a != SyntheticHouseNumbers(parameters: .difficulty(0.5)).fingerprint)
+        #expect(a.count == 32)
+    }
+
+    @Test func difficultyKnobChangesTheImages() {
+        let easy = SyntheticHouseNumbers(parameters: .difficulty(0)).generate(count: 50, seed: 1)
+        let hard = SyntheticHouseNumbers(parameters: .difficulty(1.5)).generate(count: 50, seed: 1)
+        #expect(easy.labels == hard.labels)  // the label is drawn first, whatever the difficulty
+        #expect(easy.pixels != hard.pixels)
+    }
+}
