@@ -81,3 +81,42 @@ import Datasets
         #expect(plasma.min() == 0 && plasma.max() == 1)
     }
 }
+
+@Suite struct ExtremeImageTests {
+    static let extremes: [[UInt8]] = [
+        [UInt8](repeating: 0, count: 3072),
+        [UInt8](repeating: 255, count: 3072),
+        (0..<3072).map { UInt8(($0 / 3) % 2 * 255) },  // checkerboard columns
+    ]
+
+    @Test func corruptionsHandleFlatAndSaturatedImages() {
+        for img in Self.extremes {
+            for c in Corruption.allCases {
+                for s in [1, 5] {
+                    var rng = SeededGenerator(seed: 3)
+                    #expect(c.apply(img, height: 32, width: 32, severity: s, rng: &rng).count == 3072)
+                }
+            }
+        }
+    }
+
+    @Test func opsHandleFlatAndSaturatedImages() {
+        for img in Self.extremes {
+            for op in RandAugment.Op.allCases {
+                for m: Float in [0, 5, 10, 30] {
+                    var rng = SeededGenerator(seed: 3)
+                    #expect(RandAugment.apply(op, magnitude: m, to: img, height: 32, width: 32, channels: 3, rng: &rng).count == 3072)
+                }
+            }
+        }
+    }
+
+    @Test func corruptionsWorkOnOtherSizes() {
+        // Fashion-MNIST expanded to RGB is 28x28: the parameters are CIFAR's, the code is size-agnostic.
+        let img = (0..<(28 * 28 * 3)).map { UInt8($0 % 251) }
+        for c in Corruption.allCases {
+            var rng = SeededGenerator(seed: 1)
+            #expect(c.apply(img, height: 28, width: 28, severity: 3, rng: &rng).count == img.count)
+        }
+    }
+}
