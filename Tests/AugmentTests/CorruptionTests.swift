@@ -120,3 +120,12 @@ import Datasets
         }
     }
 }
+
+@Suite struct ZoomFactorTests {
+    @Test func zoomBlurUsesNumPysArangeLengths() {
+        // Same lengths as np.arange(1, m, 0.01) for m in 1.06 ... 1.26.
+        #expect((1...5).map { Corruption.zoomFactors(severity: $0).count } == [7, 12, 16, 21, 26])
+        #expect(Corruption.zoomFactors(severity: 1).first == 1)
+        #expect(abs((Corruption.zoomFactors(severity: 5).last ?? 0) - 1.25) < 1e-6)
+    }
+}
