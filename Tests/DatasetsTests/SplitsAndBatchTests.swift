@@ -111,3 +111,17 @@ import Testing
         #expect(outcomes == [.alreadyPresent])
     }
 }
+
+@Suite struct DataSourceTests {
+    @Test func syntheticSourceLoads() throws {
+        let s = try Splits.load(.synthetic(parameters: .default, unlabeled: 100, test: 40),
+                                spec: SplitSpec(labeledPerClass: 4, validationCount: 20, seed: 2))
+        #expect(s.labeled.count == 40 && s.unlabeled.count == 100 && s.test.count == 40 && s.validation.count == 20)
+    }
+
+    @Test func missingSVHNDirectoryNamesTheFile() {
+        #expect { try Splits.load(.svhn(directory: "/nonexistent", useExtra: false), spec: SplitSpec(labeledPerClass: 1, validationCount: 0, seed: 1)) } throws: { e in
+            (e as? DatasetError)?.description.contains("/nonexistent/train_32x32.mat") ?? false
+        }
+    }
+}
