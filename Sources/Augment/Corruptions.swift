@@ -65,9 +65,11 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
                         // np.random.randint(-delta, delta) excludes +delta: shifts are -1 or 0.
                         let dx = rng.int(below: 2 * delta) - delta, dy = rng.int(below: 2 * delta) - delta
                         let yp = yy + dy, xp = xx + dx
-                        for ch in 0..<3 {
-                            let t = b[yy, xx, ch]; b[yy, xx, ch] = b[yp, xp, ch]; b[yp, xp, ch] = t
-                        }
+                        // make_cifar_c writes `x[h, w], x[h', w'] = x[h', w'], x[h, w]` on a NumPy
+                        // array: the right side holds views, so after the first assignment both
+                        // pixels hold the neighbour's value. The published data set therefore
+                        // copies (not swaps) the neighbour into (h, w); we reproduce that.
+                        for ch in 0..<3 { b[yy, xx, ch] = b[yp, xp, ch] }
                     }
                 }
             }
@@ -79,9 +81,7 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
             return Filters.motionBlur(x, radius: c[s].0, sigma: c[s].1, angle: angle).bytesRounded()
 
         case .zoomBlur:
-            let maxZoom: Float = [1.06, 1.11, 1.16, 1.21, 1.26][s]
-            // np.arange(1, maxZoom, 0.01)
-            let factors = (0..<Int(((maxZoom - 1) / 0.01).rounded(.up))).map { 1 + Float($0) * 0.01 }
+            let factors = Self.zoomFactors(severity: severity)
             var out = FloatImage(h: h, w: w, c: 3)
             for f in factors {
                 let z = Filters.clippedZoom(x, factor: f)
@@ -159,6 +159,13 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
             let q = [80, 65, 58, 50, 40][s]
             return JPEG.roundTrip(image, height: h, width: w, quality: q)
         }
+    }
+
+    /// make_cifar_c's `np.arange(1, maxZoom, 0.01)`: ceil((maxZoom - 1) / 0.01) factors in
+    /// double precision, i.e. 7, 12, 16, 21, 26 (rounding includes the endpoint at severities 1-2).
+    static func zoomFactors(severity: Int) -> [Float] {
+        let maxZoom: Double = [1.06, 1.11, 1.16, 1.21, 1.26][severity - 1]
+        return (0..<Int(((maxZoom - 1) / 0.01).rounded(.up))).map { Float(1 + Double($0) * 0.01) }
     }
 
     /// Random affine (three points moved by up to alpha_affine) then a smooth random

@@ -227,3 +227,26 @@ extension ImageSet {
         }
     }
 }
+
+extension ImageSet {
+    /// Greyscale images with the grey value copied to R, G and B (corruptions and colour ops
+    /// are defined on RGB); RGB sets are returned unchanged.
+    public func expandedToRGB() -> ImageSet {
+        guard channels == 1 else { return self }
+        var out = [UInt8](repeating: 0, count: pixels.count * 3)
+        for i in 0..<pixels.count {
+            let v = pixels[i]
+            out[3 * i] = v; out[3 * i + 1] = v; out[3 * i + 2] = v
+        }
+        return ImageSet(height: height, width: width, channels: 3, pixels: out, labels: labels)
+    }
+
+    /// MD5 of shape, pixels and labels: a content fingerprint for cache keys.
+    public var fingerprint: String {
+        var md5 = MD5()
+        md5.update(Array("\(count)x\(height)x\(width)x\(channels)".utf8))
+        pixels.withUnsafeBytes { md5.update($0) }
+        labels.withUnsafeBytes { md5.update($0) }
+        return md5.finalize()
+    }
+}

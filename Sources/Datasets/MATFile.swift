@@ -77,7 +77,10 @@ enum MATFile {
                 switch type {
                 case miCOMPRESSED:
                     let inflater = try Inflater(input: slice, format: .zlib, file: path)
-                    let stream = MATStream(inflater: inflater, file: path, bigEndian: bigEndian)
+                    // Deflate never expands data by more than about 1032:1, so a variable that
+                    // claims more than that is corrupt; checking before allocating keeps a few
+                    // flipped bits from requesting terabytes.
+                    let stream = MATStream(inflater: inflater, file: path, bigEndian: bigEndian, bound: size * 1040 + 4096)
                     let (innerType, innerSize) = try stream.readTag(what: "compressed element")
                     guard innerType == miMATRIX else {
                         // Only matrices are ever compressed in practice; skip anything else.
@@ -87,7 +90,7 @@ enum MATFile {
                     offset = body + size
                     continue
                 case miMATRIX:
-                    let stream = MATStream(plain: slice, file: path, bigEndian: bigEndian)
+                    let stream = MATStream(plain: slice, file: path, bigEndian: bigEndian, bound: size)
                     try visitMatrix(stream: stream, size: size, wanted: wanted, consume: consume)
                 default:
                     break
@@ -182,6 +185,9 @@ enum MATFile {
         guard let esize = elementSize(dataType) else {
             throw DatasetError.malformed(file: file, detail: "data of '\(name)' has unknown storage type \(dataType)")
         }
+        guard dataSize <= stream.bound else {
+            throw DatasetError.truncated(file: file, detail: "data of '\(name)' claims \(dataSize) bytes, more than the element can hold")
+        }
         guard dataSize == elements * esize else {
             throw DatasetError.malformed(file: file, detail: "data of '\(name)' has \(dataSize) bytes for \(elements) elements of \(esize) bytes")
         }
@@ -206,14 +212,19 @@ final class MATStream {
     /// Bytes of a small-format element waiting to be read (their tag held them inline).
     private var pendingSmall: [UInt8] = []
 
-    init(inflater: Inflater, file: String, bigEndian: Bool) {
+    /// The most bytes this element can possibly yield (for sanity checks before allocating).
+    let bound: Int
+
+    init(inflater: Inflater, file: String, bigEndian: Bool, bound: Int) {
+        self.bound = bound
         self.inflater = inflater
         self.plain = UnsafeRawBufferPointer(start: nil, count: 0)
         self.file = file
         self.bigEndian = bigEndian
     }
 
-    init(plain: UnsafeRawBufferPointer, file: String, bigEndian: Bool) {
+    init(plain: UnsafeRawBufferPointer, file: String, bigEndian: Bool, bound: Int) {
+        self.bound = bound
         self.inflater = nil
         self.plain = plain
         self.file = file

@@ -138,6 +138,18 @@ public struct SyntheticHouseNumbers: Sendable {
         self.glyphs = GlyphLibrary.cached(fonts)
     }
 
+    /// A fingerprint of what this generator draws on this machine: the parameters, the fonts
+    /// and a sample of images. Fonts are resolved by fontconfig, so a machine missing one of
+    /// the font packages silently substitutes another and draws different images; putting
+    /// this fingerprint into cache keys makes that visible instead of silently mixing data.
+    public var fingerprint: String {
+        var md5 = MD5()
+        md5.update(Array("\(parameters)|\(fonts)".utf8))
+        let sample = generate(count: 64, seed: 0x5EED)
+        md5.update(Array(sample.fingerprint.utf8))
+        return md5.finalize()
+    }
+
     /// Images `firstIndex ..< firstIndex + count` of the stream for `seed`.
     /// `threads` only changes the speed, never the bytes.
     public func generate(count: Int, seed: UInt64, firstIndex: Int = 0, threads: Int = 1) -> ImageSet {
@@ -201,15 +213,13 @@ public struct SyntheticHouseNumbers: Sendable {
         let bg = Self.colour(luminance: bgLum, saturation: rng.uniform(p.saturation.lowerBound, p.saturation.upperBound), &rng)
         let fg = Self.colour(luminance: fgLum, saturation: rng.uniform(p.saturation.lowerBound, p.saturation.upperBound), &rng)
 
+        // Background and texture are written straight into the surface's pixels: flat fills
+        // of many small shapes cost more in Cairo than the digits themselves. Texture strength
+        // is scaled to the digit contrast so a strong texture really competes with the digit.
+        let textured = rng.bernoulli(p.textureProbability)
+        let strength = textured ? rng.uniform(p.textureStrength.lowerBound, p.textureStrength.upperBound) * max(contrast, 0.15) : 0
+        canvas.paintBackground(bg, texture: textured ? rng.int(below: 3) : -1, strength: strength, &rng)
         let cr = canvas.cr
-        cairo_set_source_rgb(cr, Double(bg.0), Double(bg.1), Double(bg.2))
-        cairo_paint(cr)
-
-        // Texture: scaled to the digit contrast so a strong texture really competes with the digit.
-        if rng.bernoulli(p.textureProbability) {
-            let strength = rng.uniform(p.textureStrength.lowerBound, p.textureStrength.upperBound) * max(contrast, 0.15)
-            drawTexture(cr, base: bg, strength: strength, &rng)
-        }
 
         // Geometry of the house number, in pixels.
         let size = Double(Self.height)
@@ -309,45 +319,6 @@ public struct SyntheticHouseNumbers: Sendable {
         (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t, a.2 + (b.2 - a.2) * t)
     }
 
-    /// Gradients, stripes (bricks, siding, wood) or blotches around the background colour.
-    func drawTexture(_ cr: OpaquePointer, base: (Float, Float, Float), strength: Float, _ rng: inout SeededGenerator) {
-        func shade(_ amount: Float) -> (Double, Double, Double) {
-            (Double(min(1, max(0, base.0 + amount))), Double(min(1, max(0, base.1 + amount))), Double(min(1, max(0, base.2 + amount))))
-        }
-        let kind = rng.int(below: 3)
-        let s = Double(Self.height)
-        switch kind {
-        case 0:
-            guard let pattern = cairo_pattern_create_linear(Double(rng.uniform(0, 32)), 0, Double(rng.uniform(0, 32)), s) else { return }
-            let a = shade(-strength), b = shade(strength)
-            cairo_pattern_add_color_stop_rgb(pattern, 0, a.0, a.1, a.2)
-            cairo_pattern_add_color_stop_rgb(pattern, 1, b.0, b.1, b.2)
-            cairo_set_source(cr, pattern)
-            cairo_paint(cr)
-            cairo_pattern_destroy(pattern)
-        case 1:
-            let period = Double(rng.uniform(3, 10))
-            let vertical = rng.bernoulli(0.3)
-            let phase = Double(rng.uniform(0, Float(period)))
-            var x = -phase
-            while x < s {
-                let c = shade(rng.uniform(-strength, strength))
-                cairo_set_source_rgb(cr, c.0, c.1, c.2)
-                let w = period * Double(rng.uniform(0.3, 0.9))
-                if vertical { cairo_rectangle(cr, x, 0, w, s) } else { cairo_rectangle(cr, 0, x, s, w) }
-                cairo_fill(cr)
-                x += period
-            }
-        default:
-            for _ in 0..<(2 + rng.int(below: 4)) {
-                let c = shade(rng.uniform(-strength, strength))
-                cairo_set_source_rgba(cr, c.0, c.1, c.2, 0.7)
-                cairo_arc(cr, Double(rng.uniform(0, 32)), Double(rng.uniform(0, 32)), Double(rng.uniform(3, 14)), 0, 2 * Double.pi)
-                cairo_fill(cr)
-            }
-        }
-    }
-
     /// An edge near the border: the end of a plaque, a pole, a frame line.
     func drawDistractor(_ cr: OpaquePointer, bg: (Float, Float, Float), fg: (Float, Float, Float), _ rng: inout SeededGenerator) {
         let c = rng.bernoulli(0.5) ? fg : Self.mix(bg, (rng.uniform(), rng.uniform(), rng.uniform()), 0.7)
@@ -436,6 +407,62 @@ final class Canvas {
         surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 32, 32)
         cr = cairo_create(surface)
         cairo_set_antialias(cr, CAIRO_ANTIALIAS_GRAY)
+        // A 32-pixel digit needs no finer curve flattening than a quarter pixel.
+        cairo_set_tolerance(cr, 0.25)
+    }
+
+    /// Flat colour, then optionally a texture: 0 a linear gradient, 1 stripes (bricks,
+    /// siding, wood), 2 soft blotches; all around `base`, +- `strength`.
+    func paintBackground(_ base: (Float, Float, Float), texture: Int, strength: Float, _ rng: inout SeededGenerator) {
+        cairo_surface_flush(surface)
+        guard let data = cairo_image_surface_get_data(surface) else { return }
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        // Per-pixel shade offset in [-strength, strength], then packed into Cairo's 0x00RRGGBB.
+        var shade = [Float](repeating: 0, count: 32 * 32)
+        switch texture {
+        case 0:
+            let x0 = rng.uniform(0, 32), x1 = rng.uniform(0, 32)
+            let dx = x1 - x0, dy: Float = 32
+            let len2 = dx * dx + dy * dy
+            for y in 0..<32 { for x in 0..<32 {
+                let t = min(1, max(0, ((Float(x) - x0) * dx + Float(y) * dy) / len2))
+                shade[y * 32 + x] = strength * (2 * t - 1)
+            } }
+        case 1:
+            let period = rng.uniform(3, 10)
+            let vertical = rng.bernoulli(0.3)
+            let phase = rng.uniform(0, period)
+            let n = Int(32 / period) + 2
+            var level = [Float](repeating: 0, count: n), width = [Float](repeating: 0, count: n)
+            for k in 0..<n { level[k] = rng.uniform(-strength, strength); width[k] = period * rng.uniform(0.3, 0.9) }
+            for y in 0..<32 { for x in 0..<32 {
+                let p = Float(vertical ? x : y) + phase
+                let k = min(n - 1, Int(p / period))
+                if p - Float(k) * period < width[k] { shade[y * 32 + x] = level[k] }
+            } }
+        case 2:
+            for _ in 0..<(2 + rng.int(below: 4)) {
+                let level = rng.uniform(-strength, strength)
+                let cx = rng.uniform(0, 32), cy = rng.uniform(0, 32), r = rng.uniform(3, 14)
+                for y in 0..<32 { for x in 0..<32 {
+                    let ddx = Float(x) + 0.5 - cx, ddy = Float(y) + 0.5 - cy
+                    if ddx * ddx + ddy * ddy <= r * r { shade[y * 32 + x] += 0.7 * (level - shade[y * 32 + x]) }
+                } }
+            }
+        default:
+            break
+        }
+        for y in 0..<32 {
+            let row = UnsafeMutableRawPointer(data + y * stride).assumingMemoryBound(to: UInt32.self)
+            for x in 0..<32 {
+                let d = shade[y * 32 + x]
+                let r = UInt32(min(1, max(0, base.0 + d)) * 255 + 0.5)
+                let g = UInt32(min(1, max(0, base.1 + d)) * 255 + 0.5)
+                let b = UInt32(min(1, max(0, base.2 + d)) * 255 + 0.5)
+                row[x] = r << 16 | g << 8 | b
+            }
+        }
+        cairo_surface_mark_dirty(surface)
     }
 
     deinit {
@@ -467,29 +494,36 @@ final class Canvas {
         for i in -radius...radius { k[i + radius] = expf(-Float(i * i) / (2 * sigma * sigma)) }
         let total = k.reduce(0, +)
         for i in k.indices { k[i] /= total }
-        // Horizontal into tmp, vertical back into rgb.
-        for y in 0..<32 {
-            for x in 0..<32 {
-                var a: Float = 0, b: Float = 0, c: Float = 0
-                for i in -radius...radius {
-                    let xx = min(31, max(0, x + i))
-                    let o = (y * 32 + xx) * 3, w = k[i + radius]
-                    a += w * rgb[o]; b += w * rgb[o + 1]; c += w * rgb[o + 2]
+        // Horizontal into tmp, vertical back into rgb; raw pointers keep the loops free of
+        // exclusivity and bounds bookkeeping.
+        rgb.withUnsafeMutableBufferPointer { rgb in
+            tmp.withUnsafeMutableBufferPointer { tmp in
+                k.withUnsafeBufferPointer { k in
+                    for y in 0..<32 {
+                        for x in 0..<32 {
+                            var a: Float = 0, b: Float = 0, c: Float = 0
+                            for i in -radius...radius {
+                                let xx = min(31, max(0, x + i))
+                                let o = (y * 32 + xx) * 3, w = k[i + radius]
+                                a += w * rgb[o]; b += w * rgb[o + 1]; c += w * rgb[o + 2]
+                            }
+                            let o = (y * 32 + x) * 3
+                            tmp[o] = a; tmp[o + 1] = b; tmp[o + 2] = c
+                        }
+                    }
+                    for y in 0..<32 {
+                        for x in 0..<32 {
+                            var a: Float = 0, b: Float = 0, c: Float = 0
+                            for i in -radius...radius {
+                                let yy = min(31, max(0, y + i))
+                                let o = (yy * 32 + x) * 3, w = k[i + radius]
+                                a += w * tmp[o]; b += w * tmp[o + 1]; c += w * tmp[o + 2]
+                            }
+                            let o = (y * 32 + x) * 3
+                            rgb[o] = a; rgb[o + 1] = b; rgb[o + 2] = c
+                        }
+                    }
                 }
-                let o = (y * 32 + x) * 3
-                tmp[o] = a; tmp[o + 1] = b; tmp[o + 2] = c
-            }
-        }
-        for y in 0..<32 {
-            for x in 0..<32 {
-                var a: Float = 0, b: Float = 0, c: Float = 0
-                for i in -radius...radius {
-                    let yy = min(31, max(0, y + i))
-                    let o = (yy * 32 + x) * 3, w = k[i + radius]
-                    a += w * tmp[o]; b += w * tmp[o + 1]; c += w * tmp[o + 2]
-                }
-                let o = (y * 32 + x) * 3
-                rgb[o] = a; rgb[o + 1] = b; rgb[o + 2] = c
             }
         }
     }
@@ -500,6 +534,7 @@ final class Canvas {
         // Approximately normal noise from four 16-bit uniforms per draw (Irwin-Hall): one
         // generator call per pixel instead of a logarithm and a cosine.
         let noiseScale = noiseStd * 255 * 1.7320508 / 65535  // sqrt(12/4) = sqrt(3)
+        rgb.withUnsafeBufferPointer { rgb in
         for y in 0..<32 {
             for x in 0..<32 {
                 let light = 1 + illumination.0 * (Float(x) / 31 - 0.5) + illumination.1 * (Float(y) / 31 - 0.5)
@@ -508,9 +543,10 @@ final class Canvas {
                     let r = rng.next()
                     let sum = Float(r & 0xFFFF) + Float((r >> 16) & 0xFFFF) + Float((r >> 32) & 0xFFFF) + Float(r >> 48)
                     let v = rgb[o + c] * light * 255 + (sum - 2 * 65535) * noiseScale
-                    dst[o + c] = UInt8(min(255, max(0, v.rounded())))
+                    dst[o + c] = UInt8(min(255, max(0, v)) + 0.5)  // round half up without a libm call
                 }
             }
+        }
         }
     }
 }

@@ -74,7 +74,8 @@ struct DataPreview: ParsableCommand {
 
     func run() throws {
         do {
-            let source = try images()
+            var source = try images()
+            if corruptions { source = source.expandedToRGB() }  // corruptions are defined on RGB
             if corruptions {
                 try Previews.corruptions(source, seed: seed).writePNG(to: out)
             } else if let augment {
@@ -127,15 +128,27 @@ struct DataBench: ParsableCommand {
     func run() throws {
         let generator = SyntheticHouseNumbers()
         _ = generator.generate(count: 256, seed: 0)  // fonts and glyph paths load once
+        // Wall-clock rates, and for single-threaded work also images per CPU-second of this
+        // thread: on a shared machine the CPU rate is the one that says what one core does.
+        var lastCPURate = 0.0
+        func cpuSeconds(_ clock: clockid_t) -> Double {
+            var t = timespec()
+            clock_gettime(clock, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
         func rate(_ n: Int, _ body: () -> Void) -> Double {
             let t0 = DispatchTime.now().uptimeNanoseconds
+            let c0 = cpuSeconds(CLOCK_THREAD_CPUTIME_ID)
             body()
+            lastCPURate = Double(n) / (cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - c0)
             return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         var set = ImageSet(height: 32, width: 32, channels: 3)
         let gen1 = rate(count) { set = generator.generate(count: count, seed: 1, threads: 1) }
+        let gen1CPU = lastCPURate
         let genN = rate(count) { _ = generator.generate(count: count, seed: 1, threads: threads) }
-        print(String(format: "synthetic generation: %.0f img/s (1 thread), %.0f img/s (%d threads)", gen1, genN, threads))
+        print(String(format: "synthetic generation: %.0f img/s wall, %.0f img/s per CPU-second (1 thread); %.0f img/s wall (%d threads)",
+                     gen1, gen1CPU, genN, threads))
         let ra = RandAugment(layers: 2, magnitude: 5)
         let pipeline = StudentNoise(randAugment: ra)
         let aug = rate(count) {
@@ -151,7 +164,7 @@ struct DataBench: ParsableCommand {
                 }
             }
         }
-        print(String(format: "RandAugment N=2 M=5 + cutout + crop: %.0f img/s (1 thread)", aug))
+        print(String(format: "RandAugment N=2 M=5 + cutout + crop: %.0f img/s wall, %.0f img/s per CPU-second (1 thread)", aug, lastCPURate))
         for workers in [1, threads] {
             let loader = PrefetchingLoader(source: set, batchSize: 128, seed: 3, noise: pipeline,
                                            normalization: .unit(channels: 3), workers: workers, prefetch: 4)

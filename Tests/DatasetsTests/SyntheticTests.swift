@@ -23,12 +23,12 @@ import Testing
 
     @Test func classImbalanceFollowsSVHN() {
         let g = SyntheticHouseNumbers()
-        let set = g.generate(count: 20_000, seed: 5, threads: 2)
+        let set = g.generate(count: 5_000, seed: 5, threads: 2)
         let counts = set.labelCounts()
         let weights = SyntheticHouseNumbers.Parameters.svhnClassCounts
         let total = weights.reduce(0, +)
         for k in 0..<10 {
-            let expected = weights[k] / total * 20_000
+            let expected = weights[k] / total * 5_000
             #expect(abs(Double(counts[k]) - expected) < 5 * expected.squareRoot() + 10, "class \(k): \(counts[k]) vs \(expected)")
         }
         #expect(counts[1] > counts[0] * 2)
@@ -48,5 +48,21 @@ import Testing
         let path = NSTemporaryDirectory() + "synthetic-preview-test.png"
         try ImageGrid(tiles: (0..<100).map { ImageGrid.Tile(pixels: Array(set.image($0)), height: 32, width: 32, channels: 3, caption: "\(set.labels[$0])") }, columns: 10).writePNG(to: path)
         #expect(FileManager.default.fileExists(atPath: path))
+    }
+}
+
+@Suite struct SyntheticFingerprintTests {
+    @Test func fingerprintIsStableAndSensitive() {
+        let a = SyntheticHouseNumbers().fingerprint
+        #expect(a == SyntheticHouseNumbers().fingerprint)
+        #expect(a != SyntheticHouseNumbers(parameters: .difficulty(0.5)).fingerprint)
+        #expect(a.count == 32)
+    }
+
+    @Test func difficultyKnobChangesTheImages() {
+        let easy = SyntheticHouseNumbers(parameters: .difficulty(0)).generate(count: 50, seed: 1)
+        let hard = SyntheticHouseNumbers(parameters: .difficulty(1.5)).generate(count: 50, seed: 1)
+        #expect(easy.labels == hard.labels)  // the label is drawn first, whatever the difficulty
+        #expect(easy.pixels != hard.pixels)
     }
 }
