@@ -7,7 +7,7 @@ struct NoisyStudentCommand: ParsableCommand {
         commandName: "noisy-student",
         abstract: "Noisy Student training on CPU: teachers, pseudo labels, noisy students, robustness.",
         // Each subcommand lives in its own file beside this one.
-        subcommands: []
+        subcommands: [ChartGallery.self]
     )
 
     /// Runs before argument parsing: choose the fastest safe OpenBLAS kernel (may re-exec).

@@ -1,0 +1,50 @@
+import Foundation
+
+/// Tick positions on steps of 1, 2 or 5 times a power of ten (Heckbert 1990, "Nice numbers for
+/// graph labels"), which people read without arithmetic.
+struct NiceTicks: Sendable, Equatable {
+    var step: Double
+    var values: [Double]
+    var lower: Double { values.first ?? 0 }
+    var upper: Double { values.last ?? 0 }
+
+    /// Ticks covering `low...high` with about `count` intervals; the first and last tick enclose
+    /// the data, so they double as the axis bounds.
+    init(covering low: Double, _ high: Double, count: Int) {
+        var lo = low, hi = high
+        if !(lo.isFinite && hi.isFinite) { lo = 0; hi = 1 }
+        if lo > hi { swap(&lo, &hi) }
+        if hi - lo < 1e-12 * max(1, abs(lo)) {
+            // A flat series still needs a visible axis: pad around the value.
+            let pad = lo == 0 ? 1 : abs(lo) * 0.1
+            lo -= pad; hi += pad
+        }
+        let step = NiceTicks.niceStep((hi - lo) / Double(max(count, 1)))
+        // Integer tick indices avoid accumulating 0.1 + 0.2 drift; tiny epsilons let a value that
+        // sits on a tick (up to rounding) count as on it.
+        let first = (lo / step - 1e-9).rounded(.down)
+        let last = (hi / step + 1e-9).rounded(.up)
+        var values: [Double] = []
+        var i = first
+        while i <= last + 0.5 {
+            let v = i * step
+            values.append(abs(v) < step * 1e-9 ? 0 : v)
+            i += 1
+        }
+        self.step = step
+        self.values = values
+    }
+
+    /// The smallest of 1, 2, 5 x 10^k that is at least `raw`.
+    static func niceStep(_ raw: Double) -> Double {
+        guard raw > 0, raw.isFinite else { return 1 }
+        let magnitude = pow(10, (log10(raw)).rounded(.down))
+        for m in [1.0, 2, 5, 10] where m * magnitude >= raw * (1 - 1e-9) {
+            return m * magnitude
+        }
+        return 10 * magnitude
+    }
+
+    /// Decimals needed so that every tick on this step prints distinctly.
+    var decimals: Int { max(0, Int((-log10(step) + 1e-9).rounded(.up))) }
+}

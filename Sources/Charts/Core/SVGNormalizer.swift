@@ -1,0 +1,36 @@
+import Foundation
+
+/// Cairo's SVG surface names elements with counters (`surface5`, `glyph0-1`, `clip2`), and some
+/// of those counters are process-global: the same chart drawn after another one gets different
+/// ids. Renumbering every id in order of first appearance makes equal charts byte-identical no
+/// matter what else the process rendered.
+enum SVGNormalizer {
+    static func normalize(_ data: Data) -> Data {
+        guard let text = String(data: data, encoding: .utf8) else { return data }
+        return Data(normalize(text).utf8)
+    }
+
+    static func normalize(_ svg: String) -> String {
+        // Definitions: id="name". The new name keeps the alphabetic stem (readable, and distinct
+        // stems can never collide) and replaces the digits with a per-stem counter.
+        let definition = /id="([A-Za-z_][A-Za-z_]*)([0-9][0-9A-Za-z_\-]*)"/
+        var renamed: [String: String] = [:]
+        var counters: [String: Int] = [:]
+        for match in svg.matches(of: definition) {
+            let stem = String(match.output.1)
+            let old = stem + String(match.output.2)
+            if renamed[old] != nil { continue }
+            let n = counters[stem, default: 0] + 1
+            counters[stem] = n
+            renamed[old] = "\(stem)\(n)"
+        }
+        if renamed.isEmpty { return svg }
+        // One pass over definitions and references (`#name` followed by a quote or a paren), so a
+        // new name can never be renamed again.
+        let token = /(id="|#)([A-Za-z_][0-9A-Za-z_\-]*)(?=["\)])/
+        return svg.replacing(token) { match in
+            let name = String(match.output.2)
+            return String(match.output.1) + (renamed[name] ?? name)
+        }
+    }
+}
