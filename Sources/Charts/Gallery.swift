@@ -86,8 +86,8 @@ public enum Gallery {
         // Right pseudo labels pile up near 1; wrong ones spread lower.
         let correct = (0..<4000).map { _ in min(1, 1 - abs(rng.normal() * 0.08)) }
         let wrong = (0..<600).map { _ in min(1, max(0.1, 0.55 + rng.normal() * 0.18)) }
-        return Histogram(title: "Teacher confidence on the unlabeled pool", x: "confidence of the predicted class",
-                         bins: 30, range: 0...1, references: [ReferenceLine(x: 0.3, label: "filter threshold")]) {
+        return Histogram(title: "Teacher confidence on the unlabeled pool", x: "confidence of the predicted class", y: "fraction of group",
+                         bins: 30, range: 0...1, normalized: true, references: [ReferenceLine(x: 0.3, label: "filter threshold")]) {
             Distribution("pseudo label right", values: correct)
             Distribution("pseudo label wrong", values: wrong)
         }
@@ -145,11 +145,16 @@ public enum Gallery {
     static func corruptionGrid(_ rng: inout SampleRandom) -> ImageGrid {
         let base = SampleImages.digit(4, rng: &rng, label: "")
         let kinds = ["gaussian noise", "contrast", "pixelate"]
+        // What the student predicts on each corrupted image, with its confidence.
+        let predictions = [["4 · 0.99", "4 · 0.98", "4 · 0.91", "4 · 0.72", "1 · 0.41"],
+                           ["4 · 0.99", "4 · 0.97", "4 · 0.93", "4 · 0.80", "4 · 0.55"],
+                           ["4 · 0.99", "4 · 0.96", "4 · 0.62", "7 · 0.38", "0 · 0.22"]]
         var images: [RGBImage] = []
-        for kind in kinds {
-            for s in 1...5 { images.append(SampleImages.corrupt(base, kind: kind, severity: s, rng: &rng, label: "severity \(s)")) }
+        for (k, kind) in kinds.enumerated() {
+            for s in 1...5 { images.append(SampleImages.corrupt(base, kind: kind, severity: s, rng: &rng, label: predictions[k][s - 1])) }
         }
-        return ImageGrid(title: "Corruptions at severities 1–5", columns: 5, cellSize: 72, rowLabels: kinds, images: images)
+        return ImageGrid(title: "Corruptions at severities 1–5 (student prediction · confidence)", columns: 5, cellSize: 72,
+                         rowLabels: kinds, columnLabels: (1...5).map { "severity \($0)" }, images: images)
     }
 }
 

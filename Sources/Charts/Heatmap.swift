@@ -37,7 +37,7 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
             return row.map { normalized ? 100 * Double($0) / total : Double($0) }
         }
         return Heatmap(title: title, x: "predicted class", y: "true class", rows: classes, columns: classes, values: values,
-                       colorMap: .blues, range: normalized ? 0...100 : nil, format: normalized ? .fixed(0) : .automatic,
+                       colorMap: .blues, range: normalized ? 0...100 : nil, format: normalized ? .fixed(1) : .automatic,
                        colorBarLabel: normalized ? "% of true class" : "count")
     }
 
@@ -70,7 +70,11 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
         let barWidth = 14.0
         let barTicks = NiceTicks(covering: valueRange.lowerBound, valueRange.upperBound, count: 5)
         let barTickValues = barTicks.values.filter { $0 >= valueRange.lowerBound - 1e-9 && $0 <= valueRange.upperBound + 1e-9 }
-        let barLabels = barTickValues.map { format == .automatic ? NumberFormat.automatic.string($0, stepDecimals: barTicks.decimals) : format.string($0) }
+        // Colour-bar ticks print to the precision of their step, whatever the cells use.
+        let barLabels = barTickValues.map { v -> String in
+            if case .percent = format { return NumberFormat.percent(max(0, barTicks.decimals - 2)).string(v) }
+            return NumberFormat.automatic.string(v, stepDecimals: barTicks.decimals)
+        }
         let barLabelW = barLabels.map { canvas.measure($0, .tick).width }.max() ?? 0
         let rightBlock = 14 + barWidth + 4 + barLabelW + (colorBarLabel == nil ? 0 : labelH + 8)
 

@@ -40,6 +40,8 @@ public struct PanelLayout: Sendable, Equatable {
     public var bars: [Rect] = []
     /// Heatmap cells.
     public var cells: [Rect] = []
+    /// Labels of reference lines.
+    public var annotations: [Rect] = []
 
     public init(plot: Rect) { self.plot = plot }
 }

@@ -12,8 +12,13 @@ struct Legend {
 
     private func rowHeight(_ canvas: Canvas) -> Double { max(canvas.measure("Ag", .legend).height, 12) + 3 }
 
+    /// Lines need room to show their dash and marker; a filled box does not.
+    private static func swatchWidth(_ e: LegendEntry) -> Double {
+        if case .box = e.swatch { return 12 } else { return swatchWidth }
+    }
+
     private func entryWidth(_ e: LegendEntry, _ canvas: Canvas) -> Double {
-        Legend.swatchWidth + Legend.swatchGap + canvas.measure(e.name, .legend).width
+        Legend.swatchWidth(e) + Legend.swatchGap + canvas.measure(e.name, .legend).width
     }
 
     /// A boxed column, for inside a plot corner.
@@ -103,7 +108,7 @@ struct Legend {
     }
 
     private func drawEntry(_ e: LegendEntry, at p: Point, _ canvas: Canvas) -> TextBox {
-        let sw = Legend.swatchWidth
+        let sw = Legend.swatchWidth(e)
         switch e.swatch {
         case .line(let style, let markers, let band):
             if band {
@@ -113,7 +118,7 @@ struct Legend {
                         dash: style.dash.pattern(lineWidth: style.lineWidth))
             if markers { canvas.marker(style.marker, at: Point(x: p.x + sw / 2, y: p.y), size: CartesianPanel.markerSize, color: style.color) }
         case .box(let color):
-            canvas.fill(Rect(x: p.x + sw / 2 - 6, y: p.y - 6, width: 12, height: 12), color)
+            canvas.fill(Rect(x: p.x, y: p.y - 6, width: 12, height: 12), color)
         }
         let box = canvas.text(e.name, .legend, color: Palette.ink, at: Point(x: p.x + sw + Legend.swatchGap, y: p.y), anchor: .middleLeading)
         return TextBox(role: .legend, text: e.name, box: box, panel: nil)

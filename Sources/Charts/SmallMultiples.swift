@@ -83,6 +83,6 @@ public struct SmallMultiples: ChartFigure, Drawable, Equatable {
         var seen = Set<String>()
         let entries = built.flatMap(\.entries).filter { seen.insert($0.name).inserted }
         return PanelFigure(size: size, title: title, panels: cartesian, columns: columns, sharedXLabel: xLabel,
-                           sharedYLabel: yLabel, legend: entries.count > 1 ? entries : [], legendMode: .top).draw(on: canvas)
+                           sharedYLabel: yLabel, legend: entries.count > 1 ? entries : [], legendMode: .top, sharedX: true).draw(on: canvas)
     }
 }

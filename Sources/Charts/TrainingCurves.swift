@@ -68,12 +68,12 @@ public struct TrainingCurves: ChartFigure, Drawable, Equatable {
         var entries: [LegendEntry] = []
         for (series, label) in [(lossSeries, lossLabel), (accSeries, accuracyLabel)] where !series.isEmpty {
             let m = try LineMarks(series, xLabel: nil, styleIndex: styleIndex)
-            panels.append(CartesianPanel(title: nil, x: .numeric(nil, low: xLo, high: xHi),
+            panels.append(CartesianPanel(title: nil, x: .numeric(nil, low: xLo, high: xHi, niceBounds: false),
                                          y: .numeric(label, low: m.yLow, high: m.yHigh), marks: m.marks))
             for e in m.entries where !entries.contains(where: { $0.name == e.name }) { entries.append(e) }
         }
         guard !panels.isEmpty else { throw ChartError.emptyData("training curves have neither loss nor accuracy") }
         return PanelFigure(size: size, title: title, panels: panels, columns: 1, sharedXLabel: xLabel,
-                           legend: entries.count > 1 ? entries : [], legendMode: .top).draw(on: canvas)
+                           legend: entries.count > 1 ? entries : [], legendMode: .top, sharedX: true).draw(on: canvas)
     }
 }

@@ -13,11 +13,15 @@ struct AxisModel: Sendable {
     /// A caller-fixed range overrides the nice bounds (accuracy axes pinned to 0...100, say).
     var fixedRange: ClosedRange<Double>?
     var format: NumberFormat = .automatic
+    /// True: the axis ends on ticks (value axes, where gridlines should frame the data).
+    /// False: the axis ends just beyond the data (x of a line chart: severities 1...5 should
+    /// not become 0...6).
+    var niceBounds = true
 
     static func numeric(_ label: String?, low: Double, high: Double, includeZero: Bool = false,
-                        fixed: ClosedRange<Double>? = nil, format: NumberFormat = .automatic) -> AxisModel {
+                        fixed: ClosedRange<Double>? = nil, format: NumberFormat = .automatic, niceBounds: Bool = true) -> AxisModel {
         AxisModel(label: label, kind: .numeric, dataLow: low, dataHigh: high, includeZero: includeZero,
-                  fixedRange: fixed, format: format)
+                  fixedRange: fixed, format: format, niceBounds: niceBounds)
     }
 
     static func categorical(_ label: String?, _ categories: [String]) -> AxisModel {
@@ -73,13 +77,18 @@ enum AxisFitter {
         if model.includeZero { lo = min(lo, 0); hi = max(hi, 0) }
         if let fixed = model.fixedRange { lo = fixed.lowerBound; hi = fixed.upperBound }
         // Preferred spacing: wide enough to read, dense enough to estimate values.
-        let preferred = orientation == .horizontal ? 70.0 : 42.0
-        var count = max(2, Int(length / preferred))
+        // Start dense and thin out until labels have room: short labels ("1".."5") get every
+        // tick, long ones ("0.030") fewer.
+        let densest = orientation == .horizontal ? 28.0 : 30.0
+        var count = max(2, Int(length / densest))
         var best: ResolvedAxis?
+        // Tight bounds: 3% of the span beyond the data, so end markers are not cut by the frame.
+        let span = hi - lo > 0 ? hi - lo : max(abs(lo), 1)
+        let tight = (lo - 0.03 * span, hi + 0.03 * span)
         while count >= 1 {
             let nice = NiceTicks(covering: lo, hi, count: count)
-            let low = model.fixedRange?.lowerBound ?? nice.lower
-            let high = model.fixedRange?.upperBound ?? nice.upper
+            let low = model.fixedRange?.lowerBound ?? (model.niceBounds ? nice.lower : tight.0)
+            let high = model.fixedRange?.upperBound ?? (model.niceBounds ? nice.upper : tight.1)
             let values = nice.values.filter { $0 >= low - nice.step * 1e-6 && $0 <= high + nice.step * 1e-6 }
             let ticks = values.map { Tick(value: $0, label: model.format.string($0, stepDecimals: nice.decimals)) }
             let axis = ResolvedAxis(low: low, high: high, ticks: ticks)
@@ -100,8 +109,10 @@ enum AxisFitter {
         let spacing = abs(axis.position(labelled[1].value, from: 0, to: length) - axis.position(labelled[0].value, from: 0, to: length))
         for t in labelled {
             let m = canvas.measure(t.label, .tick)
-            let extent = orientation == .horizontal ? m.width : m.height
-            if extent + labelGap > spacing { return false }
+            // Room to read, not just room to print: labels need white space about as wide as
+            // themselves along x, and a line's height between them along y.
+            let needed = orientation == .horizontal ? max(m.width + 2 * labelGap, 2 * m.width) : m.height + 10
+            if needed > spacing { return false }
         }
         return true
     }

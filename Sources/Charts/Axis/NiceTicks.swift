@@ -22,8 +22,8 @@ struct NiceTicks: Sendable, Equatable {
         let step = NiceTicks.niceStep((hi - lo) / Double(max(count, 1)))
         // Integer tick indices avoid accumulating 0.1 + 0.2 drift; tiny epsilons let a value that
         // sits on a tick (up to rounding) count as on it.
-        let first = (lo / step - 1e-9).rounded(.down)
-        let last = (hi / step + 1e-9).rounded(.up)
+        let first = (lo / step + 1e-9).rounded(.down)
+        let last = (hi / step - 1e-9).rounded(.up)
         var values: [Double] = []
         var i = first
         while i <= last + 0.5 {
@@ -35,16 +35,15 @@ struct NiceTicks: Sendable, Equatable {
         self.values = values
     }
 
-    /// The smallest of 1, 2, 5 x 10^k that is at least `raw`.
+    /// The 1, 2 or 5 x 10^k nearest to `raw` (by ratio). Nearest rather than next-larger keeps
+    /// the tick count near the request: 0...100 in 4 becomes steps of 20, not of 50.
     static func niceStep(_ raw: Double) -> Double {
         guard raw > 0, raw.isFinite else { return 1 }
         let magnitude = pow(10, (log10(raw)).rounded(.down))
-        for m in [1.0, 2, 5, 10] where m * magnitude >= raw * (1 - 1e-9) {
-            return m * magnitude
-        }
-        return 10 * magnitude
+        let candidates = [1.0, 2, 5, 10].map { $0 * magnitude }
+        return candidates.min { abs(log($0 / raw)) < abs(log($1 / raw)) } ?? magnitude
     }
 
     /// Decimals needed so that every tick on this step prints distinctly.
-    var decimals: Int { max(0, Int((-log10(step) + 1e-9).rounded(.up))) }
+    var decimals: Int { max(0, Int((-log10(step) - 1e-9).rounded(.up))) }
 }

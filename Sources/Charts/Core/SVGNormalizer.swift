@@ -24,6 +24,9 @@ enum SVGNormalizer {
             counters[stem] = n
             renamed[old] = "\(stem)\(n)"
         }
+        // Images in figures are dataset samples: show their pixels, never a smoothed blur
+        // (cairo's nearest-neighbour filter does not reach the SVG).
+        let svg = svg.replacingOccurrences(of: "<image ", with: "<image style=\"image-rendering:optimizeSpeed;image-rendering:pixelated\" ")
         if renamed.isEmpty { return svg }
         // One pass over definitions and references (`#name` followed by a quote or a paren), so a
         // new name can never be renamed again.

@@ -8,6 +8,8 @@ struct CartesianPanel: Sendable {
     var x: AxisModel
     var y: AxisModel
     var marks: [Mark]
+    /// Off for upper panels of a grid that shares x: the bottom row's labels serve the column.
+    var showsXTickLabels = true
 
     static let tickLength = 4.0
     static let tickPad = 3.0
@@ -38,10 +40,11 @@ struct CartesianPanel: Sendable {
         let xLabelH = x.label == nil ? 0 : canvas.measure("Ag", .axisLabel).height + 6
         let yLabelW = y.label == nil ? 0 : canvas.measure("Ag", .axisLabel).height + 8
         let tickSpace = CartesianPanel.tickLength + CartesianPanel.tickPad
-        // Half a tick label pokes above the top tick.
-        let top = max(minimumInsets.top, titleH + textH / 2 + 2)
+        // Half a tick label pokes above the top tick; labels of vertical reference lines sit
+        // in a row above the plot, where they cannot cover data.
+        let top = max(minimumInsets.top, titleH + (hasXReferenceLabels ? canvas.measure("Ag", .caption).height + 4 : textH / 2 + 2))
 
-        var xTickH = textH
+        var xTickH = showsXTickLabels ? textH : 0
         var plotH = region.height - top - xLabelH - tickSpace - xTickH
         var yAxis = AxisFitter.fit(y, length: max(plotH, 10), orientation: .vertical, canvas: canvas)
         var left = 0.0, right = 0.0
@@ -58,7 +61,7 @@ struct CartesianPanel: Sendable {
                 right = max(right, canvas.measure(last.label, .tick).width / 2 + 2)
                 xAxis = AxisFitter.fit(x, length: max(region.width - left - right, 10), orientation: .horizontal, canvas: canvas)
             }
-            xTickH = xAxis.rotated ? (xAxis.ticks.map { canvas.measure($0.label, .tick).width }.max() ?? textH) : textH
+            xTickH = !showsXTickLabels ? 0 : xAxis.rotated ? (xAxis.ticks.map { canvas.measure($0.label, .tick).width }.max() ?? textH) : textH
             let bottom = max(minimumInsets.bottom, xLabelH + tickSpace + xTickH)
             plotH = region.height - top - bottom
             yAxis = AxisFitter.fit(y, length: max(plotH, 10), orientation: .vertical, canvas: canvas)
@@ -108,6 +111,50 @@ struct CartesianPanel: Sendable {
         return (points, bars)
     }
 
+    var hasXReferenceLabels: Bool {
+        marks.contains { if case .reference(let r) = $0, r.axis == .x, !r.label.isEmpty { return true } else { return false } }
+    }
+
+    /// Labels of reference lines. A vertical line's label goes above the plot; a horizontal
+    /// line's label goes at whichever end of the line, above or below it, is clear of data.
+    func referenceLabels(_ g: Geometry, canvas: Canvas, points: [DataPoint], bars: [Rect]) -> [(text: String, box: Rect)] {
+        let plot = g.plot
+        var out: [(text: String, box: Rect)] = []
+        for mark in marks {
+            guard case .reference(let r) = mark, !r.label.isEmpty else { continue }
+            switch r.axis {
+            case .x:
+                let px = g.x.position(r.value, from: plot.minX, to: plot.maxX)
+                let text = canvas.fitting(r.label, .caption, width: plot.width)
+                var box = canvas.textBox(text, .caption, at: Point(x: px, y: plot.minY - 3), anchor: TextAnchor(horizontal: .center, vertical: .bottom))
+                // Keep it over the plot horizontally.
+                box.x = min(max(box.x, plot.minX), plot.maxX - box.width)
+                out.append((text, box))
+            case .y:
+                let py = g.y.position(r.value, from: plot.maxY, to: plot.minY)
+                let text = canvas.fitting(r.label, .caption, width: plot.width * 0.5)
+                let candidates = [
+                    canvas.textBox(text, .caption, at: Point(x: plot.maxX - 4, y: py - 2), anchor: TextAnchor(horizontal: .trailing, vertical: .bottom)),
+                    canvas.textBox(text, .caption, at: Point(x: plot.minX + 4, y: py - 2), anchor: TextAnchor(horizontal: .leading, vertical: .bottom)),
+                    canvas.textBox(text, .caption, at: Point(x: plot.maxX - 4, y: py + 2), anchor: TextAnchor(horizontal: .trailing, vertical: .top)),
+                    canvas.textBox(text, .caption, at: Point(x: plot.minX + 4, y: py + 2), anchor: TextAnchor(horizontal: .leading, vertical: .top)),
+                ]
+                let clear = candidates.first { box in
+                    plot.contains(box) && !points.contains { box.insetBy(dx: -2, dy: -2).contains($0.position) } && !bars.contains { box.intersects($0) }
+                }
+                out.append((text, clear ?? candidates[0]))
+            }
+        }
+        return out
+    }
+
+    /// Everything a legend must keep clear of: data and reference-line labels.
+    func obstacles(_ g: Geometry, canvas: Canvas) -> (points: [DataPoint], rects: [Rect]) {
+        let foot = dataFootprint(g)
+        let labels = referenceLabels(g, canvas: canvas, points: foot.points, bars: foot.bars).map(\.box)
+        return (foot.points, foot.bars + labels)
+    }
+
     /// Draws the panel and records its layout. `index` tags the texts for tests.
     func draw(_ g: Geometry, on canvas: Canvas, index: Int, into layout: inout FigureLayout) -> PanelLayout {
         var result = PanelLayout(plot: g.plot)
@@ -138,6 +185,13 @@ struct CartesianPanel: Sendable {
             }
         } }
 
+        let footprint = dataFootprint(g)
+        for label in referenceLabels(g, canvas: canvas, points: footprint.points, bars: footprint.bars) {
+            canvas.text(label.text, .caption, color: Palette.mutedText, at: Point(x: label.box.minX, y: label.box.minY), anchor: .topLeading)
+            result.annotations.append(label.box)
+            layout.texts.append(TextBox(role: .annotation, text: label.text, box: label.box, panel: index))
+        }
+
         // Axes: left and bottom spines with outward ticks.
         canvas.line([Point(x: plot.minX, y: plot.minY), Point(x: plot.minX, y: plot.maxY), Point(x: plot.maxX, y: plot.maxY)],
                     Palette.axis, width: 1)
@@ -145,7 +199,7 @@ struct CartesianPanel: Sendable {
         for t in g.x.ticks {
             let px = g.x.position(t.value, from: plot.minX, to: plot.maxX)
             canvas.line([Point(x: px, y: plot.maxY), Point(x: px, y: plot.maxY + tl)], Palette.axis, width: 1)
-            guard !t.label.isEmpty else { continue }
+            guard !t.label.isEmpty, showsXTickLabels else { continue }
             let box: Rect
             if g.x.rotated {
                 box = canvas.text(t.label, .tick, color: Palette.ink, at: Point(x: px, y: plot.maxY + tl + tp),
@@ -184,7 +238,6 @@ struct CartesianPanel: Sendable {
             layout.texts.append(TextBox(role: .panelTitle, text: title, box: box, panel: index))
         }
 
-        let footprint = dataFootprint(g)
         result.points = footprint.points
         result.bars = footprint.bars
         return result
@@ -240,21 +293,9 @@ struct CartesianPanel: Sendable {
             case .y:
                 let py = g.y.position(r.value, from: plot.maxY, to: plot.minY)
                 canvas.line([Point(x: plot.minX, y: py), Point(x: plot.maxX, y: py)], color, width: 1.2, dash: [5, 3])
-                if !r.label.isEmpty {
-                    let label = canvas.fitting(r.label, .caption, width: plot.width * 0.5)
-                    let box = canvas.text(label, .caption, color: color, at: Point(x: plot.maxX - 4, y: py - 3),
-                                          anchor: TextAnchor(horizontal: .trailing, vertical: .bottom))
-                    layout.texts.append(TextBox(role: .annotation, text: label, box: box, panel: panel))
-                }
             case .x:
                 let px = g.x.position(r.value, from: plot.minX, to: plot.maxX)
                 canvas.line([Point(x: px, y: plot.minY), Point(x: px, y: plot.maxY)], color, width: 1.2, dash: [5, 3])
-                if !r.label.isEmpty {
-                    let label = canvas.fitting(r.label, .caption, width: plot.height * 0.8)
-                    let box = canvas.text(label, .caption, color: color, at: Point(x: px - 3, y: plot.minY + 4),
-                                          anchor: TextAnchor(horizontal: .trailing, vertical: .bottom), rotation: .quarterTurnLeft)
-                    layout.texts.append(TextBox(role: .annotation, text: label, box: box, panel: panel))
-                }
             }
         }
     }

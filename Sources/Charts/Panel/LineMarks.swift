@@ -66,7 +66,7 @@ struct LineMarks {
             xModel = .categorical(xLabel, cats)
         } else {
             if !xLow.isFinite { xLow = 0; xHigh = 1 }
-            xModel = .numeric(xLabel, low: xLow, high: xHigh)
+            xModel = .numeric(xLabel, low: xLow, high: xHigh, niceBounds: false)
         }
     }
 

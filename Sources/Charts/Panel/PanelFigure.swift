@@ -13,6 +13,8 @@ struct PanelFigure {
     var sharedYLabel: String?
     var legend: [LegendEntry] = []
     var legendMode: LegendMode = .auto
+    /// Panels share the x scale: only the bottom panel of each column labels its x ticks.
+    var sharedX = false
 
     static let padding = 10.0
     static let gap = (x: 18.0, y: 12.0)
@@ -26,8 +28,8 @@ struct PanelFigure {
             // goes there and the plot keeps its full size.
             let geometries = arrange(canvas, legendOnTop: false).geometries
             if let g = geometries.first {
-                let foot = panels[0].dataFootprint(g)
-                if Legend(entries: legend).insidePlacement(plot: g.plot, points: foot.points, bars: foot.bars, canvas: canvas) != nil {
+                let foot = panels[0].obstacles(g, canvas: canvas)
+                if Legend(entries: legend).insidePlacement(plot: g.plot, points: foot.points, bars: foot.rects, canvas: canvas) != nil {
                     return arrangeAndDraw(canvas, legendOnTop: false, insideLegend: true)
                 }
             }
@@ -39,6 +41,8 @@ struct PanelFigure {
         var titleOrigin: Point?
         var legendArea: Rect?
         var content: Rect
+        /// The panels as drawn (tick labels possibly hidden for a shared x axis).
+        var panels: [CartesianPanel]
         var geometries: [CartesianPanel.Geometry]
     }
 
@@ -72,6 +76,10 @@ struct PanelFigure {
         }
         // First fit each panel alone, then give all panels the largest insets so plot areas line
         // up across the grid (readers compare panels by position).
+        var panels = self.panels
+        if sharedX {
+            for i in panels.indices where i + cols < panels.count { panels[i].showsXTickLabels = false }
+        }
         var geometries = zip(panels, cells).map { $0.geometry(in: $1, canvas: canvas) }
         if panels.count > 1 {
             let insets = geometries.map(\.insets)
@@ -79,7 +87,7 @@ struct PanelFigure {
                         bottom: insets.map(\.bottom).max() ?? 0, right: insets.map(\.right).max() ?? 0)
             geometries = zip(panels, cells).map { $0.geometry(in: $1, canvas: canvas, minimumInsets: most) }
         }
-        return Arrangement(titleOrigin: titleOrigin, legendArea: legendArea, content: content, geometries: geometries)
+        return Arrangement(titleOrigin: titleOrigin, legendArea: legendArea, content: content, panels: panels, geometries: geometries)
     }
 
     private func arrangeAndDraw(_ canvas: Canvas, legendOnTop: Bool, insideLegend: Bool) -> FigureLayout {
@@ -90,7 +98,7 @@ struct PanelFigure {
             let box = canvas.text(text, .title, color: Palette.ink, at: origin, anchor: .topLeading)
             layout.texts.append(TextBox(role: .title, text: text, box: box, panel: nil))
         }
-        for (i, (panel, g)) in zip(panels, a.geometries).enumerated() {
+        for (i, (panel, g)) in zip(a.panels, a.geometries).enumerated() {
             layout.panels.append(panel.draw(g, on: canvas, index: i, into: &layout))
         }
         let plots = a.geometries.map(\.plot)
@@ -108,8 +116,8 @@ struct PanelFigure {
         }
         let legendDrawer = Legend(entries: legend)
         if insideLegend, let g = a.geometries.first {
-            let foot = panels[0].dataFootprint(g)
-            if let box = legendDrawer.insidePlacement(plot: g.plot, points: foot.points, bars: foot.bars, canvas: canvas) {
+            let foot = panels[0].obstacles(g, canvas: canvas)
+            if let box = legendDrawer.insidePlacement(plot: g.plot, points: foot.points, bars: foot.rects, canvas: canvas) {
                 let texts = legendDrawer.drawColumn(in: box, canvas)
                 layout.texts += texts
                 layout.legend = LegendLayout(box: box, placement: .inside, entries: legend.map(\.name))
