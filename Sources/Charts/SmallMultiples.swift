@@ -71,7 +71,8 @@ public struct SmallMultiples: ChartFigure, Drawable, Equatable {
         var xModels = built.map(\.xModel)
         if case .numeric = xModels.first?.kind {
             let lo = xModels.map(\.dataLow).min() ?? 0, hi = xModels.map(\.dataHigh).max() ?? 1
-            for i in xModels.indices { xModels[i].dataLow = lo; xModels[i].dataHigh = hi }
+            let integers = xModels.allSatisfy(\.integerValues)
+            for i in xModels.indices { xModels[i].dataLow = lo; xModels[i].dataHigh = hi; xModels[i].integerValues = integers }
         }
         let cartesian = zip(panels, zip(built, xModels)).map { p, bx in
             CartesianPanel(title: p.title, x: bx.1,

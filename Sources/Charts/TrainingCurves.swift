@@ -68,7 +68,9 @@ public struct TrainingCurves: ChartFigure, Drawable, Equatable {
         var entries: [LegendEntry] = []
         for (series, label) in [(lossSeries, lossLabel), (accSeries, accuracyLabel)] where !series.isEmpty {
             let m = try LineMarks(series, xLabel: nil, styleIndex: styleIndex)
-            panels.append(CartesianPanel(title: nil, x: .numeric(nil, low: xLo, high: xHi, niceBounds: false),
+            var x = AxisModel.numeric(nil, low: xLo, high: xHi, niceBounds: false)
+            x.integerValues = allEpochs.allSatisfy { $0 == $0.rounded() }
+            panels.append(CartesianPanel(title: nil, x: x,
                                          y: .numeric(label, low: m.yLow, high: m.yHigh), marks: m.marks))
             for e in m.entries where !entries.contains(where: { $0.name == e.name }) { entries.append(e) }
         }

@@ -17,6 +17,8 @@ struct AxisModel: Sendable {
     /// False: the axis ends just beyond the data (x of a line chart: severities 1...5 should
     /// not become 0...6).
     var niceBounds = true
+    /// Counts such as epochs and severities: no ticks between whole numbers.
+    var integerValues = false
 
     static func numeric(_ label: String?, low: Double, high: Double, includeZero: Bool = false,
                         fixed: ClosedRange<Double>? = nil, format: NumberFormat = .automatic, niceBounds: Bool = true) -> AxisModel {
@@ -86,7 +88,7 @@ enum AxisFitter {
         let span = hi - lo > 0 ? hi - lo : max(abs(lo), 1)
         let tight = (lo - 0.03 * span, hi + 0.03 * span)
         while count >= 1 {
-            let nice = NiceTicks(covering: lo, hi, count: count)
+            let nice = NiceTicks(covering: lo, hi, count: count, minimumStep: model.integerValues ? 1 : 0)
             let low = model.fixedRange?.lowerBound ?? (model.niceBounds ? nice.lower : tight.0)
             let high = model.fixedRange?.upperBound ?? (model.niceBounds ? nice.upper : tight.1)
             let values = nice.values.filter { $0 >= low - nice.step * 1e-6 && $0 <= high + nice.step * 1e-6 }

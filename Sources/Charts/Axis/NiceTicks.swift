@@ -10,7 +10,7 @@ struct NiceTicks: Sendable, Equatable {
 
     /// Ticks covering `low...high` with about `count` intervals; the first and last tick enclose
     /// the data, so they double as the axis bounds.
-    init(covering low: Double, _ high: Double, count: Int) {
+    init(covering low: Double, _ high: Double, count: Int, minimumStep: Double = 0) {
         var lo = low, hi = high
         if !(lo.isFinite && hi.isFinite) { lo = 0; hi = 1 }
         if lo > hi { swap(&lo, &hi) }
@@ -19,7 +19,7 @@ struct NiceTicks: Sendable, Equatable {
             let pad = lo == 0 ? 1 : abs(lo) * 0.1
             lo -= pad; hi += pad
         }
-        let step = NiceTicks.niceStep((hi - lo) / Double(max(count, 1)))
+        let step = max(NiceTicks.niceStep((hi - lo) / Double(max(count, 1))), minimumStep)
         // Integer tick indices avoid accumulating 0.1 + 0.2 drift; tiny epsilons let a value that
         // sits on a tick (up to rounding) count as on it.
         let first = (lo / step + 1e-9).rounded(.down)

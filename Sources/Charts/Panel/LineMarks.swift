@@ -67,6 +67,9 @@ struct LineMarks {
         } else {
             if !xLow.isFinite { xLow = 0; xHigh = 1 }
             xModel = .numeric(xLabel, low: xLow, high: xHigh, niceBounds: false)
+            xModel.integerValues = series.allSatisfy { s in
+                if case .numbers(let n) = s.x { return n.allSatisfy { !$0.isFinite || $0 == $0.rounded() } } else { return false }
+            }
         }
     }
 

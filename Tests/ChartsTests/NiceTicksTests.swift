@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import Charts
+
+@Suite struct NiceTicksTests {
+    @Test(arguments: [(0.0, 1.0, 5), (91.2, 94.6, 6), (0, 531_131, 5), (-3.2, 7.9, 4), (0.0, 0.0627, 6), (1e-4, 3e-4, 3)])
+    func stepsAreOneTwoOrFiveTimesAPowerOfTen(lo: Double, hi: Double, count: Int) {
+        let t = NiceTicks(covering: lo, hi, count: count)
+        let mantissa = t.step / pow(10, log10(t.step).rounded(.down))
+        #expect([1.0, 2, 5].contains { abs($0 - mantissa) < 1e-9 }, "step \(t.step)")
+        #expect(t.lower <= lo + 1e-12 && t.upper >= hi - 1e-12, "ticks \(t.values) must cover \(lo)...\(hi)")
+        // Evenly spaced, exactly on multiples of the step.
+        for v in t.values { #expect(abs(v / t.step - (v / t.step).rounded()) < 1e-9) }
+    }
+
+    @Test func boundsDoNotOvershootWhenDataSitsOnATick() {
+        let t = NiceTicks(covering: 0, 100, count: 5)
+        #expect(t.values == [0, 20, 40, 60, 80, 100])
+    }
+
+    @Test func flatDataStillGetsAnAxis() {
+        let t = NiceTicks(covering: 5, 5, count: 4)
+        #expect(t.values.count >= 2)
+        #expect(t.lower < 5 && t.upper > 5)
+    }
+
+    @Test func decimalsFollowTheStep() {
+        #expect(NiceTicks(covering: 0, 100, count: 5).decimals == 0)
+        #expect(NiceTicks(covering: 91, 95, count: 8).decimals == 1)
+        #expect(NiceTicks(covering: 0, 0.06, count: 6).decimals == 2)
+    }
+}
+
+@Suite struct NumberFormatTests {
+    @Test func ticksUseTrueMinusAndNoNegativeZero() {
+        #expect(NumberFormat.automatic.string(-0.5, stepDecimals: 1) == "−0.5")
+        #expect(NumberFormat.automatic.string(-0.0001, stepDecimals: 1) == "0.0")
+    }
+
+    @Test func largeCountsAreShortened() {
+        #expect(NumberFormat.tickString(20_000, decimals: 0) == "20k")
+        #expect(NumberFormat.tickString(1_500_000, decimals: 0) == "1.5M")
+        #expect(NumberFormat.tickString(5_000, decimals: 0) == "5000")
+    }
+
+    @Test func cellFormats() {
+        #expect(NumberFormat.percent(1).string(0.9731) == "97.3%")
+        #expect(NumberFormat.fixed(2).string(1) == "1.00")
+        #expect(NumberFormat.automatic.string(42) == "42")
+        #expect(NumberFormat.automatic.string(0.25) == "0.25")
+    }
+}
