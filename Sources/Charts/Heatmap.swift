@@ -26,7 +26,7 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
         self.colorMap = colorMap; self.range = range; self.format = format; self.showsValues = showsValues
         self.colorBarLabel = colorBarLabel
         // Roughly square cells for square matrices; wide tables get the standard width.
-        self.size = size ?? (rows.count == columns.count ? FigureSize(width: 560, height: 520) : FigureSize(width: 640, height: max(220, min(640, 140 + Double(rows.count) * 34))))
+        self.size = size ?? (rows.count == columns.count ? FigureSize(width: 560, height: 500) : FigureSize(width: 640, height: max(220, min(640, 140 + Double(rows.count) * 34))))
     }
 
     /// A confusion matrix (rows: true class, columns: predicted). `normalized` shows each row as

@@ -86,6 +86,17 @@ import Testing
         #expect(try borderIsBackground(chart.raster(scale: 1)))
     }
 
+    @Test func dataBeyondAFixedRangeIsClippedAtThePlot() throws {
+        let chart = LineChart(x: "x", y: "accuracy (%)", yRange: 0...50) {
+            Series("overshoot", x: [0.0, 1, 2], y: [10, 200, 10], markers: false)
+        }
+        let plot = try #require(try chart.layout().panels.first).plot
+        let raster = try chart.raster(scale: 2)
+        let above = (x: 0, y: 0, width: raster.width, height: Int((plot.minY - CartesianPanel.markerSize) * 2) - 1)
+        #expect(raster.count(of: SeriesStyle.automatic(0).color, in: above) == 0)
+        #expect(raster.count(of: SeriesStyle.automatic(0).color, in: pixels(plot, scale: 2)) > 50)
+    }
+
     @Test func mismatchedLengthsNameTheSeries() {
         let chart = LineChart { Series("broken", x: [1.0, 2, 3], y: [1, 2]) }
         #expect(throws: ChartError.self) { try chart.svg() }

@@ -174,6 +174,10 @@ struct CartesianPanel: Sendable {
         }
 
         // Layer order: areas under lines, lines under markers; reference lines under data.
+        // Clipped just outside the plot: a fixed y range (0...100) may cut data, which must not
+        // then spill over tick labels; the margin keeps edge markers whole.
+        canvas.save()
+        canvas.clip(to: plot.insetBy(dx: -CartesianPanel.markerSize, dy: -CartesianPanel.markerSize))
         for mark in marks { if case .band = mark { drawMark(mark, g, canvas) } }
         for mark in marks { if case .bar = mark { drawMark(mark, g, canvas) } }
         for mark in marks { if case .reference = mark { drawMark(mark, g, canvas, layout: &layout, panel: index) } }
@@ -184,6 +188,7 @@ struct CartesianPanel: Sendable {
                 canvas.marker(style.marker, at: g.point(p), size: CartesianPanel.markerSize, color: style.color)
             }
         } }
+        canvas.restore()
 
         let footprint = dataFootprint(g)
         for label in referenceLabels(g, canvas: canvas, points: footprint.points, bars: footprint.bars) {
@@ -271,12 +276,13 @@ struct CartesianPanel: Sendable {
         case .errorBar(_, let a, let b, let color):
             guard a.x.isFinite, a.y.isFinite, b.x.isFinite, b.y.isFinite else { return }
             let pa = g.point(a), pb = g.point(b)
-            canvas.line([pa, pb], color, width: 1.4)
-            // Caps perpendicular to the bar.
+            canvas.line([pa, pb], color, width: 1.3)
+            // Caps perpendicular to the bar, short enough that a tiny error still reads as two caps.
             let len = hypot(pb.x - pa.x, pb.y - pa.y)
-            let (nx, ny) = len > 0 ? (-(pb.y - pa.y) / len * 4, (pb.x - pa.x) / len * 4) : (4.0, 0.0)
+            let cap = 3.5
+            let (nx, ny) = len > 0 ? (-(pb.y - pa.y) / len * cap, (pb.x - pa.x) / len * cap) : (cap, 0.0)
             for p in [pa, pb] {
-                canvas.line([Point(x: p.x - nx, y: p.y - ny), Point(x: p.x + nx, y: p.y + ny)], color, width: 1.4)
+                canvas.line([Point(x: p.x - nx, y: p.y - ny), Point(x: p.x + nx, y: p.y + ny)], color, width: 1.1)
             }
         case .line(_, let pts, let style, _):
             var run: [Point] = []
