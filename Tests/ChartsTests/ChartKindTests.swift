@@ -44,6 +44,19 @@ import Testing
         #expect(labels.map(\.box.minY) == labels.map(\.box.minY).sorted())
     }
 
+    @Test func negativeValuesHangBelowZero() throws {
+        let chart = BarChart(values: "change (points)") {
+            Bars("delta", categories: ["a", "b", "c"], values: [2.5, -1.5, 0.5])
+        }
+        let layout = try chart.layout()
+        let panel = try #require(layout.panels.first)
+        // All bars share the zero baseline: tops of negative bars, bottoms of positive ones.
+        let zero = panel.bars[0].maxY
+        #expect(abs(panel.bars[1].minY - zero) < 0.01 && abs(panel.bars[2].maxY - zero) < 0.01)
+        #expect(panel.bars[1].maxY > zero)
+        #expect(layout.texts(.yTick).contains { $0.text.hasPrefix("−") })
+    }
+
     @Test func mismatchedErrorsAreReported() {
         let chart = BarChart { Bars("x", categories: ["a", "b"], values: [1, 2], errors: [0.1]) }
         #expect(throws: ChartError.self) { try chart.svg() }

@@ -87,8 +87,12 @@ enum AxisFitter {
         // Tight bounds: 3% of the span beyond the data, so end markers are not cut by the frame.
         let span = hi - lo > 0 ? hi - lo : max(abs(lo), 1)
         let tight = (lo - 0.03 * span, hi + 0.03 * span)
+        var previousStep = 0.0
         while count >= 1 {
             let nice = NiceTicks(covering: lo, hi, count: count, minimumStep: model.integerValues ? 1 : 0)
+            // Neighbouring counts often round to the same nice step: measure each step once.
+            if nice.step == previousStep { count -= 1; continue }
+            previousStep = nice.step
             let low = model.fixedRange?.lowerBound ?? (model.niceBounds ? nice.lower : tight.0)
             let high = model.fixedRange?.upperBound ?? (model.niceBounds ? nice.upper : tight.1)
             let values = nice.values.filter { $0 >= low - nice.step * 1e-6 && $0 <= high + nice.step * 1e-6 }

@@ -26,7 +26,8 @@ struct NiceTicks: Sendable, Equatable {
         let last = (hi / step - 1e-9).rounded(.up)
         var values: [Double] = []
         var i = first
-        while i <= last + 0.5 {
+        // The cap only guards against pathological input; real axes have a handful of ticks.
+        while i <= last + 0.5, values.count < 10_000 {
             let v = i * step
             values.append(abs(v) < step * 1e-9 ? 0 : v)
             i += 1

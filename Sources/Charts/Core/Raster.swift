@@ -43,9 +43,12 @@ public struct Raster: Sendable, Equatable {
     public func count(of color: Color, in rect: (x: Int, y: Int, width: Int, height: Int)? = nil, tolerance: Int = 2) -> Int {
         let target = color.rgb8
         let r = rect ?? (0, 0, width, height)
+        let x0 = max(0, r.x), x1 = min(width, r.x + r.width)
+        let y0 = max(0, r.y), y1 = min(height, r.y + r.height)
+        guard x0 < x1, y0 < y1 else { return 0 }
         var n = 0
-        for y in max(0, r.y)..<min(height, r.y + r.height) {
-            for x in max(0, r.x)..<min(width, r.x + r.width) {
+        for y in y0..<y1 {
+            for x in x0..<x1 {
                 let p = pixel(x: x, y: y)
                 if abs(Int(p.r) - Int(target.r)) <= tolerance, abs(Int(p.g) - Int(target.g)) <= tolerance,
                    abs(Int(p.b) - Int(target.b)) <= tolerance, p.a == 255 { n += 1 }

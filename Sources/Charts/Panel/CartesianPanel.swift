@@ -173,6 +173,15 @@ struct CartesianPanel: Sendable {
             }
         }
 
+        // A value axis that crosses zero gets a zero line: negative bars hang from it.
+        if !g.y.categorical, g.y.low < 0, g.y.high > 0 {
+            let py = g.y.position(0, from: plot.maxY, to: plot.minY)
+            canvas.line([Point(x: plot.minX, y: py), Point(x: plot.maxX, y: py)], Palette.axis, width: 1)
+        } else if !g.x.categorical, g.y.categorical, g.x.low < 0, g.x.high > 0 {
+            let px = g.x.position(0, from: plot.minX, to: plot.maxX)
+            canvas.line([Point(x: px, y: plot.minY), Point(x: px, y: plot.maxY)], Palette.axis, width: 1)
+        }
+
         // Layer order: areas under lines, lines under markers; reference lines under data.
         // Clipped just outside the plot: a fixed y range (0...100) may cut data, which must not
         // then spill over tick labels; the margin keeps edge markers whole.
