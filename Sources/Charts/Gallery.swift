@@ -221,12 +221,17 @@ enum SampleImages {
             let c = [0.75, 0.55, 0.4, 0.25, 0.15][max(0, min(4, s - 1))]
             let mean = Double(px.reduce(0) { $0 + Int($1) }) / Double(max(1, px.count))
             for i in px.indices { px[i] = UInt8(clamping: Int((Double(px[i]) - mean) * c + mean)) }
-        default: // pixelate
+        default: // pixelate: each block takes its mean colour
             let block = [2, 3, 4, 6, 8][max(0, min(4, s - 1))]
-            for y in 0..<img.height {
-                for x in 0..<img.width {
-                    let sy = (y / block) * block, sx = (x / block) * block
-                    for ch in 0..<3 { px[(y * img.width + x) * 3 + ch] = img.pixels[(sy * img.width + sx) * 3 + ch] }
+            for by in stride(from: 0, to: img.height, by: block) {
+                for bx in stride(from: 0, to: img.width, by: block) {
+                    let ys = by..<min(by + block, img.height), xs = bx..<min(bx + block, img.width)
+                    for ch in 0..<3 {
+                        var sum = 0
+                        for y in ys { for x in xs { sum += Int(img.pixels[(y * img.width + x) * 3 + ch]) } }
+                        let mean = UInt8(clamping: sum / (ys.count * xs.count))
+                        for y in ys { for x in xs { px[(y * img.width + x) * 3 + ch] = mean } }
+                    }
                 }
             }
         }

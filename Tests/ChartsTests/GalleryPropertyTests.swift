@@ -21,6 +21,13 @@ import Testing
     }
 
     @Test(arguments: names)
+    func pngFileDecodesToTheRenderedPixels(name: String) throws {
+        let f = try Self.figure(name)
+        let decoded = try Raster(png: try f.png(scale: 1))
+        #expect(decoded == (try f.raster(scale: 1)))
+    }
+
+    @Test(arguments: names)
     func nothingIsDrawnAtOrBeyondTheCanvasEdge(name: String) throws {
         let f = try Self.figure(name)
         let layout = try f.layout()

@@ -16,7 +16,8 @@ import Testing
     @Test func everySeriesColourAppearsInsideThePlot() throws {
         let chart = Self.chart()
         let layout = try chart.layout()
-        let raster = try chart.raster(scale: 2)
+        // The PNG file itself, decoded.
+        let raster = try Raster(png: try chart.png(scale: 2))
         let plot = pixels(try #require(layout.panels.first).plot, scale: 2)
         for i in 0..<3 {
             let color = SeriesStyle.automatic(i).color

@@ -1,4 +1,5 @@
 import CCairo
+import Foundation
 
 /// Pixels of a rendered figure, row-major from the top-left, as 8-bit RGBA (straight alpha).
 public struct Raster: Sendable, Equatable {
@@ -28,6 +29,31 @@ public struct Raster: Sendable, Equatable {
             }
         }
         width = w; height = h; rgba = out
+    }
+
+    /// Decodes PNG bytes (as written by `png(scale:)`) with cairo's own reader, so tests can
+    /// inspect the file a reader gets rather than an intermediate surface.
+    public init(png: Data) throws {
+        final class Source { let bytes: [UInt8]; var offset = 0; init(_ d: Data) { bytes = [UInt8](d) } }
+        let source = Source(png)
+        let box = Unmanaged.passRetained(source)
+        defer { box.release() }
+        let surface = cairo_image_surface_create_from_png_stream({ closure, out, length in
+            guard let closure, let out else { return CAIRO_STATUS_READ_ERROR }
+            let src = Unmanaged<Source>.fromOpaque(closure).takeUnretainedValue()
+            let n = Int(length)
+            guard src.offset + n <= src.bytes.count else { return CAIRO_STATUS_READ_ERROR }
+            src.bytes.withUnsafeBufferPointer { buf in
+                if let base = buf.baseAddress { out.update(from: base + src.offset, count: n) }
+            }
+            src.offset += n
+            return CAIRO_STATUS_SUCCESS
+        }, box.toOpaque())
+        guard let surface else { throw ChartError.cairo("cannot decode PNG") }
+        defer { cairo_surface_destroy(surface) }
+        let status = cairo_surface_status(surface)
+        guard status == CAIRO_STATUS_SUCCESS else { throw ChartError.cairo(String(cString: cairo_status_to_string(status))) }
+        self.init(surface: surface)
     }
 
     public init(width: Int, height: Int, rgba: [UInt8]) {
