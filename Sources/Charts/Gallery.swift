@@ -160,11 +160,11 @@ public enum Gallery {
 
 /// A tiny deterministic generator for sample data (SplitMix64), passed explicitly: the gallery
 /// draws the same figures on every run and machine.
-public struct SampleRandom: Sendable {
+struct SampleRandom: Sendable {
     private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -173,10 +173,10 @@ public struct SampleRandom: Sendable {
     }
 
     /// Uniform in [0, 1).
-    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     /// Standard normal (Box-Muller).
-    public mutating func normal() -> Double {
+    mutating func normal() -> Double {
         let u = max(uniform(), 1e-12), v = uniform()
         return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }

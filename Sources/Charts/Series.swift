@@ -30,32 +30,36 @@ public struct Series: Sendable, Equatable {
     public var uncertainty: Uncertainty?
     /// nil: the next automatic style (colour, marker and dash from the palette).
     public var style: SeriesStyle?
-    public var showsMarkers: Bool
+    /// nil: markers while the series has at most 30 points; beyond that they merge into a
+    /// thick line and hide its shape.
+    public var markers: Bool?
+
+    var showsMarkers: Bool { markers ?? (y.count <= 30) }
 
     public init(_ name: String, x: [String], y: [Double], error: [Double]? = nil, band: [Double]? = nil,
-                style: SeriesStyle? = nil, markers: Bool = true) {
+                style: SeriesStyle? = nil, markers: Bool? = nil) {
         self.init(name, x: .categories(x), y: y, error: error, band: band, style: style, markers: markers)
     }
 
     public init(_ name: String, x: [Double], y: [Double], error: [Double]? = nil, band: [Double]? = nil,
-                style: SeriesStyle? = nil, markers: Bool = true) {
+                style: SeriesStyle? = nil, markers: Bool? = nil) {
         self.init(name, x: .numbers(x), y: y, error: error, band: band, style: style, markers: markers)
     }
 
     /// Convenience for integer x such as epochs.
     public init(_ name: String, x: [Int], y: [Double], error: [Double]? = nil, band: [Double]? = nil,
-                style: SeriesStyle? = nil, markers: Bool = true) {
+                style: SeriesStyle? = nil, markers: Bool? = nil) {
         self.init(name, x: .numbers(x.map(Double.init)), y: y, error: error, band: band, style: style, markers: markers)
     }
 
     public init(_ name: String, x: XValues, y: [Double], error: [Double]? = nil, band: [Double]? = nil,
-                style: SeriesStyle? = nil, markers: Bool = true) {
+                style: SeriesStyle? = nil, markers: Bool? = nil) {
         self.name = name
         self.x = x
         self.y = y
         if let band { uncertainty = .band(band) } else if let error { uncertainty = .errorBars(error) } else { uncertainty = nil }
         self.style = style
-        self.showsMarkers = markers
+        self.markers = markers
     }
 
     /// Throws if lengths disagree, naming the series: a figure stage should fail with a reason.

@@ -57,7 +57,7 @@ public struct TrainingCurves: ChartFigure, Drawable, Equatable {
     func draw(on canvas: Canvas) throws -> FigureLayout {
         guard !curves.isEmpty else { throw ChartError.emptyData("training curves \"\(title ?? "")\" have no curves") }
         let styleIndex = Dictionary(curves.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
-        // Many epochs: markers would merge into a thick line, so draw plain lines then.
+        // Markers on all curves or on none, decided by the longest run.
         let markers = (curves.map(\.epochs.count).max() ?? 0) <= 30
         let lossSeries = curves.compactMap { c in c.loss.map { Series(c.name, x: c.epochs, y: $0, markers: markers) } }
         let accSeries = curves.compactMap { c in c.accuracy.map { Series(c.name, x: c.epochs, y: $0, markers: markers) } }

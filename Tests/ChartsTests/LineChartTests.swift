@@ -129,6 +129,14 @@ import Testing
         #expect(chart.series.map(\.name) == ["seed 0", "seed 1", "seed 2", "baseline"])
     }
 
+    @Test func longSeriesDropTheirMarkersUnlessAsked() throws {
+        let xs = (0..<100).map(Double.init)
+        let auto = try LineChart { Series("long", x: xs, y: xs) }.layout()
+        #expect(try #require(auto.panels.first).points.filter(\.isMarker).isEmpty)
+        let forced = try LineChart { Series("long", x: xs, y: xs, markers: true) }.layout()
+        #expect(try #require(forced.panels.first).points.filter(\.isMarker).count == 100)
+    }
+
     @Test func greyscaleStillSeparatesSeries() {
         // Distinct markers and dashes for the first six series, whatever the colours.
         let styles = (0..<6).map(SeriesStyle.automatic)
