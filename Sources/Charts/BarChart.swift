@@ -101,9 +101,9 @@ public struct BarChart: ChartFigure, Drawable, Equatable {
                 guard let c = index[cat] else { continue }
                 let v = b.values[k]
                 guard v.isFinite else { continue }
-                // Horizontal bars list the first series at the top of the group, as the legend does.
-                let slot = horizontal ? Double(s) : Double(s)
-                let start = c - groupWidth / 2 + slot * barWidth
+                // Series 0 comes first in its group: leftmost, or topmost on the reversed
+                // category axis of horizontal bars, matching the legend's order.
+                let start = c - groupWidth / 2 + Double(s) * barWidth
                 let end = start + barWidth
                 let e = b.errors?[k] ?? 0
                 lo = min(lo, v - e); hi = max(hi, v + e)

@@ -189,7 +189,7 @@ struct CartesianPanel: Sendable {
         canvas.clip(to: plot.insetBy(dx: -CartesianPanel.markerSize, dy: -CartesianPanel.markerSize))
         for mark in marks { if case .band = mark { drawMark(mark, g, canvas) } }
         for mark in marks { if case .bar = mark { drawMark(mark, g, canvas) } }
-        for mark in marks { if case .reference = mark { drawMark(mark, g, canvas, layout: &layout, panel: index) } }
+        for mark in marks { if case .reference = mark { drawMark(mark, g, canvas) } }
         for mark in marks { if case .errorBar = mark { drawMark(mark, g, canvas) } }
         for mark in marks { if case .line = mark { drawMark(mark, g, canvas) } }
         for mark in marks { if case .line(_, let pts, let style, true) = mark {
@@ -257,12 +257,8 @@ struct CartesianPanel: Sendable {
         return result
     }
 
+    /// Draws one mark; reference-line labels are placed separately, once the data is known.
     private func drawMark(_ mark: Mark, _ g: Geometry, _ canvas: Canvas) {
-        var unused = FigureLayout(canvas: g.region)
-        drawMark(mark, g, canvas, layout: &unused, panel: 0)
-    }
-
-    private func drawMark(_ mark: Mark, _ g: Geometry, _ canvas: Canvas, layout: inout FigureLayout, panel: Int) {
         switch mark {
         case .band(_, let xs, let lo, let hi, let color):
             // One polygon per run of finite values.
