@@ -60,7 +60,7 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
         if let title {
             let text = canvas.fitting(title, .title, width: size.width - 2 * pad)
             let box = canvas.text(text, .title, color: Palette.ink, at: Point(x: pad, y: top), anchor: .topLeading)
-            layout.texts.append(TextBox(role: .title, text: text, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .title, text: text, box: box, panel: nil, font: .title))
             top += box.height + 10
         }
         let textH = canvas.measure("Ag", .tick).height
@@ -114,7 +114,7 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
                 guard m.width + 4 <= cellW, m.height + 2 <= cellH else { continue }
                 let ink = fill.luminance > 0.35 ? Palette.ink : Color.white
                 let box = canvas.text(text, .cell, color: ink, at: Point(x: cell.midX, y: cell.midY), anchor: .center)
-                layout.texts.append(TextBox(role: .cell, text: text, box: box, panel: 0))
+                layout.texts.append(TextBox(role: .cell, text: text, box: box, panel: 0, font: .cell))
             }
         }
         // Thin white rules between cells keep neighbouring similar colours apart.
@@ -133,22 +133,22 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
                 ? canvas.text(t.label, .tick, color: Palette.ink, at: Point(x: x, y: grid.maxY + 4), anchor: TextAnchor(horizontal: .trailing, vertical: .middle), rotation: .quarterTurnLeft)
                 : canvas.text(t.label, .tick, color: Palette.ink, at: Point(x: x, y: grid.maxY + 4), anchor: .topCenter)
             panel.xTickLabels.append(box)
-            layout.texts.append(TextBox(role: .xTick, text: t.label, box: box, panel: 0))
+            layout.texts.append(TextBox(role: .xTick, text: t.label, box: box, panel: 0, font: .tick))
         }
         for (r, t) in rowAxis.ticks.enumerated() where !t.label.isEmpty {
             let label = canvas.fitting(t.label, .tick, width: rowNameW)
             let box = canvas.text(label, .tick, color: Palette.ink, at: Point(x: grid.minX - 6, y: grid.minY + (Double(r) + 0.5) * cellH), anchor: .middleTrailing)
             panel.yTickLabels.append(box)
-            layout.texts.append(TextBox(role: .yTick, text: label, box: box, panel: 0))
+            layout.texts.append(TextBox(role: .yTick, text: label, box: box, panel: 0, font: .tick))
         }
         if let xLabel {
             let box = canvas.text(xLabel, .axisLabel, color: Palette.ink, at: Point(x: grid.midX, y: grid.maxY + 4 + columnNameH + 6), anchor: .topCenter)
-            layout.texts.append(TextBox(role: .axisLabel, text: xLabel, box: box, panel: 0))
+            layout.texts.append(TextBox(role: .axisLabel, text: xLabel, box: box, panel: 0, font: .axisLabel))
         }
         if let yLabel {
             let box = canvas.text(canvas.fitting(yLabel, .axisLabel, width: grid.height), .axisLabel, color: Palette.ink,
                                   at: Point(x: pad, y: grid.midY), anchor: TextAnchor(horizontal: .center, vertical: .top), rotation: .quarterTurnLeft)
-            layout.texts.append(TextBox(role: .axisLabel, text: yLabel, box: box, panel: 0))
+            layout.texts.append(TextBox(role: .axisLabel, text: yLabel, box: box, panel: 0, font: .axisLabel))
         }
 
         // Colour bar: a stack of thin slices (gradients render differently across SVG viewers).
@@ -169,12 +169,12 @@ public struct Heatmap: ChartFigure, Drawable, Equatable {
             let y = bar.maxY - t * bar.height
             canvas.line([Point(x: bar.maxX, y: y), Point(x: bar.maxX + 3, y: y)], Palette.axis, width: 1)
             let box = canvas.text(label, .tick, color: Palette.ink, at: Point(x: bar.maxX + 5, y: y), anchor: .middleLeading)
-            layout.texts.append(TextBox(role: .colorBarTick, text: label, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .colorBarTick, text: label, box: box, panel: nil, font: .tick))
         }
         if let colorBarLabel {
             let box = canvas.text(canvas.fitting(colorBarLabel, .axisLabel, width: bar.height), .axisLabel, color: Palette.ink,
                                   at: Point(x: bar.maxX + 5 + barLabelW + 6, y: bar.midY), anchor: TextAnchor(horizontal: .center, vertical: .top), rotation: .quarterTurnLeft)
-            layout.texts.append(TextBox(role: .axisLabel, text: colorBarLabel, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .axisLabel, text: colorBarLabel, box: box, panel: nil, font: .axisLabel))
         }
         layout.panels = [panel]
         return layout

@@ -91,7 +91,7 @@ public struct ImageGrid: ChartFigure, Drawable, Equatable {
         var layout = FigureLayout(canvas: Rect(x: 0, y: 0, width: size.width, height: size.height))
         if let title {
             let box = canvas.text(title, .title, color: Palette.ink, at: Point(x: pad, y: pad), anchor: .topLeading)
-            layout.texts.append(TextBox(role: .title, text: title, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .title, text: title, box: box, panel: nil, font: .title))
         }
         let left = pad + m.rowLabelW
         let top = pad + m.titleH + m.columnLabelH
@@ -101,7 +101,7 @@ public struct ImageGrid: ChartFigure, Drawable, Equatable {
                 let text = canvas.fitting(name, .axisLabel, width: labelWidth)
                 let x = left + Double(c) * (cellSize + ImageGrid.gap.x) + cellSize / 2
                 let box = canvas.text(text, .axisLabel, color: Palette.ink, at: Point(x: x, y: top - 4), anchor: TextAnchor(horizontal: .center, vertical: .bottom))
-                layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil))
+                layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil, font: .axisLabel))
             }
         }
         for (i, img) in images.enumerated() {
@@ -118,7 +118,7 @@ public struct ImageGrid: ChartFigure, Drawable, Equatable {
             if !img.label.isEmpty {
                 let text = canvas.fitting(img.label, .caption, width: labelWidth)
                 let box = canvas.text(text, .caption, color: Palette.ink, at: Point(x: x + cellSize / 2, y: y + cellSize + ImageGrid.labelGap), anchor: .topCenter)
-                layout.texts.append(TextBox(role: .imageLabel, text: text, box: box, panel: nil))
+                layout.texts.append(TextBox(role: .imageLabel, text: text, box: box, panel: nil, font: .caption))
             }
         }
         if let rowLabels {
@@ -126,7 +126,7 @@ public struct ImageGrid: ChartFigure, Drawable, Equatable {
                 let text = canvas.fitting(name, .axisLabel, width: m.rowLabelW - 10)
                 let y = top + Double(r) * (cellSize + m.labelH + ImageGrid.gap.y) + cellSize / 2
                 let box = canvas.text(text, .axisLabel, color: Palette.ink, at: Point(x: left - 10, y: y), anchor: .middleTrailing)
-                layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil))
+                layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil, font: .axisLabel))
             }
         }
         return layout

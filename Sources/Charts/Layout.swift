@@ -26,6 +26,12 @@ public struct TextBox: Sendable, Equatable {
     public var box: Rect
     /// Which panel the text belongs to, if any (tick labels of small multiples).
     public var panel: Int?
+    /// Point size it was set in (tests check readability at 700 px wide).
+    public var fontSize: Double
+
+    init(role: Role, text: String, box: Rect, panel: Int?, font: Font) {
+        self.role = role; self.text = text; self.box = box; self.panel = panel; self.fontSize = font.size
+    }
 }
 
 /// One plotting area with its axes.

@@ -121,6 +121,6 @@ struct Legend {
             canvas.fill(Rect(x: p.x, y: p.y - 6, width: 12, height: 12), color)
         }
         let box = canvas.text(e.name, .legend, color: Palette.ink, at: Point(x: p.x + sw + Legend.swatchGap, y: p.y), anchor: .middleLeading)
-        return TextBox(role: .legend, text: e.name, box: box, panel: nil)
+        return TextBox(role: .legend, text: e.name, box: box, panel: nil, font: .legend)
     }
 }

@@ -57,6 +57,16 @@ import Testing
     }
 
     @Test(arguments: names)
+    func textStaysReadableShown700PixelsWide(name: String) throws {
+        let f = try Self.figure(name)
+        // Shown at 700 px wide (or smaller figures at their own size), no text below 11 px.
+        let shrink = min(1, 700 / f.size.width)
+        for t in try f.layout().texts {
+            #expect(t.fontSize * shrink >= 11, "\(t.role) \"\(t.text)\" would be \(t.fontSize * shrink) px")
+        }
+    }
+
+    @Test(arguments: names)
     func legendNeverCoversData(name: String) throws {
         let layout = try Self.figure(name).layout()
         guard let legend = layout.legend else { return }

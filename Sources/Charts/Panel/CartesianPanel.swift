@@ -203,7 +203,7 @@ struct CartesianPanel: Sendable {
         for label in referenceLabels(g, canvas: canvas, points: footprint.points, bars: footprint.bars) {
             canvas.text(label.text, .caption, color: Palette.mutedText, at: Point(x: label.box.minX, y: label.box.minY), anchor: .topLeading)
             result.annotations.append(label.box)
-            layout.texts.append(TextBox(role: .annotation, text: label.text, box: label.box, panel: index))
+            layout.texts.append(TextBox(role: .annotation, text: label.text, box: label.box, panel: index, font: .caption))
         }
 
         // Axes: left and bottom spines with outward ticks.
@@ -222,7 +222,7 @@ struct CartesianPanel: Sendable {
                 box = canvas.text(t.label, .tick, color: Palette.ink, at: Point(x: px, y: plot.maxY + tl + tp), anchor: .topCenter)
             }
             result.xTickLabels.append(box)
-            layout.texts.append(TextBox(role: .xTick, text: t.label, box: box, panel: index))
+            layout.texts.append(TextBox(role: .xTick, text: t.label, box: box, panel: index, font: .tick))
         }
         for t in g.y.ticks {
             let py = g.y.position(t.value, from: plot.maxY, to: plot.minY)
@@ -231,25 +231,25 @@ struct CartesianPanel: Sendable {
             let label = canvas.fitting(t.label, .tick, width: g.region.width * 0.4)
             let box = canvas.text(label, .tick, color: Palette.ink, at: Point(x: plot.minX - tl - tp, y: py), anchor: .middleTrailing)
             result.yTickLabels.append(box)
-            layout.texts.append(TextBox(role: .yTick, text: label, box: box, panel: index))
+            layout.texts.append(TextBox(role: .yTick, text: label, box: box, panel: index, font: .tick))
         }
 
         // Axis labels at the region's outer edges, centred on the plot.
         if let xl = x.label {
             let box = canvas.text(canvas.fitting(xl, .axisLabel, width: g.region.width), .axisLabel, color: Palette.ink,
                                   at: Point(x: plot.midX, y: g.region.maxY), anchor: TextAnchor(horizontal: .center, vertical: .bottom))
-            layout.texts.append(TextBox(role: .axisLabel, text: xl, box: box, panel: index))
+            layout.texts.append(TextBox(role: .axisLabel, text: xl, box: box, panel: index, font: .axisLabel))
         }
         if let yl = y.label {
             let box = canvas.text(canvas.fitting(yl, .axisLabel, width: plot.height + 20), .axisLabel, color: Palette.ink,
                                   at: Point(x: g.region.minX, y: plot.midY), anchor: TextAnchor(horizontal: .center, vertical: .top),
                                   rotation: .quarterTurnLeft)
-            layout.texts.append(TextBox(role: .axisLabel, text: yl, box: box, panel: index))
+            layout.texts.append(TextBox(role: .axisLabel, text: yl, box: box, panel: index, font: .axisLabel))
         }
         if let title {
             let box = canvas.text(canvas.fitting(title, .panelTitle, width: g.region.width), .panelTitle, color: Palette.ink,
                                   at: Point(x: plot.minX, y: g.region.minY), anchor: .topLeading)
-            layout.texts.append(TextBox(role: .panelTitle, text: title, box: box, panel: index))
+            layout.texts.append(TextBox(role: .panelTitle, text: title, box: box, panel: index, font: .panelTitle))
         }
 
         result.points = footprint.points

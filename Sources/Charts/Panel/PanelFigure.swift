@@ -96,7 +96,7 @@ struct PanelFigure {
         if let title, let origin = a.titleOrigin {
             let text = canvas.fitting(title, .title, width: size.width - 2 * PanelFigure.padding)
             let box = canvas.text(text, .title, color: Palette.ink, at: origin, anchor: .topLeading)
-            layout.texts.append(TextBox(role: .title, text: text, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .title, text: text, box: box, panel: nil, font: .title))
         }
         for (i, (panel, g)) in zip(a.panels, a.geometries).enumerated() {
             layout.panels.append(panel.draw(g, on: canvas, index: i, into: &layout))
@@ -106,13 +106,13 @@ struct PanelFigure {
             let text = canvas.fitting(xl, .axisLabel, width: size.width - 2 * PanelFigure.padding)
             let box = canvas.text(text, .axisLabel, color: Palette.ink, at: Point(x: (left + right) / 2, y: size.height - PanelFigure.padding),
                                   anchor: TextAnchor(horizontal: .center, vertical: .bottom))
-            layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil, font: .axisLabel))
         }
         if let yl = sharedYLabel, let top = plots.map(\.minY).min(), let bottom = plots.map(\.maxY).max() {
             let text = canvas.fitting(yl, .axisLabel, width: a.content.height)
             let box = canvas.text(text, .axisLabel, color: Palette.ink, at: Point(x: PanelFigure.padding, y: (top + bottom) / 2),
                                   anchor: TextAnchor(horizontal: .center, vertical: .top), rotation: .quarterTurnLeft)
-            layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil))
+            layout.texts.append(TextBox(role: .axisLabel, text: text, box: box, panel: nil, font: .axisLabel))
         }
         let legendDrawer = Legend(entries: legend)
         if insideLegend, let g = a.geometries.first {
