@@ -31,6 +31,17 @@ import Testing
         """)
     }
 
+    @Test func prefixedIdsKeepInlinedFiguresApart() throws {
+        let chart = LineChartTests.chart()
+        let plain = try #require(String(data: try chart.svg(), encoding: .utf8))
+        let prefixed = try #require(String(data: try chart.svg(idPrefix: "fig2-"), encoding: .utf8))
+        #expect(plain.contains("id=\"glyph1\"") && !plain.contains("fig2-"))
+        #expect(prefixed.contains("id=\"fig2-glyph1\"") && prefixed.contains("xlink:href=\"#fig2-glyph2\""))
+        #expect(!prefixed.contains("id=\"glyph") && !prefixed.contains("\"#glyph"))
+        // Same document otherwise.
+        #expect(prefixed.replacingOccurrences(of: "fig2-", with: "") == plain)
+    }
+
     @Test func imagesStayPixelatedInSVG() throws {
         let svg = try #require(String(data: try ImageGrid(images: [solidImage(1, 2, 3)]).svg(), encoding: .utf8))
         #expect(svg.contains("image-rendering:pixelated"))
