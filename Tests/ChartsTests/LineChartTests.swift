@@ -98,6 +98,17 @@ import Testing
         #expect(raster.count(of: SeriesStyle.automatic(0).color, in: pixels(plot, scale: 2)) > 50)
     }
 
+    @Test(arguments: [FigureSize(width: 120, height: 90), FigureSize(width: 200, height: 140), FigureSize(width: 1400, height: 300)])
+    func ticksNeverOverlapAtAnySize(size: FigureSize) throws {
+        let chart = LineChart(x: "pixels", y: "count", size: size) {
+            Series("big numbers", x: [0.00012, 0.00047, 0.00091], y: [123_456, 654_321, 987_654])
+        }
+        let panel = try #require(try chart.layout().panels.first)
+        #expect(overlappingPairs(panel.xTickLabels).isEmpty)
+        #expect(overlappingPairs(panel.yTickLabels).isEmpty)
+        #expect(!panel.xTickLabels.isEmpty && !panel.yTickLabels.isEmpty)
+    }
+
     @Test func mismatchedLengthsNameTheSeries() {
         let chart = LineChart { Series("broken", x: [1.0, 2, 3], y: [1, 2]) }
         #expect(throws: ChartError.self) { try chart.svg() }

@@ -106,6 +106,10 @@ enum AxisFitter {
         // Even two ticks collide (a tiny axis): keep the end labels only.
         var axis = best ?? ResolvedAxis(low: lo, high: hi, ticks: [])
         for i in axis.ticks.indices where i != 0 && i != axis.ticks.count - 1 { axis.ticks[i].label = "" }
+        // Still colliding (an axis shorter than two labels): one label is better than a smudge.
+        if !fits(axis, length: length, orientation: orientation, canvas: canvas) {
+            for i in axis.ticks.indices.dropFirst() { axis.ticks[i].label = "" }
+        }
         return axis
     }
 
