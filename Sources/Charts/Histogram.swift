@@ -54,7 +54,7 @@ public struct Histogram: ChartFigure, Drawable, Equatable {
     }
 
     /// Counts per bin; values outside the range are dropped, the top edge belongs to the last bin.
-    static func counts(_ values: [Double], bins: Int, range: ClosedRange<Double>) -> [Int] {
+    public static func counts(_ values: [Double], bins: Int, range: ClosedRange<Double>) -> [Int] {
         var counts = [Int](repeating: 0, count: bins)
         let width = (range.upperBound - range.lowerBound) / Double(bins)
         guard width > 0 else { counts[0] = values.filter(\.isFinite).count; return counts }

@@ -15,6 +15,10 @@ public protocol ChartFigure: Figure {
     func raster(scale: Double) throws -> Raster
 }
 
+extension ChartFigure {
+    public func raster() throws -> Raster { try raster(scale: 2) }
+}
+
 extension Drawable {
     public func svg() throws -> Data {
         let sink = ByteSink()
@@ -38,7 +42,7 @@ extension Drawable {
         return SVGNormalizer.normalize(sink.data)
     }
 
-    public func png(scale: Double = 2) throws -> Data {
+    public func png(scale: Double) throws -> Data {
         let surface = try imageSurface(scale: scale)
         defer { cairo_surface_destroy(surface) }
         let sink = ByteSink()
@@ -53,7 +57,7 @@ extension Drawable {
         return sink.data
     }
 
-    public func raster(scale: Double = 2) throws -> Raster {
+    public func raster(scale: Double) throws -> Raster {
         let surface = try imageSurface(scale: scale)
         defer { cairo_surface_destroy(surface) }
         return Raster(surface: surface)
@@ -112,6 +116,9 @@ private final class ByteSink {
 }
 
 extension Figure {
+    /// PNG at 2 pixels per point: sharp on high-density screens at the figure's CSS size.
+    public func png() throws -> Data { try png(scale: 2) }
+
     /// Writes the figure as SVG and/or PNG (2x), creating parent folders as needed.
     public func write(svgTo svgURL: URL? = nil, pngTo pngURL: URL? = nil, pngScale: Double = 2) throws {
         let fm = FileManager.default

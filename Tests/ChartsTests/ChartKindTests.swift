@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Charts
+import Charts
 
 @Suite struct BarChartTests {
     static let variants = ["full recipe", "no input noise", "no model noise", "hard labels"]

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Charts
+import Charts
 
 /// Properties every figure must have, checked on every gallery figure (one of each chart kind).
 @Suite struct GalleryPropertyTests {

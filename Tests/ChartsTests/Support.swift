@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Charts
+import Charts
 
 /// Width and height from a PNG's IHDR chunk (bytes 16..23, big-endian): the file itself, not the
 /// renderer's idea of it.

@@ -2,15 +2,15 @@ import Foundation
 
 /// Tick positions on steps of 1, 2 or 5 times a power of ten (Heckbert 1990, "Nice numbers for
 /// graph labels"), which people read without arithmetic.
-struct NiceTicks: Sendable, Equatable {
-    var step: Double
-    var values: [Double]
-    var lower: Double { values.first ?? 0 }
-    var upper: Double { values.last ?? 0 }
+public struct NiceTicks: Sendable, Equatable {
+    public var step: Double
+    public var values: [Double]
+    public var lower: Double { values.first ?? 0 }
+    public var upper: Double { values.last ?? 0 }
 
     /// Ticks covering `low...high` with about `count` intervals; the first and last tick enclose
     /// the data, so they double as the axis bounds.
-    init(covering low: Double, _ high: Double, count: Int, minimumStep: Double = 0) {
+    public init(covering low: Double, _ high: Double, count: Int, minimumStep: Double = 0) {
         var lo = low, hi = high
         if !(lo.isFinite && hi.isFinite) { lo = 0; hi = 1 }
         if lo > hi { swap(&lo, &hi) }
@@ -38,7 +38,7 @@ struct NiceTicks: Sendable, Equatable {
 
     /// The 1, 2 or 5 x 10^k nearest to `raw` (by ratio). Nearest rather than next-larger keeps
     /// the tick count near the request: 0...100 in 4 becomes steps of 20, not of 50.
-    static func niceStep(_ raw: Double) -> Double {
+    public static func niceStep(_ raw: Double) -> Double {
         guard raw > 0, raw.isFinite else { return 1 }
         let magnitude = pow(10, (log10(raw)).rounded(.down))
         let candidates = [1.0, 2, 5, 10].map { $0 * magnitude }
@@ -46,5 +46,8 @@ struct NiceTicks: Sendable, Equatable {
     }
 
     /// Decimals needed so that every tick on this step prints distinctly.
-    var decimals: Int { max(0, Int((-log10(step) - 1e-9).rounded(.up))) }
+    public var decimals: Int { max(0, Int((-log10(step) - 1e-9).rounded(.up))) }
+
+    /// Tick labels as an axis prints them: the step's decimals, a true minus, k/M for big counts.
+    public var labels: [String] { values.map { NumberFormat.automatic.string($0, stepDecimals: decimals) } }
 }

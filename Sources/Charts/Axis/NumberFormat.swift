@@ -9,7 +9,11 @@ public enum NumberFormat: Sendable, Equatable, Hashable {
     /// Value x 100 with a percent sign, `digits` decimals (0.973 -> "97.3%").
     case percent(Int)
 
-    func string(_ v: Double, stepDecimals: Int? = nil) -> String {
+    /// The value as a cell or annotation shows it.
+    public func string(_ v: Double) -> String { string(v, stepDecimals: nil) }
+
+    /// `stepDecimals`: on an axis, the decimals the tick step needs (set by `NiceTicks`).
+    func string(_ v: Double, stepDecimals: Int?) -> String {
         guard v.isFinite else { return v.isNaN ? "–" : (v > 0 ? "∞" : "−∞") }
         switch self {
         case .fixed(let d): return NumberFormat.fixedString(v, d)

@@ -4,7 +4,7 @@ import Foundation
 /// of those counters are process-global: the same chart drawn after another one gets different
 /// ids. Renumbering every id in order of first appearance makes equal charts byte-identical no
 /// matter what else the process rendered.
-enum SVGNormalizer {
+public enum SVGNormalizer {
     static func normalize(_ data: Data, prefix: String = "") -> Data {
         guard let text = String(data: data, encoding: .utf8) else { return data }
         return Data(normalize(text, prefix: prefix).utf8)
@@ -12,7 +12,7 @@ enum SVGNormalizer {
 
     /// `prefix` namespaces the ids, for SVGs inlined side by side in one HTML page (ids are
     /// document-global there: a second figure's `#glyph1` would draw the first figure's glyph).
-    static func normalize(_ svg: String, prefix: String = "") -> String {
+    public static func normalize(_ svg: String, prefix: String = "") -> String {
         // Definitions: id="name". The new name keeps the alphabetic stem (readable, and distinct
         // stems can never collide) and replaces the digits with a per-stem counter.
         let definition = /id="([A-Za-z_][A-Za-z_]*)([0-9][0-9A-Za-z_\-]*)"/
