@@ -22,17 +22,6 @@ public struct Bars: Sendable, Equatable {
     }
 }
 
-@resultBuilder
-public enum BarsBuilder {
-    public static func buildExpression(_ b: Bars) -> [Bars] { [b] }
-    public static func buildExpression(_ b: [Bars]) -> [Bars] { b }
-    public static func buildBlock(_ parts: [Bars]...) -> [Bars] { parts.flatMap { $0 } }
-    public static func buildOptional(_ b: [Bars]?) -> [Bars] { b ?? [] }
-    public static func buildEither(first b: [Bars]) -> [Bars] { b }
-    public static func buildEither(second b: [Bars]) -> [Bars] { b }
-    public static func buildArray(_ b: [[Bars]]) -> [Bars] { b.flatMap { $0 } }
-}
-
 public enum BarOrientation: Sendable, Equatable {
     /// Categories along x, bars rising.
     case vertical

@@ -8,17 +8,6 @@ public struct Distribution: Sendable, Equatable {
     public init(_ name: String, values: [Double], color: Color? = nil) { self.name = name; self.values = values; self.color = color }
 }
 
-@resultBuilder
-public enum DistributionBuilder {
-    public static func buildExpression(_ d: Distribution) -> [Distribution] { [d] }
-    public static func buildExpression(_ d: [Distribution]) -> [Distribution] { d }
-    public static func buildBlock(_ parts: [Distribution]...) -> [Distribution] { parts.flatMap { $0 } }
-    public static func buildOptional(_ d: [Distribution]?) -> [Distribution] { d ?? [] }
-    public static func buildEither(first d: [Distribution]) -> [Distribution] { d }
-    public static func buildEither(second d: [Distribution]) -> [Distribution] { d }
-    public static func buildArray(_ d: [[Distribution]]) -> [Distribution] { d.flatMap { $0 } }
-}
-
 /// Histograms of one or more distributions on shared bins. Several distributions overlay with
 /// translucent fills and solid outlines, so each stays visible where they overlap.
 ///

@@ -20,17 +20,6 @@ public struct RGBImage: Sendable, Equatable {
     }
 }
 
-@resultBuilder
-public enum ImageBuilder {
-    public static func buildExpression(_ i: RGBImage) -> [RGBImage] { [i] }
-    public static func buildExpression(_ i: [RGBImage]) -> [RGBImage] { i }
-    public static func buildBlock(_ parts: [RGBImage]...) -> [RGBImage] { parts.flatMap { $0 } }
-    public static func buildOptional(_ i: [RGBImage]?) -> [RGBImage] { i ?? [] }
-    public static func buildEither(first i: [RGBImage]) -> [RGBImage] { i }
-    public static func buildEither(second i: [RGBImage]) -> [RGBImage] { i }
-    public static func buildArray(_ i: [[RGBImage]]) -> [RGBImage] { i.flatMap { $0 } }
-}
-
 /// Images in a grid with a label under each (samples, augmentations, corruptions, pseudo-labelled
 /// examples with their confidence), optionally with a header per row and per column. Pixels are
 /// shown as pixels (nearest-neighbour), so a 32x32 sample at 64 pt is sharp.

@@ -61,7 +61,7 @@ public struct DataPoint: Sendable, Equatable {
 }
 
 public struct LegendLayout: Sendable, Equatable {
-    public enum Placement: Sendable, Equatable { case inside, outsideTop, outsideRight }
+    public enum Placement: Sendable, Equatable { case inside, outsideTop }
     public var box: Rect
     public var placement: Placement
     public var entries: [String]

@@ -80,18 +80,6 @@ public struct Series: Sendable, Equatable {
     }
 }
 
-/// `LineChart(...) { Series(...); Series(...) }`, with `if` and `for` as in SwiftUI.
-@resultBuilder
-public enum SeriesBuilder {
-    public static func buildExpression(_ s: Series) -> [Series] { [s] }
-    public static func buildExpression(_ s: [Series]) -> [Series] { s }
-    public static func buildBlock(_ parts: [Series]...) -> [Series] { parts.flatMap { $0 } }
-    public static func buildOptional(_ s: [Series]?) -> [Series] { s ?? [] }
-    public static func buildEither(first s: [Series]) -> [Series] { s }
-    public static func buildEither(second s: [Series]) -> [Series] { s }
-    public static func buildArray(_ s: [[Series]]) -> [Series] { s.flatMap { $0 } }
-}
-
 /// A horizontal or vertical line across the plot at a fixed value, with a short label:
 /// the paper's number beside ours, or the confidence threshold on a histogram.
 public struct ReferenceLine: Sendable, Equatable {

@@ -15,17 +15,6 @@ public struct Panel: Sendable, Equatable {
     }
 }
 
-@resultBuilder
-public enum PanelBuilder {
-    public static func buildExpression(_ p: Panel) -> [Panel] { [p] }
-    public static func buildExpression(_ p: [Panel]) -> [Panel] { p }
-    public static func buildBlock(_ parts: [Panel]...) -> [Panel] { parts.flatMap { $0 } }
-    public static func buildOptional(_ p: [Panel]?) -> [Panel] { p ?? [] }
-    public static func buildEither(first p: [Panel]) -> [Panel] { p }
-    public static func buildEither(second p: [Panel]) -> [Panel] { p }
-    public static func buildArray(_ p: [[Panel]]) -> [Panel] { p.flatMap { $0 } }
-}
-
 /// A grid of small line charts with shared axes and one legend, e.g. accuracy against severity,
 /// one panel per corruption, one line per model. A series keeps its style in every panel.
 ///

@@ -17,17 +17,6 @@ public struct Curve: Sendable, Equatable {
     }
 }
 
-@resultBuilder
-public enum CurveBuilder {
-    public static func buildExpression(_ c: Curve) -> [Curve] { [c] }
-    public static func buildExpression(_ c: [Curve]) -> [Curve] { c }
-    public static func buildBlock(_ parts: [Curve]...) -> [Curve] { parts.flatMap { $0 } }
-    public static func buildOptional(_ c: [Curve]?) -> [Curve] { c ?? [] }
-    public static func buildEither(first c: [Curve]) -> [Curve] { c }
-    public static func buildEither(second c: [Curve]) -> [Curve] { c }
-    public static func buildArray(_ c: [[Curve]]) -> [Curve] { c.flatMap { $0 } }
-}
-
 /// Training curves as two stacked panels sharing the epoch axis: loss above, accuracy below.
 /// Never two y scales on one panel: a reader cannot tell which line belongs to which axis.
 ///

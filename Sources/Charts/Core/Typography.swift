@@ -1,9 +1,9 @@
 /// Fonts are DejaVu Sans through fontconfig; only size and weight vary. Sizes are chosen so a
 /// 640 pt wide figure shown 700 px wide keeps every text at 11 px or more.
-public struct Font: Sendable, Equatable, Hashable {
-    public var size: Double
-    public var bold: Bool
-    public init(size: Double, bold: Bool = false) { self.size = size; self.bold = bold }
+struct Font: Sendable, Equatable, Hashable {
+    var size: Double
+    var bold: Bool
+    init(size: Double, bold: Bool = false) { self.size = size; self.bold = bold }
 
     static let family = "DejaVu Sans"
 
