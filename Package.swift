@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Golden"]),
         .testTarget(name: "WeaveTests", dependencies: ["Weave"]),
     ]
 )
