@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "NoisyStudent", targets: ["NoisyStudent"]),
         .library(name: "Charts", targets: ["Charts"]),
         .library(name: "Weave", targets: ["Weave"]),
+        .library(name: "WeaveRuntime", targets: ["WeaveRuntime"]),
         .executable(name: "noisy-student", targets: ["noisy-student"]),
         .executable(name: "weave", targets: ["weave"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
@@ -41,7 +42,10 @@ let package = Package(
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
-        .target(name: "Weave", dependencies: ["Charts", "CCmark", .product(name: "Crypto", package: "swift-crypto")]),
+        // What generated stage code links against: publish/input, progress. Foundation only.
+        .target(name: "WeaveRuntime"),
+        .target(name: "Weave", dependencies: ["Charts", "CCmark", "WeaveRuntime", .product(name: "Crypto", package: "swift-crypto")],
+                exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [
             "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness",
@@ -60,6 +64,6 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Golden"]),
-        .testTarget(name: "WeaveTests", dependencies: ["Weave"]),
+        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"], exclude: ["Fixtures"]),
     ]
 )

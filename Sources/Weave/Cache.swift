@@ -1,0 +1,191 @@
+import Foundation
+import WeaveRuntime
+
+/// What a cache entry holds, written last (after every file it lists) inside the entry.
+public struct EntryManifest: Sendable, Codable, Equatable {
+    public struct File: Sendable, Codable, Equatable {
+        public var sha256: String
+        public var size: Int
+    }
+    public var stage: String
+    public var key: String
+    public var parts: KeyParts
+    /// Relative path inside `out/` -> checksum.
+    public var files: [String: File]
+    /// Seconds the stage took when it ran.
+    public var duration: Double
+    public var created: Date
+}
+
+/// The last key a stage was built with at a scale, so `weave list` can explain staleness and
+/// `weave clean` knows what is still referred to.
+public struct StageRecord: Sendable, Codable, Equatable {
+    public var stage: String
+    public var key: String
+    public var parts: KeyParts
+    public var duration: Double
+}
+
+/// A verified cache entry.
+public struct CacheEntry: Sendable {
+    public var folder: URL
+    public var manifest: EntryManifest
+    /// The stage's outputs (`artifacts/`, `files/`, `figure.svg`, ...).
+    public var output: URL { folder.appendingPathComponent("out") }
+}
+
+/// Content-addressed store: `entries/KEY/{manifest.json,out/...}`.
+///
+/// An entry appears by renaming a finished folder into place, so a reader sees all of it or
+/// none of it; a stage killed mid-run leaves only a folder under `work/`. Files are checked
+/// against the manifest's checksums when read, so a damaged entry is dropped and recomputed.
+public struct Cache: Sendable {
+    public let folder: URL
+
+    public init(folder: URL) { self.folder = folder }
+
+    var entries: URL { folder.appendingPathComponent("entries") }
+    var work: URL { folder.appendingPathComponent("work") }
+    var records: URL { folder.appendingPathComponent("records") }
+
+    public func entryFolder(_ key: String) -> URL { entries.appendingPathComponent(key) }
+
+    /// The manifest without verifying files (cheap; for `weave list`).
+    public func manifest(for key: String) -> EntryManifest? {
+        guard let data = try? Data(contentsOf: entryFolder(key).appendingPathComponent("manifest.json")),
+              let m = try? Self.decoder.decode(EntryManifest.self, from: data), m.key == key else { return nil }
+        return m
+    }
+
+    /// A verified entry, or nil. Small files are always checksummed; large blobs (`files/`) only
+    /// when `verifyBlobs` (someone is about to read them), otherwise only their size is checked.
+    /// A bad entry is removed so the next build recomputes it.
+    public func entry(for key: String, verifyBlobs: Bool = false) -> CacheEntry? {
+        let folder = entryFolder(key)
+        guard let manifest = manifest(for: key) else {
+            if FileManager.default.fileExists(atPath: folder.path) { discard(folder) }
+            return nil
+        }
+        let entry = CacheEntry(folder: folder, manifest: manifest)
+        for (path, expected) in manifest.files {
+            let url = entry.output.appendingPathComponent(path)
+            let isBlob = path.hasPrefix(StageProtocol.filesFolder + "/")
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int,
+                  size == expected.size,
+                  !(verifyBlobs || !isBlob) || (try? Digest.file(url)) == expected.sha256 else {
+                discard(folder)
+                return nil
+            }
+        }
+        return entry
+    }
+
+    /// A fresh folder for one run of a stage.
+    public func makeWorkFolder(for stage: String) throws -> URL {
+        let url = work.appendingPathComponent("\(stage)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("out"), withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Turns a finished work folder into the entry for `key`: checksums, manifest, one rename.
+    @discardableResult
+    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double) throws -> CacheEntry {
+        let key = parts.digest
+        let out = work.appendingPathComponent("out")
+        var files: [String: EntryManifest.File] = [:]
+        let base = out.standardizedFileURL.path
+        if let walker = FileManager.default.enumerator(at: out, includingPropertiesForKeys: [.isRegularFileKey]) {
+            for case let url as URL in walker {
+                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                let path = String(url.standardizedFileURL.path.dropFirst(base.count + 1))
+                let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+                files[path] = EntryManifest.File(sha256: try Digest.file(url), size: size)
+            }
+        }
+        let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date())
+        try AtomicFile.write(Self.encoder.encode(manifest), to: work.appendingPathComponent("manifest.json"))
+        try FileManager.default.createDirectory(at: entries, withIntermediateDirectories: true)
+        let target = entryFolder(key)
+        if FileManager.default.fileExists(atPath: target.path) { discard(target) }
+        guard rename(work.path, target.path) == 0 else {
+            throw WeaveError("could not move \(work.path) into the cache (errno \(errno))")
+        }
+        try record(StageRecord(stage: stage, key: key, parts: parts, duration: duration))
+        return CacheEntry(folder: target, manifest: manifest)
+    }
+
+    /// Moves a bad entry aside first (atomic), then deletes it, so no reader sees it half-deleted.
+    func discard(_ folder: URL) {
+        let trash = work.appendingPathComponent("trash-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        if rename(folder.path, trash.path) == 0 { try? FileManager.default.removeItem(at: trash) }
+    }
+
+    // MARK: Records
+
+    func recordURL(stage: String, scale: String) -> URL {
+        records.appendingPathComponent(Digest.hex(scale).prefix(12) + "-" + scale.filter { $0.isLetter || $0.isNumber })
+            .appendingPathComponent(stage + ".json")
+    }
+
+    public func record(_ record: StageRecord) throws {
+        try AtomicFile.write(Self.encoder.encode(record), to: recordURL(stage: record.stage, scale: record.parts.scale))
+    }
+
+    public func lastRecord(stage: String, scale: String) -> StageRecord? {
+        guard let data = try? Data(contentsOf: recordURL(stage: stage, scale: scale)) else { return nil }
+        return try? Self.decoder.decode(StageRecord.self, from: data)
+    }
+
+    // MARK: Cleaning
+
+    /// Removes entries no record and no current key refers to, and leftover work folders of
+    /// processes that are gone. Returns how many entries were removed.
+    @discardableResult
+    public func clean(keeping current: Set<String>) throws -> Int {
+        var keep = current
+        if let walker = FileManager.default.enumerator(at: records, includingPropertiesForKeys: nil) {
+            for case let url as URL in walker where url.pathExtension == "json" {
+                if let data = try? Data(contentsOf: url), let r = try? Self.decoder.decode(StageRecord.self, from: data) {
+                    keep.insert(r.key)
+                }
+            }
+        }
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: entries.path)) ?? [] where !keep.contains(name) {
+            discard(entryFolder(name))
+            removed += 1
+        }
+        removeAbandonedWork()
+        return removed
+    }
+
+    /// Work folders whose process no longer exists (killed builds).
+    public func removeAbandonedWork() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] {
+            let parts = name.split(separator: "-")
+            if name.hasPrefix("trash-") {
+                try? FileManager.default.removeItem(at: work.appendingPathComponent(name))
+                continue
+            }
+            // Names are STAGE-PID-RANDOM; stage names may contain '-', so the pid is second to last.
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: work.appendingPathComponent(name))
+            }
+        }
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+
+    static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Which library code a stage kind runs against, and a hash of it.
+///
+/// Compute stages may call any library except the presentation ones, so they hash all of them
+/// (and what they depend on). Figure and table stages hash only the chart library and the
+/// runtime: restyling a figure never invalidates training, and changing training code reaches
+/// figures only through their inputs' keys.
+public struct LibraryFingerprint: Sendable, Equatable {
+    /// Source folders (relative to the root) each kind depends on.
+    public var computeFolders: [String]
+    public var presentationFolders: [String]
+
+    /// Products the weaver must not depend on from stage code: itself.
+    public static let excludedProducts: Set<String> = ["Weave"]
+    /// Products that only present results.
+    public static let presentationProducts: Set<String> = ["Charts", "WeaveRuntime"]
+
+    public init(computeFolders: [String], presentationFolders: [String]) {
+        self.computeFolders = computeFolders
+        self.presentationFolders = presentationFolders
+    }
+
+    public init(manifest: PackageManifest) {
+        let usable = manifest.libraries.filter { !Self.excludedProducts.contains($0.key) }
+        let computeRoots = usable.filter { !Self.presentationProducts.contains($0.key) || $0.key == "WeaveRuntime" }.flatMap(\.value)
+        let presentationRoots = usable.filter { Self.presentationProducts.contains($0.key) }.flatMap(\.value)
+        func folders(_ roots: [String]) -> [String] {
+            manifest.closure(of: roots).compactMap { manifest.targets[$0]?.path }.sorted()
+        }
+        self.init(computeFolders: folders(computeRoots), presentationFolders: folders(presentationRoots))
+    }
+
+    /// Hashes every file under the folders, plus Package.swift and Package.resolved (build flags
+    /// and pinned dependency versions change the code that runs too).
+    public func digests(root: URL) throws -> (compute: String, presentation: String) {
+        (try Self.digest(folders: computeFolders, root: root), try Self.digest(folders: presentationFolders, root: root))
+    }
+
+    static func digest(folders: [String], root: URL) throws -> String {
+        var lines: [String] = []
+        for file in ["Package.swift", "Package.resolved"] {
+            let url = root.appendingPathComponent(file)
+            if FileManager.default.fileExists(atPath: url.path) { lines.append("\(file) \(try Digest.file(url))") }
+        }
+        for folder in folders {
+            let base = root.appendingPathComponent(folder)
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey],
+                                                              options: [.skipsHiddenFiles]) else { continue }
+            var files: [String] = []
+            for case let url as URL in walker {
+                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                files.append(url.standardizedFileURL.path)
+            }
+            for path in files.sorted() {
+                let relative = folder + path.dropFirst(base.standardizedFileURL.path.count)
+                lines.append("\(relative) \(try Digest.file(URL(fileURLWithPath: path)))")
+            }
+        }
+        return Digest.hex(lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// The parts of the project's Package.swift the weaver needs: which library products exist
+/// (to depend on and import them) and which source folders each one compiles (to fingerprint).
+/// Read with `swift package dump-package` so the answer is SwiftPM's own.
+public struct PackageManifest: Sendable, Codable, Equatable {
+    public struct Target: Sendable, Codable, Equatable {
+        public var name: String
+        public var path: String
+        public var dependencies: [String]
+        public var isLibraryCode: Bool
+    }
+    public var name: String
+    /// Library products: name -> target names.
+    public var libraries: [String: [String]]
+    public var targets: [String: Target]
+
+    public init(name: String, libraries: [String: [String]], targets: [String: Target]) {
+        self.name = name
+        self.libraries = libraries
+        self.targets = targets
+    }
+
+    /// Loads the manifest, reusing a copy cached next to the weave cache while Package.swift is unchanged.
+    public static func load(root: URL, cacheFolder: URL) throws -> PackageManifest {
+        let packageFile = root.appendingPathComponent("Package.swift")
+        let digest = Digest.hex(try Data(contentsOf: packageFile))
+        let cached = cacheFolder.appendingPathComponent("manifest-\(digest.prefix(16)).json")
+        if let data = try? Data(contentsOf: cached), let m = try? JSONDecoder().decode(PackageManifest.self, from: data) {
+            return m
+        }
+        // Its own scratch path: the project's .build may be locked by a running `swift test`
+        // (the end-to-end test runs the weaver from inside one), and waiting on it would deadlock.
+        let result = try Shell.run(["swift", "package", "--package-path", root.path,
+                                    "--scratch-path", cacheFolder.appendingPathComponent("manifest-scratch").path,
+                                    "dump-package"], in: root)
+        guard result.status == 0 else {
+            throw WeaveErrors([WeaveError("swift package dump-package failed:\n\(result.stderr)")])
+        }
+        let manifest = try parse(dump: Data(result.stdout.utf8))
+        try? FileManager.default.createDirectory(at: cacheFolder, withIntermediateDirectories: true)
+        try? AtomicFile.write(JSONEncoder().encode(manifest), to: cached)
+        return manifest
+    }
+
+    /// Parses `dump-package` JSON. Loosely typed on purpose: its schema is not a stable API, so
+    /// only the few fields needed are read.
+    public static func parse(dump: Data) throws -> PackageManifest {
+        guard let root = try JSONSerialization.jsonObject(with: dump) as? [String: Any] else {
+            throw WeaveErrors([WeaveError("unexpected dump-package output")])
+        }
+        let name = root["name"] as? String ?? "package"
+        var libraries: [String: [String]] = [:]
+        for product in root["products"] as? [[String: Any]] ?? [] {
+            guard let pname = product["name"] as? String,
+                  let type = product["type"] as? [String: Any], type["library"] != nil else { continue }
+            libraries[pname] = product["targets"] as? [String] ?? []
+        }
+        var targets: [String: Target] = [:]
+        for target in root["targets"] as? [[String: Any]] ?? [] {
+            guard let tname = target["name"] as? String else { continue }
+            let type = target["type"] as? String ?? "regular"
+            let path = target["path"] as? String ?? ((type == "test" ? "Tests/" : "Sources/") + tname)
+            var deps: [String] = []
+            for dep in target["dependencies"] as? [[String: Any]] ?? [] {
+                // byName and target both name targets of this package; products of other
+                // packages are pinned by Package.resolved, which the fingerprint includes.
+                if let byName = dep["byName"] as? [Any], let n = byName.first as? String { deps.append(n) }
+                if let t = dep["target"] as? [Any], let n = t.first as? String { deps.append(n) }
+            }
+            targets[tname] = Target(name: tname, path: path, dependencies: deps,
+                                    isLibraryCode: type == "regular" || type == "system")
+        }
+        return PackageManifest(name: name, libraries: libraries, targets: targets)
+    }
+
+    /// Targets reachable from the given ones (themselves included).
+    public func closure(of names: [String]) -> [String] {
+        var seen: Set<String> = []
+        var stack = names
+        while let n = stack.popLast() {
+            guard seen.insert(n).inserted, let t = targets[n] else { continue }
+            stack += t.dependencies
+        }
+        return seen.filter { targets[$0] != nil }.sorted()
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import WeaveRuntime
+
+/// How a stage ended up in this build.
+public enum StageStatus: Sendable, Equatable {
+    /// Its current key was in the cache.
+    case cached
+    /// It ran now and succeeded.
+    case ran
+    /// It ran and failed (message for the error card).
+    case failed(String)
+    /// It did not run because something it needs failed or could not be built.
+    case notRun(String)
+    /// Not part of this build (`--only`, `--cheap`) and not cached under its current key.
+    case skipped
+
+    public var succeeded: Bool { self == .cached || self == .ran }
+}
+
+public struct StageResult: Sendable {
+    public var status: StageStatus
+    public var key: String
+    public var entry: CacheEntry?
+    /// Seconds it took (this run, or the cached run).
+    public var duration: Double?
+}
+
+/// Runs the stages that are not cached, in dependency order, up to `jobs` at a time, each in
+/// its own process; commits each success to the cache as soon as it finishes, so `kill -9`
+/// of the weaver loses only the stages still running.
+public struct Scheduler {
+    public var graph: StageGraph
+    public var cache: Cache
+    public var keys: [String: KeyParts]
+    public var settings: RunSettings
+    public var jobs: Int
+    public var display: ProgressDisplay
+
+    public init(graph: StageGraph, cache: Cache, keys: [String: KeyParts], settings: RunSettings, jobs: Int,
+                display: ProgressDisplay) {
+        self.graph = graph
+        self.cache = cache
+        self.keys = keys
+        self.settings = settings
+        self.jobs = max(1, jobs)
+        self.display = display
+    }
+
+    /// `toRun`: stages to execute (in graph order); `known`: results already decided (cached,
+    /// skipped, compile failures). Returns results for all stages in both.
+    public mutating func run(_ toRun: [String], known: [String: StageResult]) -> [String: StageResult] {
+        var results = known
+        var pending = graph.order.filter { toRun.contains($0) }
+        var running: [StageProcess] = []
+        // Stage -> (work folder, replicas left, failure so far).
+        var inFlight: [String: (work: URL, left: Int, failure: String?)] = [:]
+        var replicaQueue: [(stage: Stage, replica: Int, work: URL, inputs: [String: String])] = []
+        var lastDraw = Date.distantPast
+
+        func finish(_ name: String, _ result: StageResult) {
+            results[name] = result
+            let seconds = result.duration.map { ProgressDisplay.duration($0) } ?? ""
+            switch result.status {
+            case .ran: display.message("✓ \(name)  \(seconds)")
+            case .failed(let m): display.message("✗ \(name) failed: \(m.split(separator: "\n").first ?? "")")
+            case .notRun(let why): display.message("– \(name) not run: \(why)")
+            default: break
+            }
+        }
+
+        while !pending.isEmpty || !running.isEmpty || !replicaQueue.isEmpty {
+            // Decide what can start: all needs succeeded -> start; a need failed -> not run.
+            var index = 0
+            while index < pending.count {
+                let name = pending[index]
+                guard let stage = graph[name], let parts = keys[name] else { pending.remove(at: index); continue }
+                let needResults = stage.needs.map { results[$0] }
+                if let bad = zip(stage.needs, needResults).first(where: { $0.1.map { !$0.status.succeeded && $0.status != .skipped } ?? false }) {
+                    pending.remove(at: index)
+                    finish(name, StageResult(status: .notRun("needs \(bad.0), which \(Self.phrase(bad.1?.status))"), key: parts.digest))
+                    continue
+                }
+                if let skipped = zip(stage.needs, needResults).first(where: { $0.1?.status == .skipped }) {
+                    pending.remove(at: index)
+                    finish(name, StageResult(status: .notRun("needs \(skipped.0), which was not built"), key: parts.digest))
+                    continue
+                }
+                guard needResults.allSatisfy({ $0?.status.succeeded ?? false }) else { index += 1; continue }
+                pending.remove(at: index)
+                do {
+                    let inputs = try inputMap(for: stage, results: results)
+                    let work = try cache.makeWorkFolder(for: name)
+                    inFlight[name] = (work, stage.seeds, nil)
+                    for r in 0..<stage.seeds { replicaQueue.append((stage, r, work, inputs)) }
+                } catch {
+                    finish(name, StageResult(status: .failed("could not prepare inputs: \(error)"), key: parts.digest))
+                }
+            }
+            while running.count < jobs, !replicaQueue.isEmpty {
+                let next = replicaQueue.removeFirst()
+                do {
+                    let p = try StageProcess(stage: next.stage, replica: next.replica, work: next.work, inputs: next.inputs,
+                                             settings: settings)
+                    if next.replica == 0 { display.message("▸ \(next.stage.name)" + (next.stage.seeds > 1 ? " (\(next.stage.seeds) seeds)" : "")) }
+                    running.append(p)
+                } catch {
+                    inFlight[next.stage.name]?.left -= 1
+                    inFlight[next.stage.name]?.failure = "could not start: \(error)"
+                }
+            }
+            // Completed stages (every replica done).
+            for (name, state) in inFlight where state.left == 0 {
+                inFlight[name] = nil
+                finish(name, complete(name, work: state.work, failure: state.failure, started: nil))
+            }
+            if running.isEmpty { continue }
+            Thread.sleep(forTimeInterval: 0.1)
+            var still: [StageProcess] = []
+            for p in running {
+                if p.process.isRunning { still.append(p); continue }
+                let name = p.stage.name
+                guard var state = inFlight[name] else { continue }
+                state.left -= 1
+                if state.failure == nil, let failure = p.failure() {
+                    state.failure = p.stage.seeds > 1 ? "seed \(settings.seed &+ UInt64(p.replica)): \(failure)" : failure
+                }
+                inFlight[name] = state
+                if state.left == 0 {
+                    inFlight[name] = nil
+                    finish(name, complete(name, work: state.work, failure: state.failure, started: p.started))
+                }
+            }
+            running = still
+            // A few redraws a second are live enough and do not flicker.
+            let now = Date()
+            guard now.timeIntervalSince(lastDraw) >= 0.25 else { continue }
+            lastDraw = now
+            display.update(running.map {
+                RunningStage(name: $0.stage.seeds > 1 ? "\($0.stage.name)#\($0.replica)" : $0.stage.name,
+                             elapsed: now.timeIntervalSince($0.started), progress: $0.progress,
+                             lastDuration: cache.lastRecord(stage: $0.stage.name, scale: settings.scale)?.duration)
+            }, now: now.timeIntervalSince1970)
+        }
+        display.finish()
+        return results
+    }
+
+    /// Commits a finished stage to the cache, or records its failure.
+    func complete(_ name: String, work: URL, failure: String?, started: Date?) -> StageResult {
+        guard let stage = graph[name], let parts = keys[name] else { return StageResult(status: .failed("unknown stage"), key: "") }
+        // Duration from the folder's creation: the stage's first replica started then.
+        let created = (try? FileManager.default.attributesOfItem(atPath: work.path)[.creationDate] as? Date) ?? started ?? Date()
+        let duration = Date().timeIntervalSince(started.map { min($0, created) } ?? created)
+        if let failure {
+            try? FileManager.default.removeItem(at: work)
+            return StageResult(status: .failed(failure), key: parts.digest, duration: duration)
+        }
+        do {
+            if stage.seeds > 1 { try ReplicaMerger.merge(work: work, replicas: stage.seeds, baseSeed: settings.seed) }
+            for leftover in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] where leftover != "out" {
+                try? FileManager.default.removeItem(at: work.appendingPathComponent(leftover))
+            }
+            let entry = try cache.commit(work: work, stage: name, parts: parts, duration: duration)
+            return StageResult(status: .ran, key: parts.digest, entry: entry, duration: duration)
+        } catch {
+            try? FileManager.default.removeItem(at: work)
+            return StageResult(status: .failed("could not store results: \(error)"), key: parts.digest, duration: duration)
+        }
+    }
+
+    /// Artifact name -> path, for every artifact of every declared need (and nothing else).
+    func inputMap(for stage: Stage, results: [String: StageResult]) throws -> [String: String] {
+        var map: [String: String] = [:]
+        for need in stage.needs {
+            guard let key = results[need]?.key, let entry = cache.entry(for: key, verifyBlobs: true) else {
+                throw WeaveError("the cache entry of \(need) is missing or damaged")
+            }
+            for (name, url) in Self.artifacts(of: entry) {
+                if map[name] != nil { throw WeaveError("two needs publish an artifact named \(name)") }
+                map[name] = url.path
+            }
+        }
+        return map
+    }
+
+    /// An entry's artifacts: `artifacts/NAME.json` and `files/NAME`.
+    public static func artifacts(of entry: CacheEntry) -> [String: URL] {
+        var found: [String: URL] = [:]
+        let fm = FileManager.default
+        let a = entry.output.appendingPathComponent(StageProtocol.artifactsFolder)
+        for name in (try? fm.contentsOfDirectory(atPath: a.path)) ?? [] where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            found[String(name.dropLast(5))] = a.appendingPathComponent(name)
+        }
+        let f = entry.output.appendingPathComponent(StageProtocol.filesFolder)
+        for name in (try? fm.contentsOfDirectory(atPath: f.path)) ?? [] where !name.hasPrefix(".") {
+            found[name] = f.appendingPathComponent(name)
+        }
+        return found
+    }
+
+    static func phrase(_ status: StageStatus?) -> String {
+        switch status {
+        case .failed: return "failed"
+        case .notRun: return "did not run"
+        case .skipped: return "was not built"
+        default: return "is unavailable"
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The stages of all chapters and their `needs=` edges, checked: unique names, known needs,
+/// no cycles. Order is document order where the edges allow it, so runs and lists read like
+/// the report.
+public struct StageGraph: Sendable {
+    public let stages: [Stage]
+    /// Stages in dependency order (every stage after all it needs).
+    public let order: [String]
+    let index: [String: Int]
+
+    public init(chapters: [Chapter]) throws {
+        try self.init(stages: chapters.flatMap(\.stages))
+    }
+
+    public init(stages: [Stage]) throws {
+        var errors: [WeaveError] = []
+        var index: [String: Int] = [:]
+        for (i, stage) in stages.enumerated() {
+            if let first = index[stage.name] {
+                errors.append(WeaveError("duplicate name '\(stage.name)' (first defined at \(stages[first].location))", at: stage.location))
+            } else {
+                index[stage.name] = i
+            }
+        }
+        for stage in stages {
+            for need in stage.needs where index[need] == nil {
+                errors.append(WeaveError("'\(stage.name)' needs unknown stage '\(need)'", at: stage.location))
+            }
+            if stage.needs.contains(stage.name) {
+                errors.append(WeaveError("'\(stage.name)' needs itself", at: stage.location))
+            }
+        }
+        if !errors.isEmpty { throw WeaveErrors(errors) }
+        self.stages = stages
+        self.index = index
+        self.order = try Self.topologicalOrder(stages, index: index)
+    }
+
+    public subscript(name: String) -> Stage? { index[name].map { stages[$0] } }
+
+    /// Depth-first post-order from each stage in document order; a grey node met again is a cycle.
+    static func topologicalOrder(_ stages: [Stage], index: [String: Int]) throws -> [String] {
+        enum Mark { case visiting, done }
+        var marks: [String: Mark] = [:]
+        var order: [String] = []
+        var path: [String] = []
+
+        func visit(_ name: String) throws {
+            switch marks[name] {
+            case .done: return
+            case .visiting:
+                let start = path.firstIndex(of: name) ?? 0
+                let cycle = path[start...] + [name]
+                let stage = stages[index[name] ?? 0]
+                throw WeaveErrors([WeaveError("cycle in needs: \(cycle.joined(separator: " -> "))", at: stage.location)])
+            case nil: break
+            }
+            marks[name] = .visiting
+            path.append(name)
+            if let i = index[name] {
+                for need in stages[i].needs { try visit(need) }
+            }
+            path.removeLast()
+            marks[name] = .done
+            order.append(name)
+        }
+        for stage in stages { try visit(stage.name) }
+        return order
+    }
+
+    /// `name` and everything it needs, transitively (what `--only` must build).
+    public func closure(of names: [String]) -> Set<String> {
+        var seen: Set<String> = []
+        var stack = names
+        while let name = stack.popLast() {
+            guard seen.insert(name).inserted, let stage = self[name] else { continue }
+            stack += stage.needs
+        }
+        return seen
+    }
+
+    /// Everything downstream of `name` (what a failure of `name` leaves not run).
+    public func dependents(of name: String) -> Set<String> {
+        var result: Set<String> = []
+        for candidate in order where candidate != name {
+            guard let stage = self[candidate] else { continue }
+            if stage.needs.contains(where: { $0 == name || result.contains($0) }) { result.insert(candidate) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import WeaveRuntime
+
+/// How stage processes are started: which binary, which environment.
+public struct RunSettings: Sendable {
+    public var executable: URL
+    public var scale: String
+    public var seed: UInt64
+    /// BLAS threads each stage process may use (`OPENBLAS_NUM_THREADS`).
+    public var blasThreads: Int
+    public var dataPaths: [String]
+    /// The project root: stages run there, so relative paths in stage code mean the same as in chapters.
+    public var root: URL
+
+    public init(executable: URL, scale: String, seed: UInt64, blasThreads: Int, dataPaths: [String] = [], root: URL) {
+        self.executable = executable
+        self.scale = scale
+        self.seed = seed
+        self.blasThreads = blasThreads
+        self.dataPaths = dataPaths
+        self.root = root
+    }
+
+    /// OpenBLAS picks its kernel when it loads, so the choice must be in the environment before
+    /// the stage starts: the AVX-512 (SkylakeX) kernel when the CPU has every subset it uses.
+    public static func blasCoreType(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                    cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
+        if let chosen = environment["OPENBLAS_CORETYPE"], !chosen.isEmpty { return chosen }
+        guard let cpuinfo,
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+        let needed = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
+        return needed.allSatisfy(flags.contains) ? "SkylakeX" : nil
+    }
+}
+
+/// One process running one replica of one stage.
+final class StageProcess {
+    let stage: Stage
+    let replica: Int
+    let output: URL
+    let progressFile: URL
+    let stderrFile: URL
+    let process = Process()
+    let started = Date()
+
+    /// Starts the stage. `inputs` maps artifact name -> file, for the declared needs only.
+    init(stage: Stage, replica: Int, work: URL, inputs: [String: String], settings: RunSettings) throws {
+        self.stage = stage
+        self.replica = replica
+        let out = work.appendingPathComponent("out")
+        self.output = stage.seeds > 1 ? work.appendingPathComponent("replica-\(replica)") : out
+        self.progressFile = work.appendingPathComponent("progress-\(replica).json")
+        self.stderrFile = work.appendingPathComponent("stderr-\(replica).txt")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let stdoutFile = output.appendingPathComponent("stdout.txt")
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+
+        var env = ProcessInfo.processInfo.environment
+        env[StageProtocol.stageVariable] = stage.name
+        env[StageProtocol.scaleVariable] = settings.scale
+        env[StageProtocol.seedVariable] = String(settings.seed &+ UInt64(replica))
+        env[StageProtocol.outputVariable] = output.path
+        env[StageProtocol.progressVariable] = progressFile.path
+        env[StageProtocol.dataVariable] = settings.dataPaths.joined(separator: ":")
+        env[StageProtocol.inputsVariable] = String(decoding: try JSONEncoder().encode(inputs), as: UTF8.self)
+        env["OPENBLAS_NUM_THREADS"] = String(settings.blasThreads)
+        if let core = RunSettings.blasCoreType() { env["OPENBLAS_CORETYPE"] = core }
+        // The runtime's crash backtracer prints pages of registers; the error card wants the
+        // "Fatal error: ..." line. Authors who want the backtrace can set SWIFT_BACKTRACE.
+        if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
+
+        process.executableURL = settings.executable
+        process.environment = env
+        process.currentDirectoryURL = settings.root
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        try process.run()
+    }
+
+    var progress: ProgressReport? {
+        guard let data = try? Data(contentsOf: progressFile) else { return nil }
+        return try? JSONDecoder().decode(ProgressReport.self, from: data)
+    }
+
+    /// Nil on success, else what went wrong, in words for the error card.
+    func failure() -> String? {
+        let stderrTail = Self.tail(of: stderrFile, lines: 15)
+        switch process.terminationReason {
+        case .uncaughtSignal:
+            let signal = process.terminationStatus
+            let name = String(cString: strsignal(signal))
+            return "crashed: signal \(signal) (\(name))" + (stderrTail.isEmpty ? "" : "\n\(stderrTail)")
+        case .exit:
+            break
+        @unknown default:
+            break
+        }
+        let status = process.terminationStatus
+        if status == StageProtocol.failureExitCode,
+           let data = try? Data(contentsOf: output.appendingPathComponent(StageProtocol.failureFile)),
+           let failure = try? JSONDecoder().decode(StageFailure.self, from: data) {
+            return failure.message
+        }
+        if status != 0 {
+            return "exited with status \(status)" + (stderrTail.isEmpty ? "" : "\n\(stderrTail)")
+        }
+        switch stage.kind {
+        case .figure where !FileManager.default.fileExists(atPath: output.appendingPathComponent(StageProtocol.figureSVG).path):
+            return "figure stage produced no figure"
+        case .table where !FileManager.default.fileExists(atPath: output.appendingPathComponent(StageProtocol.tableFile).path):
+            return "table stage produced no table"
+        default:
+            return nil
+        }
+    }
+
+    /// The end of stderr, without the runtime's stack trace (addresses mean nothing on a card).
+    static func tail(of url: URL, lines: Int) -> String {
+        guard var text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        if let trace = text.range(of: "Current stack trace:") { text = String(text[..<trace.lowerBound]) }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Merges the replicas of a `seeds=N` stage: each JSON artifact becomes an array (one element
+/// per seed, in seed order), each file artifact `NAME` becomes `NAME_seedI`, outputs are joined.
+enum ReplicaMerger {
+    static func merge(work: URL, replicas: Int, baseSeed: UInt64) throws {
+        let fm = FileManager.default
+        let out = work.appendingPathComponent("out")
+        let artifacts = out.appendingPathComponent(StageProtocol.artifactsFolder)
+        let files = out.appendingPathComponent(StageProtocol.filesFolder)
+        try fm.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        var values: [String: [Data]] = [:]
+        var stdout = ""
+        for i in 0..<replicas {
+            let folder = work.appendingPathComponent("replica-\(i)")
+            let a = folder.appendingPathComponent(StageProtocol.artifactsFolder)
+            for name in (try? fm.contentsOfDirectory(atPath: a.path))?.sorted() ?? [] where name.hasSuffix(".json") {
+                values[name, default: []].append(try Data(contentsOf: a.appendingPathComponent(name)))
+            }
+            let f = folder.appendingPathComponent(StageProtocol.filesFolder)
+            for name in (try? fm.contentsOfDirectory(atPath: f.path)) ?? [] {
+                try fm.createDirectory(at: files, withIntermediateDirectories: true)
+                try fm.moveItem(at: f.appendingPathComponent(name), to: files.appendingPathComponent("\(name)_seed\(i)"))
+            }
+            let text = (try? String(contentsOf: folder.appendingPathComponent("stdout.txt"), encoding: .utf8)) ?? ""
+            if !text.isEmpty { stdout += "— seed \(baseSeed &+ UInt64(i)) —\n" + text + (text.hasSuffix("\n") ? "" : "\n") }
+            try fm.removeItem(at: folder)
+        }
+        for (name, parts) in values {
+            var joined = Data("[\n".utf8)
+            for (i, part) in parts.enumerated() {
+                joined += part
+                joined += Data((i + 1 < parts.count ? ",\n" : "\n").utf8)
+            }
+            joined += Data("]".utf8)
+            try joined.write(to: artifacts.appendingPathComponent(name))
+        }
+        try Data(stdout.utf8).write(to: out.appendingPathComponent("stdout.txt"))
+    }
+}

@@ -1,1 +1,0 @@
-// Weave: see design.md section 2.

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Weave
+
+/// `weave`: Markdown chapters with Swift stages -> cached runs -> one HTML report.
+@main
+struct WeaveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weave",
+        abstract: "Weave chapters/*.md and their Swift stages into report/index.html.",
+        subcommands: [Build.self, Figure.self, List.self, Check.self, Clean.self],
+        defaultSubcommand: Build.self)
+}
+
+/// Options every command shares: where the project is.
+struct Location: ParsableArguments {
+    @Option(help: "Project root (holds Package.swift).")
+    var root: String = FileManager.default.currentDirectoryPath
+    @Option(help: "Chapters folder (default: ROOT/chapters).")
+    var chapters: String?
+    @Option(help: "Cache folder (default: ROOT/.weave-cache).")
+    var cache: String?
+    @Option(help: "Report folder for index.html and results.json (default: ROOT/report).")
+    var report: String?
+    @Option(help: "Folder for figures as NAME.svg and NAME.png (default: ROOT/figures).")
+    var figures: String?
+    @Option(help: "Experiment scale passed to stages: tiny, default, paper.")
+    var scale: String = "default"
+    @Option(help: "Base seed passed to stages.")
+    var seed: UInt64 = 0
+    @Option(help: "External data file or folder (repeatable); part of every key, visible to stages.")
+    var data: [String] = []
+
+    func options(jobs: Int? = nil, threads: Int? = nil, only: [String] = [], cheap: Bool = false) -> BuildOptions {
+        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        func resolve(_ p: String?) -> URL? {
+            p.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : rootURL.appendingPathComponent($0) }
+        }
+        return BuildOptions(root: rootURL, chapters: resolve(chapters), cache: resolve(cache), report: resolve(report),
+                            figures: resolve(figures), scale: scale, seed: seed,
+                            jobs: jobs, blasThreads: threads, only: only, cheap: cheap,
+                            dataPaths: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+    }
+}
+
+struct RunOptions: ParsableArguments {
+    @Option(help: "Stages to run at once (default: number of cores).")
+    var jobs: Int?
+    @Option(help: "BLAS threads per stage process (default: cores / jobs).")
+    var threads: Int?
+    @Flag(help: "Skip stages marked `expensive` unless they are cached.")
+    var cheap = false
+    @Flag(help: "Print the time each phase took.")
+    var timings = false
+}
+
+func printErrors(_ error: Error) -> Never {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    Foundation.exit(1)
+}
+
+func runBuild(_ options: BuildOptions, timings: Bool) throws {
+    let start = Date()
+    var weaver = Weaver(options: options)
+    let outcome: BuildOutcome
+    do { outcome = try weaver.build() } catch { printErrors(error) }
+    for e in outcome.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
+    let counts = Dictionary(grouping: outcome.results.values, by: { r -> String in
+        switch r.status {
+        case .cached: return "cached"
+        case .ran: return "ran"
+        case .failed: return "failed"
+        case .notRun: return "not run"
+        case .skipped: return "not built"
+        }
+    }).mapValues(\.count)
+    let summary = ["cached", "ran", "failed", "not run", "not built"].compactMap { k in counts[k].map { "\($0) \(k)" } }
+    let relative = outcome.reportFile.path.replacingOccurrences(of: options.root.path + "/", with: "")
+    print("weave: \(summary.joined(separator: ", ")); \(relative) in \(String(format: "%.1f", Date().timeIntervalSince(start)))s")
+    if timings {
+        print(outcome.timings.map { "\($0.phase) \(String(format: "%.2f", $0.seconds))s" }.joined(separator: ", "))
+    }
+    if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+}
+
+extension WeaveCommand {
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run what is not cached and write the report.")
+        @OptionGroup var location: Location
+        @OptionGroup var runOptions: RunOptions
+        @Option(name: .customLong("only"), help: "Build only this stage/figure/table and what it needs (repeatable).")
+        var only: [String] = []
+
+        func run() throws {
+            try runBuild(location.options(jobs: runOptions.jobs, threads: runOptions.threads, only: only, cheap: runOptions.cheap), timings: runOptions.timings)
+        }
+    }
+
+    struct Figure: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-make one figure (and only what it needs), then the report.")
+        @Argument(help: "Figure (or table, or stage) name.")
+        var name: String
+        @OptionGroup var location: Location
+        @OptionGroup var runOptions: RunOptions
+
+        func run() throws {
+            try runBuild(location.options(jobs: runOptions.jobs, threads: runOptions.threads, only: [name], cheap: runOptions.cheap), timings: runOptions.timings)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show every stage as fresh, stale (and why) or missing.")
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let entries: [ListEntry]
+            do { entries = try Weaver(options: location.options()).list() } catch { printErrors(error) }
+            let width = max(8, entries.map(\.name.count).max() ?? 0)
+            for e in entries {
+                let state: String
+                switch e.state {
+                case .fresh: state = "fresh"
+                case .stale(let why): state = "stale (\(why.joined(separator: ", ")) changed)"
+                case .missing: state = "missing"
+                }
+                let last = e.lastDuration.map { "last \(ProgressDisplay.duration($0))" } ?? ""
+                let name = e.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                let kind = e.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
+                print("\(name)  \(kind)  \(state.padding(toLength: 34, withPad: " ", startingAt: 0))  \(last.padding(toLength: 12, withPad: " ", startingAt: 0))  \(e.location)")
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Parse the chapters and compile the stages without running them.")
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let errors: [WeaveError]
+            do { errors = try Weaver(options: location.options()).check() } catch { printErrors(error) }
+            for e in errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
+            if !errors.isEmpty { throw ExitCode(1) }
+            print("weave: chapters parse and stages compile")
+        }
+    }
+
+    struct Clean: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove cache entries nothing refers to (or everything with --all).")
+        @OptionGroup var location: Location
+        @Flag(help: "Remove the whole cache, including the compiled stage package.")
+        var all = false
+
+        func run() throws {
+            let options = location.options()
+            if all {
+                try? FileManager.default.removeItem(at: options.cache)
+                print("weave: removed \(options.cache.path)")
+                return
+            }
+            let removed = try Weaver(options: options).clean()
+            print("weave: removed \(removed) unreferenced entr\(removed == 1 ? "y" : "ies")")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+@testable import Weave
+
+@Suite struct CacheKeyTests {
+    let chapterText = """
+    \(fence)swift stage=data
+    try publish([1, 2, 3])
+    \(fence)
+
+    \(fence)swift stage=train needs=data
+    let d: [Int] = try input("data")
+    try publish(d.count)
+    \(fence)
+
+    \(fence)swift stage=unrelated
+    try publish(0)
+    \(fence)
+
+    \(fence)swift figure=curve needs=train
+    Box(width: 10)
+    \(fence)
+
+    \(fence)swift figure=other needs=train
+    Box(width: 20)
+    \(fence)
+    """
+
+    func keys(_ text: String? = nil, compute: String = "lib1", presentation: String = "charts1", seed: UInt64 = 0,
+              scale: String = "tiny", data: String = "") throws -> [String: String] {
+        let chapter = try parse(text ?? chapterText)
+        let graph = try StageGraph(chapters: [chapter])
+        let calc = KeyCalculator(scale: scale, seed: seed, computeLibrary: compute, presentationLibrary: presentation, data: data)
+        return calc.keys(for: graph, definitions: Weaver.definitions([chapter])).mapValues(\.digest)
+    }
+
+    func changed(_ a: [String: String], _ b: [String: String]) -> Set<String> {
+        Set(a.keys.filter { a[$0] != b[$0] })
+    }
+
+    @Test func keysAreStable() throws {
+        #expect(try keys() == keys())
+        #expect(Set(try keys().values).count == 5)
+    }
+
+    @Test func codeChangeInvalidatesTheStageAndWhatFollows() throws {
+        let edited = chapterText.replacingOccurrences(of: "try publish(d.count)", with: "try publish(d.count + 0)")
+        #expect(changed(try keys(), try keys(edited)) == ["train", "curve", "other"])
+    }
+
+    @Test func inputChangePropagates() throws {
+        let edited = chapterText.replacingOccurrences(of: "[1, 2, 3]", with: "[1, 2]")
+        #expect(changed(try keys(), try keys(edited)) == ["data", "train", "curve", "other"])
+    }
+
+    @Test func restylingAFigureInvalidatesOnlyThatFigure() throws {
+        let edited = chapterText.replacingOccurrences(of: "Box(width: 10)", with: "Box(width: 10, color: \"red\")")
+        #expect(changed(try keys(), try keys(edited)) == ["curve"])
+    }
+
+    @Test func libraryFingerprintsSplitComputeFromPresentation() throws {
+        #expect(changed(try keys(), try keys(compute: "lib2")) == ["data", "train", "unrelated", "curve", "other"])
+        #expect(changed(try keys(), try keys(presentation: "charts2")) == ["curve", "other"])
+    }
+
+    @Test func seedScaleAndDataInvalidateEverything() throws {
+        #expect(changed(try keys(), try keys(seed: 1)).count == 5)
+        #expect(changed(try keys(), try keys(scale: "default")).count == 5)
+        #expect(changed(try keys(), try keys(data: "svhn")).count == 5)
+    }
+
+    @Test func definitionsAreHashedIntoEveryStage() throws {
+        let withDefs = chapterText + "\n\n\(fence)swift define\nstruct Box {}\n\(fence)\n"
+        let edited = chapterText + "\n\n\(fence)swift define\nstruct Box { var x = 1 }\n\(fence)\n"
+        #expect(changed(try keys(withDefs), try keys(edited)).count == 5)
+    }
+
+    @Test func partsExplainWhatChanged() {
+        let old = KeyParts(kind: "stage", code: "c1", inputs: ["a": "k1", "b": "k2"], library: "l1", scale: "tiny", seed: 0)
+        var new = old
+        new.code = "c2"
+        new.inputs["a"] = "k9"
+        new.inputs["c"] = "k3"
+        new.seed = 4
+        #expect(new.changes(since: old) == ["code", "input a", "new input c", "seed"])
+        #expect(old.changes(since: old).isEmpty)
+    }
+
+    @Test func libraryFingerprintFollowsTheFolders() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for folder in ["Sources/Engine", "Sources/Charts"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try "let a = 1".write(to: root.appendingPathComponent("Sources/Engine/A.swift"), atomically: true, encoding: .utf8)
+        try "let c = 1".write(to: root.appendingPathComponent("Sources/Charts/C.swift"), atomically: true, encoding: .utf8)
+        let fp = LibraryFingerprint(computeFolders: ["Sources/Engine"], presentationFolders: ["Sources/Charts"])
+        let before = try fp.digests(root: root)
+        try "let c = 2".write(to: root.appendingPathComponent("Sources/Charts/C.swift"), atomically: true, encoding: .utf8)
+        let after = try fp.digests(root: root)
+        #expect(before.compute == after.compute)
+        #expect(before.presentation != after.presentation)
+    }
+
+    @Test func manifestClosureGivesFoldersPerKind() throws {
+        let dump = """
+        {"name": "P", "products": [
+          {"name": "Engine", "targets": ["Engine"], "type": {"library": ["automatic"]}},
+          {"name": "Charts", "targets": ["Charts"], "type": {"library": ["automatic"]}},
+          {"name": "WeaveRuntime", "targets": ["WeaveRuntime"], "type": {"library": ["automatic"]}},
+          {"name": "Weave", "targets": ["Weave"], "type": {"library": ["automatic"]}},
+          {"name": "tool", "targets": ["tool"], "type": {"executable": null}}],
+         "targets": [
+          {"name": "Engine", "type": "regular", "dependencies": [{"byName": ["CBLAS", null]}]},
+          {"name": "CBLAS", "type": "system", "dependencies": []},
+          {"name": "Charts", "type": "regular", "dependencies": [{"byName": ["CCairo", null]}]},
+          {"name": "CCairo", "type": "system", "dependencies": []},
+          {"name": "WeaveRuntime", "type": "regular", "dependencies": []},
+          {"name": "Weave", "type": "regular", "dependencies": [{"target": ["Charts", null]}]},
+          {"name": "tool", "type": "executable", "dependencies": []}]}
+        """
+        let manifest = try PackageManifest.parse(dump: Data(dump.utf8))
+        let fp = LibraryFingerprint(manifest: manifest)
+        #expect(fp.computeFolders == ["Sources/CBLAS", "Sources/Engine", "Sources/WeaveRuntime"])
+        #expect(fp.presentationFolders == ["Sources/CCairo", "Sources/Charts", "Sources/WeaveRuntime"])
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import Weave
+
+@Suite struct GeneratorTests {
+    let manifest = PackageManifest(name: "P", libraries: ["Engine": ["Engine"], "Charts": ["Charts"], "Weave": ["Weave"],
+                                                         "WeaveRuntime": ["WeaveRuntime"]], targets: [:])
+
+    @Test func stagesBecomeMethodsWithSourceLocations() throws {
+        let chapter = try parse("""
+        Prose.
+
+        \(fence)swift define
+        struct Point: Codable { var x: Double }
+        \(fence)
+
+        \(fence)swift stage=make-point
+        try publish(Point(x: 1))
+        \(fence)
+
+        \(fence)swift figure=plot needs=make-point
+        Box()
+        \(fence)
+        """, file: "chapters/03-points.md")
+        let generator = CodeGenerator(root: URL(fileURLWithPath: "/work/project"), manifest: manifest)
+        let source = generator.chapterSource(chapter)
+        #expect(source.contains("import Engine\n"))
+        #expect(source.contains("import Charts\n"))
+        #expect(!source.contains("import Weave\n"))
+        #expect(source.contains("#sourceLocation(file: \"chapters/03-points.md\", line: 4)\nstruct Point"))
+        #expect(source.contains("func weave_stage_make_x_point() throws {\n#sourceLocation(file: \"chapters/03-points.md\", line: 8)\ntry publish(Point(x: 1))\n#sourceLocation()"))
+        #expect(source.contains("func weave_figure_plot() throws -> any Charts.Figure"))
+        let main = generator.mainSource([chapter])
+        #expect(main.contains("\"make-point\": .compute { try $0.weave_stage_make_x_point() },"))
+        #expect(main.contains("try figure.png(scale: 2)"))
+        let package = generator.packageManifest()
+        #expect(package.contains(".package(path: \"/work/project\")"))
+        #expect(package.contains(".product(name: \"Engine\", package: \"project\")"))
+        #expect(!package.contains("name: \"Weave\","))
+    }
+
+    @Test func onlyChangedChaptersAreRewritten() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let generator = CodeGenerator(root: URL(fileURLWithPath: "/work/project"), manifest: manifest)
+        let a = try parse("\(fence)swift stage=a\nprint(1)\n\(fence)", file: "chapters/01-a.md")
+        let b = try parse("\(fence)swift stage=b\nprint(2)\n\(fence)", file: "chapters/02-b.md")
+        let first = try generator.write([a, b], to: folder)
+        #expect(first.count == 4)
+        #expect(try generator.write([a, b], to: folder).isEmpty)
+        let b2 = try parse("Prose only changed.\n\n\(fence)swift stage=b\nprint(2)\n\(fence)", file: "chapters/02-b.md")
+        // Prose moves the stage's line, so the chapter's file changes; the other chapter's does not.
+        #expect(try generator.write([a, b2], to: folder) == ["Sources/WeaveStages/Chapter_02_b.swift"])
+    }
+
+    @Test func compilerErrorsMapToChapters() {
+        let log = """
+        [3/5] Compiling WeaveStages Chapter_01.swift
+        chapters/01-intro.md:14:9: error: cannot find 'x' in scope
+        chapters/01-intro.md:14:9: error: cannot find 'x' in scope
+        /abs/path/chapters/02-b.md:3:1: error: expected expression
+        /work/Sources/Engine/A.swift:1:1: error: library broke
+        chapters/01-intro.md:20:2: warning: unused
+        """
+        let d = StageCompiler.diagnostics(in: log)
+        #expect(d.map(\.location.description) == ["chapters/01-intro.md:14", "/abs/path/chapters/02-b.md:3"])
+        #expect(d.first?.column == 9)
+        #expect(d.first?.message == "cannot find 'x' in scope")
+    }
+
+    @Test func highlighterMarksTokensAndEscapes() {
+        let html = SwiftHighlighter.html("let x = \"a<b\" // note\nTeacher.train(3)")
+        #expect(html.contains("<span class=\"kw\">let</span>"))
+        #expect(html.contains("<span class=\"str\">&quot;a&lt;b&quot;</span>"))
+        #expect(html.contains("<span class=\"com\">// note</span>"))
+        #expect(html.contains("<span class=\"typ\">Teacher</span>"))
+        #expect(html.contains("<span class=\"num\">3</span>"))
+    }
+
+    @Test func markdownIsGitHubFlavoured() {
+        let html = Markdown.html("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ https://example.org\n\nNote[^1].\n\n[^1]: The note.\n")
+        #expect(html.contains("<table>"))
+        #expect(html.contains("<del>old</del>"))
+        #expect(html.contains("<a href=\"https://example.org\">"))
+        #expect(html.contains("footnote"))
+    }
+
+    @Test func inlinedSVGIdsArePrefixed() {
+        let svg = Data("<?xml version=\"1.0\"?>\n<svg><defs><clipPath id=\"clip1\"/><g id=\"glyph-0-1\"/></defs><use xlink:href=\"#glyph-0-1\"/><rect clip-path=\"url(#clip1)\"/></svg>".utf8)
+        let html = HTMLRenderer.inlineSVG(svg, prefix: "f2-")
+        #expect(html.hasPrefix("<svg>"))
+        #expect(html.contains("id=\"f2-clip1\"") && html.contains("url(#f2-clip1)") && html.contains("href=\"#f2-glyph-0-1\""))
+    }
+}

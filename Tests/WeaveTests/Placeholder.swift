@@ -1,4 +1,0 @@
-import Testing
-import Weave
-
-@Test func weaveLinks() { #expect(Bool(true)) }

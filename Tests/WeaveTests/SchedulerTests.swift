@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import WeaveRuntime
+@testable import Weave
+
+/// The scheduler with a shell script standing in for the compiled stage binary: real processes,
+/// real cache, no Swift compile.
+@Suite struct SchedulerTests {
+    static let script = """
+    #!/bin/sh
+    out="$WEAVE_OUTPUT"
+    mkdir -p "$out/artifacts"
+    case "$WEAVE_STAGE" in
+      source) echo "{\\"n\\": 41}" > "$out/artifacts/source.json"; echo "made source" ;;
+      plus) echo "$WEAVE_INPUTS" > "$out/artifacts/plus-inputs.json.txt"; cat "$out/../../../inputs-probe" 2>/dev/null
+            printf '%s' "$WEAVE_INPUTS" > "$out/artifacts/plus.json" ;;
+      fails) printf '{"message":"boom at epoch 3"}' > "$out/failure.json"; exit 3 ;;
+      after) echo 1 > "$out/artifacts/after.json" ;;
+      crashes) kill -SEGV $$ ;;
+      slow1|slow2) date +%s.%N > "$out/artifacts/$WEAVE_STAGE.json.start"; sleep 1; echo "[$OPENBLAS_NUM_THREADS]" > "$out/artifacts/$WEAVE_STAGE.json" ;;
+      seeded) echo "$WEAVE_SEED" > "$out/artifacts/seeded.json" ;;
+    esac
+    """
+
+    func setUp() throws -> (folder: URL, settings: RunSettings) {
+        let folder = try temporaryFolder()
+        let exe = folder.appendingPathComponent("stages.sh")
+        try Self.script.write(to: exe, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: exe.path)
+        return (folder, RunSettings(executable: exe, scale: "tiny", seed: 10, blasThreads: 1, root: folder))
+    }
+
+    func graph() throws -> StageGraph {
+        var seeded = stage("seeded")
+        seeded.seeds = 3
+        return try StageGraph(stages: [
+            stage("source"), stage("plus", needs: ["source"]), stage("fails"), stage("after", needs: ["fails"]),
+            stage("after-after", needs: ["after"]), stage("crashes"), stage("slow1"), stage("slow2"), seeded,
+        ])
+    }
+
+    func keys(_ graph: StageGraph) -> [String: KeyParts] {
+        KeyCalculator(scale: "tiny", seed: 10, computeLibrary: "l", presentationLibrary: "p").keys(for: graph, definitions: "")
+    }
+
+    @Test func failuresStayContainedAndEverythingElseRuns() throws {
+        let (folder, settings) = try setUp()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let graph = try graph()
+        let keys = keys(graph)
+        let cache = Cache(folder: folder.appendingPathComponent("cache"))
+        var scheduler = Scheduler(graph: graph, cache: cache, keys: keys, settings: settings, jobs: 2, display: ProgressDisplay(mode: .quiet))
+        let results = scheduler.run(graph.order, known: [:])
+
+        #expect(results["source"]?.status == .ran)
+        #expect(results["plus"]?.status == .ran)
+        #expect(results["fails"]?.status == .failed("boom at epoch 3"))
+        #expect(results["after"]?.status == .notRun("needs fails, which failed"))
+        #expect(results["after-after"]?.status == .notRun("needs after, which did not run"))
+        guard case .failed(let crash) = results["crashes"]?.status else { Issue.record("crash not reported"); return }
+        #expect(crash.contains("signal 11"))
+        #expect(results["slow1"]?.status == .ran && results["slow2"]?.status == .ran)
+
+        // The dependent saw exactly its declared need's artifacts.
+        let plus = try #require(results["plus"]?.entry)
+        let inputs = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: plus.output.appendingPathComponent("artifacts/plus.json")))
+        #expect(inputs.keys.sorted() == ["source"])
+        let stdout = try String(contentsOf: try #require(results["source"]?.entry).output.appendingPathComponent("stdout.txt"), encoding: .utf8)
+        #expect(stdout == "made source\n")
+
+        // Two jobs: the slow stages overlapped.
+        func start(_ name: String) throws -> Double {
+            let url = try #require(results[name]?.entry).output.appendingPathComponent("artifacts/\(name).json.start")
+            return Double(try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        #expect(abs(try start("slow1") - start("slow2")) < 0.9)
+
+        // Seeds: one process per seed, merged into an array in seed order.
+        let seeded = try #require(results["seeded"]?.entry)
+        let values = try JSONDecoder().decode([Int].self, from: Data(contentsOf: seeded.output.appendingPathComponent("artifacts/seeded.json")))
+        #expect(values == [10, 11, 12])
+
+        // Failures are not cached; successes are, and nothing is left in work/.
+        #expect(cache.entry(for: keys["fails"]?.digest ?? "") == nil)
+        #expect(cache.entry(for: keys["source"]?.digest ?? "") != nil)
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("cache/work").path)) ?? []
+        #expect(leftovers.isEmpty)
+    }
+}

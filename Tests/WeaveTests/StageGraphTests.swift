@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Weave
+
+@Suite struct StageGraphTests {
+    @Test func ordersByNeedsKeepingDocumentOrderOtherwise() throws {
+        let graph = try StageGraph(stages: [
+            stage("plot", kind: .figure, needs: ["train"]),
+            stage("data"),
+            stage("train", needs: ["data"]),
+            stage("other"),
+        ])
+        #expect(graph.order == ["data", "train", "plot", "other"])
+        #expect(graph.closure(of: ["plot"]) == ["plot", "train", "data"])
+        #expect(graph.dependents(of: "data") == ["train", "plot"])
+        #expect(graph.dependents(of: "other").isEmpty)
+    }
+
+    @Test func duplicateNamesPointAtTheSecondDefinition() {
+        let error = firstError { _ = try StageGraph(stages: [stage("a", line: 3), stage("a", kind: .figure, line: 9)]) }
+        #expect(error?.location?.line == 9)
+        #expect(error?.message.contains("chapters/01.md:3") == true)
+    }
+
+    @Test func unknownNeedsAreErrors() {
+        let error = firstError { _ = try StageGraph(stages: [stage("a", needs: ["ghost"], line: 4)]) }
+        #expect(error?.location?.line == 4)
+        #expect(error?.message.contains("ghost") == true)
+    }
+
+    @Test func cyclesAreFoundWithTheirPath() {
+        let error = firstError {
+            _ = try StageGraph(stages: [
+                stage("a", needs: ["c"], line: 1), stage("b", needs: ["a"], line: 5), stage("c", needs: ["b"], line: 9),
+                stage("free", line: 13),
+            ])
+        }
+        #expect(error?.message.contains("cycle") == true)
+        #expect(error?.message.contains("a -> c -> b -> a") == true)
+        #expect(error?.location?.line == 1)
+    }
+
+    @Test func selfNeedIsAnError() {
+        let error = firstError { _ = try StageGraph(stages: [stage("a", needs: ["a"], line: 2)]) }
+        #expect(error?.message.contains("itself") == true)
+    }
+}
