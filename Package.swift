@@ -27,7 +27,9 @@ let package = Package(
         // System libraries: a module map and a shim header each, nothing else.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
         // Plain C kernels (llm.c style) with per-CPU clones, called by the engine.
@@ -35,9 +37,9 @@ let package = Package(
 
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "Randomness"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["CCairo", "CZlib", "Randomness"], swiftSettings: fast),
-        .target(name: "Augment", dependencies: ["Datasets", "Randomness"], swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness"], swiftSettings: fast),
+        .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // What generated stage code links against: publish/input, progress. Foundation only.
@@ -46,7 +48,7 @@ let package = Package(
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [
-            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts",
+            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "weave", dependencies: [
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Golden"]),
         .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"], exclude: ["Fixtures"]),
     ]
 )

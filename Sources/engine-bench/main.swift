@@ -1,1 +1,147 @@
-print("not yet")
+import ArgumentParser
+import Engine
+import Foundation
+import Randomness
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Throughput benchmark of the engine, side by side with ../shared/bench/torch_anchor.py:
+/// the same models, batch, thread count and line format, plus achieved GFLOP/s against the
+/// sgemm peak measured in the same process, the OpenBLAS kernel and the peak RSS.
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine-bench",
+        abstract: "Training and inference throughput (images/s, GFLOP/s) of the engine's models.")
+
+    enum Model: String, ExpressibleByArgument, CaseIterable { case resnet, wrn, efficientnet }
+
+    @Option(help: "resnet (torch_anchor's post-activation CIFAR ResNet), wrn or efficientnet.")
+    var model: Model = .resnet
+    @Option(help: "ResNet/WRN depth.") var depth: Int = 8
+    @Option(help: "ResNet base width / WRN widening factor.") var width: Int = 16
+    @Option(help: "EfficientNet width multiplier.") var widthMultiplier: Double = 1
+    @Option(help: "EfficientNet depth multiplier.") var depthMultiplier: Double = 1
+    @Option(help: "Images per step.") var batch: Int = 128
+    @Option(help: "Seconds of training to time (inference gets half, as in torch_anchor.py).") var seconds: Double = 20
+    @Option(help: "Threads (OpenBLAS and the engine's own parallel loops).") var threads: Int = 2
+    @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
+    @Option(help: "Size of the square sgemm timed as the peak reference (0: skip).") var peakSize: Int = 2048
+    @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
+
+    func run() throws {
+        BLASRuntime.setThreads(threads)
+        Parallelism.threads = threads
+        var rng = SeededGenerator(seed: 0)
+        let spec: ModelSpec
+        let name: String
+        switch model {
+        case .resnet:
+            spec = .resnet(depth: depth, width: width); name = "resnet-\(depth) w\(width)"
+        case .wrn:
+            spec = .wideResNet(depth: depth, width: width); name = "wrn-\(depth)-\(width)"
+        case .efficientnet:
+            spec = .efficientNet(width: widthMultiplier, depth: depthMultiplier)
+            name = "efficientnet w\(widthMultiplier) d\(depthMultiplier)"
+        }
+        let net = spec.build(rng: &rng)
+        // Deterministic synthetic batch (seeded), like torch_anchor's randn / randint.
+        var x = Tensor(zeros: [batch, 32, 32, 3])
+        for i in 0..<x.count { x.scalars[i] = rng.normal() }
+        let labels = (0..<batch).map { _ in rng.int(below: 10) }
+
+        // Multiply-adds of one forward pass, counted by the kernels themselves.
+        WorkCounter.reset(); WorkCounter.isEnabled = true
+        _ = net(Variable(x), ForwardContext.inference())
+        WorkCounter.isEnabled = false
+        let forwardFLOPsPerImage = 2 * Double(WorkCounter.macs) / Double(batch)
+
+        var opt = SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4)
+        var stepRNG = SeededGenerator(seed: 1)
+        var tForward = 0.0, tBackward = 0.0, tStep = 0.0
+        func trainStep() {
+            let t0 = now()
+            net.zeroGradients()
+            let ctx = ForwardContext(training: true, rng: stepRNG.split())
+            let loss = softmaxCrossEntropy(logits: net(Variable(x), ctx), labels: labels)
+            let t1 = now()
+            loss.backward()
+            let t2 = now()
+            opt.step(net.parameters, learningRate: 0.05)
+            let t3 = now()
+            tForward += t1 - t0; tBackward += t2 - t1; tStep += t3 - t2
+        }
+
+        var train = 0.0, infer = 0.0, trainSteps = 0, cpu0 = 0.0, cpuTrain = 0.0
+        if mode != "infer" {
+            for _ in 0..<3 { trainStep() }
+            tForward = 0; tBackward = 0; tStep = 0
+            cpu0 = cpuSeconds()
+            let t0 = now()
+            while now() - t0 < seconds { trainStep(); trainSteps += 1 }
+            train = Double(trainSteps * batch) / (now() - t0)
+            cpuTrain = cpuSeconds() - cpu0
+        }
+        if mode != "train" {
+            for _ in 0..<3 { _ = net(Variable(x), ForwardContext.inference()) }
+            var n = 0
+            let t0 = now()
+            while now() - t0 < seconds / 2 { _ = net(Variable(x), ForwardContext.inference()); n += 1 }
+            infer = Double(n * batch) / (now() - t0)
+        }
+        let params = net.parameterCount
+        print("engine \(name) params=\(params) batch=\(batch) threads=\(threads): train \(Int(train.rounded())) img/s, infer \(Int(infer.rounded())) img/s")
+
+        let peak = peakSize > 0 ? sgemmPeak(size: peakSize) : 0
+        let trainGF = train * 3 * forwardFLOPsPerImage / 1e9, inferGF = infer * forwardFLOPsPerImage / 1e9
+        func pct(_ v: Double) -> String { peak > 0 ? String(format: "%.1f%%", 100 * v / peak) : "n/a" }
+        print(String(format: "  work: %.2f MFLOP/image forward (conv+linear MACs x2), training counted as 3x forward", forwardFLOPsPerImage / 1e6))
+        print(String(format: "  achieved: train %.1f GFLOP/s (%@ of peak), infer %.1f GFLOP/s (%@ of peak)",
+                     trainGF, pct(trainGF), inferGF, pct(inferGF)))
+        if peakSize > 0 { print(String(format: "  sgemm peak (%d^3, same threads): %.1f GFLOP/s", peakSize, peak)) }
+        if breakdown && trainSteps > 0 {
+            let s = Double(trainSteps)
+            print(String(format: "  train step: forward %.1f ms, backward %.1f ms, optimizer %.1f ms (wall); %.1f CPU-ms per step",
+                         1e3 * tForward / s, 1e3 * tBackward / s, 1e3 * tStep / s, 1e3 * cpuTrain / s))
+        }
+        print("  \(BLASRuntime.description); engine threads \(Parallelism.threads), C kernels \(KernelConfiguration.kernelSet)")
+        print(String(format: "  peak RSS: %.0f MiB", peakRSSMiB()))
+    }
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + 1e-9 * Double(ts.tv_nsec)
+}
+
+/// User + system CPU time of this process (all threads), seconds.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
+}
+
+func peakRSSMiB() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_maxrss) / 1024  // kilobytes on Linux
+}
+
+/// Best of a few timed square sgemms on the configured threads (GFLOP/s).
+func sgemmPeak(size n: Int) -> Double {
+    var rng = SeededGenerator(seed: 7)
+    var a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n])
+    for i in 0..<a.count { a.scalars[i] = rng.uniform(-1, 1); b.scalars[i] = rng.uniform(-1, 1) }
+    var best = 0.0
+    for _ in 0..<5 {
+        let t0 = now()
+        _ = matmulForBenchmark(a, b)
+        let dt = now() - t0
+        best = max(best, 2 * Double(n) * Double(n) * Double(n) / dt / 1e9)
+    }
+    return best
+}
+
+BLASRuntime.prepareProcess()
+EngineBench.main()

@@ -1,6 +1,52 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
+
 /// Version of the kernel set (bumped when numerics change).
 int ck_version(void);
+
+/// 1 when the AVX-512 kernels are in use (CPU has AVX-512 F/BW/DQ/VL and FMA), else 0.
+int ck_uses_avx512(void);
+
+/// A dense (groups == 1) 2-D convolution over NHWC input with HWIO weights [kh, kw, cin, cout].
+/// `portable` != 0 selects the portable kernels even on AVX-512 CPUs (tests compare both).
+typedef struct {
+    int n, h, w, cin, cout, kh, kw, sh, sw, pt, pl, pb, pr;
+    int portable;
+} ck_conv_geom;
+
+static inline int ck_out_h(const ck_conv_geom *g) { return (g->h + g->pt + g->pb - g->kh) / g->sh + 1; }
+static inline int ck_out_w(const ck_conv_geom *g) { return (g->w + g->pl + g->pr - g->kw) / g->sw + 1; }
+
+/// y = conv(x, w) for images [n0, n1) (y overwritten). x, y point at image 0.
+void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1);
+
+/// wflip[ky][kx][co][ci] = w[kh-1-ky][kw-1-kx][ci][co]: the weights of the transposed convolution.
+void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip);
+
+/// dx = conv^T(dy, w) for images [n0, n1) (dx overwritten).
+void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float *w, float *dx, int n0, int n1);
+
+/// dw += sum over images [n0, n1) of the weight gradient (dw is [kh, kw, cin, cout]).
+void ck_conv_backward_weight(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1);
+
+
+
+// Element-wise kernels over [0, n) of the given pointers (callers offset them to split work).
+void ck_relu_forward(const float *x, float *y, size_t n);
+/// dx = x > 0 ? g : 0.
+void ck_relu_backward(const float *x, const float *g, float *dx, size_t n);
+void ck_add(const float *a, const float *b, float *y, size_t n);
+/// y += a.
+void ck_accumulate(float *y, const float *a, size_t n);
+
+// Batch norm over rows [r0, r1) of an [m, c] matrix; per-channel partial sums in double.
+void ck_bn_sum(const float *x, size_t c, size_t r0, size_t r1, double *sum);
+void ck_bn_sqdev(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq);
+void ck_bn_apply(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
+void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                         const float *invstd, double *sdy, double *sdyx);
+void ck_bn_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                          const float *invstd, const float *a, const float *k1, const float *k2, float *dx);
+
 #endif

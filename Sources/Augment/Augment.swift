@@ -1,1 +1,0 @@
-// Augment: see design.md section 2.

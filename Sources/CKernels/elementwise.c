@@ -1,0 +1,135 @@
+// Element-wise and per-channel kernels (ReLU, residual add, batch norm), over a range of the
+// data so the caller can split the work over threads. Each has an AVX-512 build (the same C,
+// compiled for AVX-512 by inlining into a target function) and a portable one.
+#include "CKernels.h"
+#include <malloc.h>
+
+// Large tensors come and go every step; keep freed memory in the heap instead of returning it
+// to the kernel (mmap/munmap per tensor costs page faults and page zeroing on every op).
+__attribute__((constructor)) static void ck_tune_allocator(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // glibc's maximum on 64-bit
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+}
+
+#define INL static inline __attribute__((always_inline))
+#if defined(__x86_64__)
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+#define DISPATCH(name, args)            \
+    if (ck_uses_avx512()) name##_avx512 args; \
+    else name##_portable args;
+#define VARIANTS(name, params, args)                          \
+    AVX512 static void name##_avx512 params { name##_body args; } \
+    static void name##_portable params { name##_body args; }
+#else
+#define DISPATCH(name, args) name##_portable args;
+#define VARIANTS(name, params, args) static void name##_portable params { name##_body args; }
+#endif
+
+// MARK: ReLU and add
+
+INL void relu_fwd_body(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+}
+VARIANTS(relu_fwd, (const float *x, float *y, size_t n), (x, y, n))
+void ck_relu_forward(const float *x, float *y, size_t n) { DISPATCH(relu_fwd, (x, y, n)) }
+
+INL void relu_bwd_body(const float *x, const float *g, float *dx, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? g[i] : 0;
+}
+VARIANTS(relu_bwd, (const float *x, const float *g, float *dx, size_t n), (x, g, dx, n))
+void ck_relu_backward(const float *x, const float *g, float *dx, size_t n) { DISPATCH(relu_bwd, (x, g, dx, n)) }
+
+INL void add_body(const float *a, const float *b, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+VARIANTS(add, (const float *a, const float *b, float *y, size_t n), (a, b, y, n))
+void ck_add(const float *a, const float *b, float *y, size_t n) { DISPATCH(add, (a, b, y, n)) }
+
+INL void accumulate_body(float *y, const float *a, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += a[i];
+}
+VARIANTS(accumulate, (float *y, const float *a, size_t n), (y, a, n))
+void ck_accumulate(float *y, const float *a, size_t n) { DISPATCH(accumulate, (y, a, n)) }
+
+// MARK: Batch norm over rows [r0, r1) of an [m, c] matrix
+
+// sum[j] = sum_r x[r][j] (double).
+INL void bn_sum_body(const float *x, size_t c, size_t r0, size_t r1, double *sum) {
+    for (size_t j = 0; j < c; j++) sum[j] = 0;
+    for (size_t r = r0; r < r1; r++) {
+        const float *row = x + r * c;
+        for (size_t j = 0; j < c; j++) sum[j] += (double)row[j];
+    }
+}
+VARIANTS(bn_sum, (const float *x, size_t c, size_t r0, size_t r1, double *sum), (x, c, r0, r1, sum))
+void ck_bn_sum(const float *x, size_t c, size_t r0, size_t r1, double *sum) { DISPATCH(bn_sum, (x, c, r0, r1, sum)) }
+
+// sq[j] = sum_r (x[r][j] - mean[j])^2 (double; the difference taken in float, as before).
+INL void bn_sqdev_body(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq) {
+    for (size_t j = 0; j < c; j++) sq[j] = 0;
+    for (size_t r = r0; r < r1; r++) {
+        const float *row = x + r * c;
+        for (size_t j = 0; j < c; j++) {
+            double d = (double)(row[j] - mean[j]);
+            sq[j] += d * d;
+        }
+    }
+}
+VARIANTS(bn_sqdev, (const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq),
+         (x, c, r0, r1, mean, sq))
+void ck_bn_sqdev(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq) {
+    DISPATCH(bn_sqdev, (x, c, r0, r1, mean, sq))
+}
+
+// y[r][j] = x[r][j] * a[j] + b[j] (optionally followed by ReLU).
+INL void bn_apply_body(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y) {
+    for (size_t r = r0; r < r1; r++) {
+        const float *row = x + r * c;
+        float *o = y + r * c;
+        for (size_t j = 0; j < c; j++) o[j] = row[j] * a[j] + b[j];
+    }
+}
+VARIANTS(bn_apply, (const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y),
+         (x, c, r0, r1, a, b, y))
+void ck_bn_apply(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y) {
+    DISPATCH(bn_apply, (x, c, r0, r1, a, b, y))
+}
+
+// sdy[j] = sum_r g[r][j], sdyx[j] = sum_r g[r][j] * (x[r][j] - mean[j]) * invstd[j] (double).
+INL void bn_bwd_sums_body(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                          const float *invstd, double *sdy, double *sdyx) {
+    for (size_t j = 0; j < c; j++) { sdy[j] = 0; sdyx[j] = 0; }
+    for (size_t r = r0; r < r1; r++) {
+        const float *xr = x + r * c, *gr = g + r * c;
+        for (size_t j = 0; j < c; j++) {
+            sdy[j] += (double)gr[j];
+            sdyx[j] += (double)(gr[j] * ((xr[j] - mean[j]) * invstd[j]));
+        }
+    }
+}
+VARIANTS(bn_bwd_sums, (const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                       const float *invstd, double *sdy, double *sdyx), (x, g, c, r0, r1, mean, invstd, sdy, sdyx))
+void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                         const float *invstd, double *sdy, double *sdyx) {
+    DISPATCH(bn_bwd_sums, (x, g, c, r0, r1, mean, invstd, sdy, sdyx))
+}
+
+// dx[r][j] = a[j] * (g[r][j] - k1[j] - (x[r][j] - mean[j]) * invstd[j] * k2[j]).
+INL void bn_bwd_dx_body(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                        const float *invstd, const float *a, const float *k1, const float *k2, float *dx) {
+    for (size_t r = r0; r < r1; r++) {
+        const float *xr = x + r * c, *gr = g + r * c;
+        float *o = dx + r * c;
+        for (size_t j = 0; j < c; j++) {
+            float xhat = (xr[j] - mean[j]) * invstd[j];
+            o[j] = a[j] * (gr[j] - k1[j] - xhat * k2[j]);
+        }
+    }
+}
+VARIANTS(bn_bwd_dx, (const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                     const float *invstd, const float *a, const float *k1, const float *k2, float *dx),
+         (x, g, c, r0, r1, mean, invstd, a, k1, k2, dx))
+void ck_bn_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                          const float *invstd, const float *a, const float *k1, const float *k2, float *dx) {
+    DISPATCH(bn_bwd_dx, (x, g, c, r0, r1, mean, invstd, a, k1, k2, dx))
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Values to bin, e.g. teacher confidence on the unlabeled pool, split by whether the pseudo label was right.
+public struct Distribution: Sendable, Equatable {
+    public var name: String
+    public var values: [Double]
+    public var color: Color?
+    public init(_ name: String, values: [Double], color: Color? = nil) { self.name = name; self.values = values; self.color = color }
+}
+
+/// Histograms of one or more distributions on shared bins. Several distributions overlay with
+/// translucent fills and solid outlines, so each stays visible where they overlap.
+///
+///     Histogram(title: "Teacher confidence", x: "confidence", bins: 20, range: 0...1,
+///               references: [ReferenceLine(x: 0.3, label: "threshold")]) {
+///         Distribution("correct", values: correct)
+///         Distribution("wrong", values: wrong)
+///     }
+public struct Histogram: ChartFigure, Drawable, Equatable {
+    public var title: String?
+    public var xLabel: String?
+    public var yLabel: String?
+    public var bins: Int
+    public var range: ClosedRange<Double>?
+    /// Show each distribution as a fraction of its own count (compare shapes of unequal groups).
+    public var normalized: Bool
+    public var references: [ReferenceLine]
+    public var distributions: [Distribution]
+    public var size: FigureSize
+
+    public init(title: String? = nil, x: String? = nil, y: String? = nil, bins: Int = 20, range: ClosedRange<Double>? = nil,
+                normalized: Bool = false, references: [ReferenceLine] = [], size: FigureSize = .standard,
+                @DistributionBuilder _ content: () -> [Distribution]) {
+        self.init(title: title, x: x, y: y, bins: bins, range: range, normalized: normalized, references: references,
+                  size: size, distributions: content())
+    }
+
+    public init(title: String? = nil, x: String? = nil, y: String? = nil, bins: Int = 20, range: ClosedRange<Double>? = nil,
+                normalized: Bool = false, references: [ReferenceLine] = [], size: FigureSize = .standard, distributions: [Distribution]) {
+        self.title = title; self.xLabel = x; self.yLabel = y ?? (normalized ? "fraction" : "count")
+        self.bins = max(1, bins); self.range = range; self.normalized = normalized; self.references = references
+        self.distributions = distributions; self.size = size
+    }
+
+    /// Counts per bin; values outside the range are dropped, the top edge belongs to the last bin.
+    public static func counts(_ values: [Double], bins: Int, range: ClosedRange<Double>) -> [Int] {
+        var counts = [Int](repeating: 0, count: bins)
+        let width = (range.upperBound - range.lowerBound) / Double(bins)
+        guard width > 0 else { counts[0] = values.filter(\.isFinite).count; return counts }
+        for v in values where v.isFinite && v >= range.lowerBound && v <= range.upperBound {
+            counts[min(bins - 1, Int((v - range.lowerBound) / width))] += 1
+        }
+        return counts
+    }
+
+    func draw(on canvas: Canvas) throws -> FigureLayout {
+        guard !distributions.isEmpty else { throw ChartError.emptyData("histogram \"\(title ?? "")\" has no distributions") }
+        let all = distributions.flatMap(\.values).filter(\.isFinite)
+        guard let dataLo = all.min(), let dataHi = all.max() else {
+            throw ChartError.emptyData("histogram \"\(title ?? "")\" has no finite values")
+        }
+        let r = range ?? (dataLo...(dataHi > dataLo ? dataHi : dataLo + 1))
+        let width = (r.upperBound - r.lowerBound) / Double(bins)
+        let overlay = distributions.count > 1
+        var marks: [Mark] = []
+        var entries: [LegendEntry] = []
+        var top = 0.0
+        for (s, d) in distributions.enumerated() {
+            let color = d.color ?? SeriesStyle.automatic(s).color
+            let counts = Histogram.counts(d.values, bins: bins, range: r)
+            let total = Double(max(1, counts.reduce(0, +)))
+            for (b, n) in counts.enumerated() where n > 0 {
+                let h = normalized ? Double(n) / total : Double(n)
+                top = max(top, h)
+                let x0 = r.lowerBound + Double(b) * width
+                marks.append(.bar(series: s, x0: x0, x1: x0 + width, y0: 0, y1: h,
+                                  fill: overlay ? color.withAlpha(0.35) : color, outline: overlay ? color : .white))
+            }
+            entries.append(LegendEntry(name: d.name, swatch: .box(overlay ? color.withAlpha(0.6) : color)))
+        }
+        marks += references.map { .reference($0) }
+        let panel = CartesianPanel(title: nil, x: .numeric(xLabel, low: r.lowerBound, high: r.upperBound, fixed: range),
+                                   y: .numeric(yLabel, low: 0, high: top, includeZero: true), marks: marks)
+        return PanelFigure(size: size, title: title, panels: [panel], legend: overlay ? entries : []).draw(on: canvas)
+    }
+}

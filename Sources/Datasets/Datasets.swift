@@ -1,1 +1,0 @@
-// Datasets: see design.md section 2.

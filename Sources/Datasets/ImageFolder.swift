@@ -1,0 +1,226 @@
+import Dispatch
+import Foundation
+
+/// A dataset from folders of PNG files (`--dataset folder:DIR`):
+///
+///     DIR/labeled/<class>/*.png      class names = folder names, sorted
+///     DIR/unlabeled/**/*.png         any depth
+///     DIR/test/<class>/*.png         optional
+///     DIR/val/<class>/*.png          optional
+///
+/// Images are decoded in parallel, fitted to `size` x `size` RGB, and cached as one byte file
+/// keyed by the file list, sizes and modification times, so a second run starts at once.
+public struct ImageFolder: Sendable {
+    public var labeled: ImageSet
+    public var unlabeled: ImageSet
+    /// Paths of the unlabeled images, relative to DIR, in set order.
+    public var unlabeledPaths: [String]
+    public var test: ImageSet?
+    public var validation: ImageSet?
+    public var classNames: [String]
+    /// Files skipped with `skipUnreadable`, with libpng's reason.
+    public var skipped: [(path: String, reason: String)]
+
+    public struct Options: Sendable {
+        public var size: Int
+        public var fit: ImageFit
+        public var skipUnreadable: Bool
+        public var threads: Int
+        /// Where decoded folders are cached (nil: no cache).
+        public var cacheDirectory: URL?
+
+        public init(size: Int = 32, fit: ImageFit = .resize, skipUnreadable: Bool = false, threads: Int = 2,
+                    cacheDirectory: URL? = ImageFolder.defaultCacheDirectory) {
+            self.size = size; self.fit = fit; self.skipUnreadable = skipUnreadable; self.threads = threads
+            self.cacheDirectory = cacheDirectory
+        }
+    }
+
+    public static var defaultCacheDirectory: URL? {
+        let env = ProcessInfo.processInfo.environment
+        guard let base = env["XDG_CACHE_HOME"] ?? env["HOME"].map({ $0 + "/.cache" }) else { return nil }
+        return URL(fileURLWithPath: base).appendingPathComponent("noisy-student/folders")
+    }
+
+    /// Loads a dataset folder. `progress(done, total)` is called as files are decoded.
+    public static func load(_ directory: String, options: Options = Options(),
+                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImageFolder {
+        let root = URL(fileURLWithPath: directory)
+        let labeledDir = root.appendingPathComponent("labeled")
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: labeledDir.path, isDirectory: &isDir), isDir.boolValue else {
+            throw DatasetError.missing(file: directory, what: "a labeled/ folder with one subfolder per class")
+        }
+        let classNames = try subfolders(labeledDir)
+        guard !classNames.isEmpty else { throw DatasetError.missing(file: labeledDir.path, what: "class subfolders") }
+        func classified(_ dir: URL, required: Bool) throws -> [(String, Int32)]? {
+            guard FileManager.default.fileExists(atPath: dir.path) else {
+                if required { throw DatasetError.missing(file: dir.path, what: "folder") }
+                return nil
+            }
+            var files: [(String, Int32)] = []
+            for name in try subfolders(dir) {
+                guard let c = classNames.firstIndex(of: name) else {
+                    throw DatasetError.malformed(file: dir.appendingPathComponent(name).path, detail: "class '\(name)' is not among labeled/'s classes \(classNames)")
+                }
+                files += try pngFiles(dir.appendingPathComponent(name), recursive: false).map { ($0, Int32(c)) }
+            }
+            return files
+        }
+        let labeledFiles = try classified(labeledDir, required: true) ?? []
+        let unlabeledDir = root.appendingPathComponent("unlabeled")
+        let unlabeledFiles = FileManager.default.fileExists(atPath: unlabeledDir.path)
+            ? try pngFiles(unlabeledDir, recursive: true).map { ($0, Int32(-1)) } : []
+        let testFiles = try classified(root.appendingPathComponent("test"), required: false)
+        let valFiles = try classified(root.appendingPathComponent("val"), required: false)
+
+        let all = labeledFiles + unlabeledFiles + (testFiles ?? []) + (valFiles ?? [])
+        let decoded = try decodeAll(all.map(\.0), options: options, progress: progress)
+        var skipped: [(String, String)] = []
+        var offset = 0
+        func take(_ files: [(String, Int32)]) -> (ImageSet, [String]) {
+            var set = ImageSet(height: options.size, width: options.size, channels: 3)
+            var paths: [String] = []
+            for (k, (path, label)) in files.enumerated() {
+                switch decoded[offset + k] {
+                case .success(let px): set.append(image: px, label: label); paths.append(path)
+                case .failure(let e): skipped.append((path, "\(e)"))
+                }
+            }
+            offset += files.count
+            return (set, paths)
+        }
+        let labeled = take(labeledFiles).0
+        let (unlabeled, unlabeledPaths) = take(unlabeledFiles)
+        let test = testFiles.map { take($0).0 }
+        let validation = valFiles.map { take($0).0 }
+        let rootPath = root.standardizedFileURL.path + "/"
+        return ImageFolder(labeled: labeled, unlabeled: unlabeled,
+                           unlabeledPaths: unlabeledPaths.map { $0.hasPrefix(rootPath) ? String($0.dropFirst(rootPath.count)) : $0 },
+                           test: test, validation: validation, classNames: classNames,
+                           skipped: skipped)
+    }
+
+    /// Decodes and fits images (for `classify`): one result per path, in order.
+    public static func decodeAll(_ paths: [String], options: Options,
+                                 progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [Result<[UInt8], DatasetError>] {
+        let key = try cacheKey(paths, options: options)
+        if let cached = readCache(key: key, count: paths.count, options: options) { return cached }
+        let per = options.size * options.size * 3
+        let results = Results(count: paths.count)
+        let counter = Counter()
+        let threads = max(1, options.threads)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var i = t
+            while i < paths.count {
+                do {
+                    let img = try PNGDecoder.decodeRGB(path: paths[i])
+                    results.set(i, .success(options.fit.apply(img, width: options.size, height: options.size)))
+                } catch let e as DatasetError {
+                    results.set(i, .failure(e))
+                } catch {
+                    results.set(i, .failure(.unreadable(file: paths[i], reason: "\(error)")))
+                }
+                let done = counter.increment()
+                if done % 256 == 0 || done == paths.count { progress?(done, paths.count) }
+                i += threads
+            }
+        }
+        let out = results.values
+        if !options.skipUnreadable, let bad = out.first(where: { if case .failure = $0 { return true } else { return false } }),
+           case .failure(let e) = bad {
+            throw e
+        }
+        writeCache(key: key, results: out, per: per, options: options)
+        return out
+    }
+
+    // MARK: Files
+
+    static func subfolders(_ dir: URL) throws -> [String] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        return names.filter { n in
+            var d: ObjCBool = false
+            return !n.hasPrefix(".") && FileManager.default.fileExists(atPath: dir.appendingPathComponent(n).path, isDirectory: &d) && d.boolValue
+        }.sorted()
+    }
+
+    /// The .png files in a folder (or its whole tree), sorted.
+    public static func pngFiles(_ dir: URL, recursive: Bool) throws -> [String] {
+        var out: [String] = []
+        if recursive {
+            guard let e = FileManager.default.enumerator(atPath: dir.path) else { return [] }
+            while let rel = e.nextObject() as? String {
+                if rel.lowercased().hasSuffix(".png") { out.append(dir.appendingPathComponent(rel).path) }
+            }
+        } else {
+            out = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.lowercased().hasSuffix(".png") }
+                .map { dir.appendingPathComponent($0).path }
+        }
+        return out.sorted()
+    }
+
+    // MARK: Cache (one byte file per folder state)
+
+    static func cacheKey(_ paths: [String], options: Options) throws -> String {
+        var md5 = MD5()
+        let header = "v1 \(options.size) \(options.fit.rawValue) \(options.skipUnreadable)\n"
+        md5.update(Array(header.utf8))
+        for p in paths {
+            let attrs = try? FileManager.default.attributesOfItem(atPath: p)
+            let size = (attrs?[.size] as? NSNumber)?.int64Value ?? -1
+            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+            md5.update(Array("\(p)\t\(size)\t\(mtime)\n".utf8))
+        }
+        return md5.finalize()
+    }
+
+    static func cacheURL(_ key: String, _ options: Options) -> URL? {
+        options.cacheDirectory?.appendingPathComponent("\(key).bin")
+    }
+
+    /// Layout: per image a status byte (always 1: only fully decoded folders are cached) and its
+    /// pixels. A file of the wrong size or with another status is ignored and rebuilt.
+    static func readCache(key: String, count: Int, options: Options) -> [Result<[UInt8], DatasetError>]? {
+        guard let url = cacheURL(key, options), let data = try? Data(contentsOf: url) else { return nil }
+        let per = options.size * options.size * 3
+        guard data.count == count * (per + 1) else { return nil }
+        return data.withUnsafeBytes { raw -> [Result<[UInt8], DatasetError>]? in
+            guard (0..<count).allSatisfy({ raw[$0 * (per + 1)] == 1 }) else { return nil }
+            return (0..<count).map { i in .success(Array(raw[(i * (per + 1) + 1)..<((i + 1) * (per + 1))])) }
+        }
+    }
+
+    static func writeCache(key: String, results: [Result<[UInt8], DatasetError>], per: Int, options: Options) {
+        guard let url = cacheURL(key, options) else { return }
+        guard results.allSatisfy({ if case .success = $0 { return true } else { return false } }) else { return }
+        var data = Data(capacity: results.count * (per + 1))
+        for r in results { if case .success(let px) = r { data.append(1); data.append(contentsOf: px) } }
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? data.write(to: url, options: .atomic)  // a cache: failing to write only costs time
+    }
+}
+
+/// Per-index result slots written from several threads (each index by exactly one thread).
+private final class Results: @unchecked Sendable {
+    private var storage: [Result<[UInt8], DatasetError>?]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<[UInt8], DatasetError>) { lock.lock(); storage[i] = r; lock.unlock() }
+    var values: [Result<[UInt8], DatasetError>] {
+        storage.map { $0 ?? .failure(.unreadable(file: "?", reason: "not decoded")) }
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private var n = 0
+    private let lock = NSLock()
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+}
+
+extension DataSplits {
+    /// Splits given directly (image folders arrive already split by the user).
+    public static func from(labeled: ImageSet, unlabeled: UnlabeledPool, validation: ImageSet, test: ImageSet) -> DataSplits {
+        DataSplits(labeled: labeled, unlabeled: unlabeled, validation: validation, test: test)
+    }
+}

@@ -1,0 +1,371 @@
+/// Convolution kernels over raw buffers (NHWC input, HWIO weights, NHWC output).
+///
+/// Dense convolutions (groups == 1) lower to GEMM: an im2col of a few images at a time (so the
+/// column buffer stays in cache and memory stays bounded) times the weight matrix [kh*kw*cin, cout].
+/// Pointwise convolutions skip im2col entirely. Depthwise convolutions are direct loops with the
+/// channel axis innermost (contiguous in NHWC, so they vectorise).
+import CKernels
+
+enum ConvKernels {
+    /// How a convolution is computed. `.automatic` picks per geometry; tests force the others.
+    enum Path: Sendable { case automatic, gemm, direct, directPortable }
+
+    /// Fixed number of partial sums for weight gradients: independent of the thread count, so
+    /// results are bit-identical whatever `Parallelism.threads` is.
+    static let weightGradientChunks = 8
+
+    static func cGeometry(_ g: ConvGeometry, portable: Bool) -> ck_conv_geom {
+        ck_conv_geom(n: Int32(g.batch), h: Int32(g.height), w: Int32(g.width), cin: Int32(g.inChannels),
+                     cout: Int32(g.outChannels), kh: Int32(g.kernelH), kw: Int32(g.kernelW),
+                     sh: Int32(g.strideH), sw: Int32(g.strideW), pt: Int32(g.padTop), pl: Int32(g.padLeft),
+                     pb: Int32(g.padBottom), pr: Int32(g.padRight), portable: portable ? 1 : 0)
+    }
+
+    /// Whether the direct kernels handle this geometry (dense; big pointwise stays on sgemm).
+    static func direct(_ g: ConvGeometry, _ path: Path) -> Bool {
+        guard g.groups == 1 else { return false }
+        switch path {
+        case .gemm: return false
+        case .direct, .directPortable: return true
+        case .automatic: break
+        }
+        if g.kernelH == 1 && g.kernelW == 1 && g.inChannels * g.outChannels >= 128 * 128 && g.isPointwise { return false }
+        return true
+    }
+
+    static func directForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                              y: UnsafeMutablePointer<Float>, portable: Bool) {
+        let cg = cGeometry(g, portable: portable)
+        let chunks = min(g.batch, Parallelism.threads)
+        let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
+        Parallelism.forEach(chunks) { c in
+            let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
+            withUnsafePointer(to: cg) { ck_conv_forward($0, xs.value, ws.value, ys.value, Int32(n0), Int32(n1)) }
+        }
+    }
+
+    static func directBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                    dx: UnsafeMutablePointer<Float>, portable: Bool) {
+        let cg = cGeometry(g, portable: portable)
+        let chunks = min(g.batch, Parallelism.threads)
+        let dys = UncheckedSendable(dy), fs = UncheckedSendable(w), dxs = UncheckedSendable(dx)
+        Parallelism.forEach(chunks) { c in
+            let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
+            withUnsafePointer(to: cg) { ck_conv_backward_input($0, dys.value, fs.value, dxs.value, Int32(n0), Int32(n1)) }
+        }
+    }
+
+    static func directBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                     dw: UnsafeMutablePointer<Float>, portable: Bool) {
+        let cg = cGeometry(g, portable: portable)
+        let size = g.kernelH * g.kernelW * g.inChannels * g.outChannels
+        let chunks = min(g.batch, weightGradientChunks)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * size)
+        partial.initialize(repeating: 0, count: chunks * size)
+        defer { partial.deallocate() }
+        let xs = UncheckedSendable(x), dys = UncheckedSendable(dy), ps = UncheckedSendable(partial)
+        Parallelism.forEach(chunks) { c in
+            let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
+            withUnsafePointer(to: cg) { ck_conv_backward_weight($0, xs.value, dys.value, ps.value + c * size, Int32(n0), Int32(n1)) }
+        }
+        // Combine the partial sums in chunk order (deterministic).
+        for c in 0..<chunks {
+            let p = partial + c * size
+            for i in 0..<size { dw[i] += p[i] }
+        }
+    }
+
+    /// Rows of the column buffer handled per GEMM call.
+    static let rowsPerChunk = 4096
+
+    static func imagesPerChunk(_ g: ConvGeometry) -> Int {
+        max(1, rowsPerChunk / max(1, g.outHeight * g.outWidth))
+    }
+
+    // MARK: im2col / col2im for one group-less chunk of images
+
+    /// Column rows for images [n0, n0+count): row (n, oy, ox), columns (ky, kx, ci).
+    static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, n0: Int, count: Int,
+                       col: UnsafeMutablePointer<Float>) {
+        let oh = g.outHeight, ow = g.outWidth, c = g.inChannels
+        let rowLen = g.kernelH * g.kernelW * c
+        for n in 0..<count {
+            let img = x + (n0 + n) * g.height * g.width * c
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var dst = col + ((n * oh + oy) * ow + ox) * rowLen
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padTop + ky
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padLeft + kx
+                            if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                                dst.update(from: img + (iy * g.width + ix) * c, count: c)
+                            } else {
+                                dst.update(repeating: 0, count: c)
+                            }
+                            dst += c
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scatter-adds column gradients back into dx for images [n0, n0+count).
+    static func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, n0: Int, count: Int,
+                       dx: UnsafeMutablePointer<Float>) {
+        let oh = g.outHeight, ow = g.outWidth, c = g.inChannels
+        let rowLen = g.kernelH * g.kernelW * c
+        for n in 0..<count {
+            let img = dx + (n0 + n) * g.height * g.width * c
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var src = col + ((n * oh + oy) * ow + ox) * rowLen
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padTop + ky
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padLeft + kx
+                            if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                                let d = img + (iy * g.width + ix) * c
+                                for i in 0..<c { d[i] += src[i] }
+                            }
+                            src += c
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Forward
+
+    static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                        y: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+        WorkCounter.add(g.macs)
+        if direct(g, path) { return directForward(g, x: x, w: w, y: y, portable: path == .directPortable) }
+        if g.isDepthwise { return depthwiseForward(g, x: x, w: w, y: y) }
+        if g.groups != 1 { return groupedForward(g, x: x, w: w, y: y) }
+        let k = g.kernelH * g.kernelW * g.inChannels
+        if g.isPointwise {
+            sgemm(m: g.batch * g.height * g.width, n: g.outChannels, k: k, a: x, lda: k, b: w, ldb: g.outChannels,
+                  c: y, ldc: g.outChannels)
+            return
+        }
+        let per = imagesPerChunk(g), rowsPerImage = g.outHeight * g.outWidth
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: per * rowsPerImage * k)
+        defer { col.deallocate() }
+        var n0 = 0
+        while n0 < g.batch {
+            let cnt = min(per, g.batch - n0)
+            im2col(g, x: x, n0: n0, count: cnt, col: col)
+            sgemm(m: cnt * rowsPerImage, n: g.outChannels, k: k, a: col, lda: k, b: w, ldb: g.outChannels,
+                  c: y + n0 * rowsPerImage * g.outChannels, ldc: g.outChannels)
+            n0 += cnt
+        }
+    }
+
+    // MARK: Backward
+
+    /// dx = conv^T(dy, w). Overwrites dx.
+    static func backwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                              dx: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+        if direct(g, path) { return directBackwardInput(g, dy: dy, w: w, dx: dx, portable: path == .directPortable) }
+        if g.isDepthwise { return depthwiseBackwardInput(g, dy: dy, w: w, dx: dx) }
+        if g.groups != 1 { return groupedBackwardInput(g, dy: dy, w: w, dx: dx) }
+        let k = g.kernelH * g.kernelW * g.inChannels
+        if g.isPointwise {
+            sgemm(transB: true, m: g.batch * g.height * g.width, n: k, k: g.outChannels, a: dy, lda: g.outChannels,
+                  b: w, ldb: g.outChannels, c: dx, ldc: k)
+            return
+        }
+        dx.update(repeating: 0, count: g.batch * g.height * g.width * g.inChannels)
+        let per = imagesPerChunk(g), rowsPerImage = g.outHeight * g.outWidth
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: per * rowsPerImage * k)
+        defer { col.deallocate() }
+        var n0 = 0
+        while n0 < g.batch {
+            let cnt = min(per, g.batch - n0)
+            sgemm(transB: true, m: cnt * rowsPerImage, n: k, k: g.outChannels,
+                  a: dy + n0 * rowsPerImage * g.outChannels, lda: g.outChannels, b: w, ldb: g.outChannels,
+                  c: col, ldc: k)
+            col2im(g, col: col, n0: n0, count: cnt, dx: dx)
+            n0 += cnt
+        }
+    }
+
+    /// dw += conv-gradient(x, dy). Accumulates into dw.
+    static func backwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                               dw: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+        if direct(g, path) { return directBackwardWeight(g, x: x, dy: dy, dw: dw, portable: path == .directPortable) }
+        if g.isDepthwise { return depthwiseBackwardWeight(g, x: x, dy: dy, dw: dw) }
+        if g.groups != 1 { return groupedBackwardWeight(g, x: x, dy: dy, dw: dw) }
+        let k = g.kernelH * g.kernelW * g.inChannels
+        if g.isPointwise {
+            sgemm(transA: true, m: k, n: g.outChannels, k: g.batch * g.height * g.width, a: x, lda: k,
+                  b: dy, ldb: g.outChannels, beta: 1, c: dw, ldc: g.outChannels)
+            return
+        }
+        let per = imagesPerChunk(g), rowsPerImage = g.outHeight * g.outWidth
+        let col = UnsafeMutablePointer<Float>.allocate(capacity: per * rowsPerImage * k)
+        defer { col.deallocate() }
+        var n0 = 0
+        while n0 < g.batch {
+            let cnt = min(per, g.batch - n0)
+            im2col(g, x: x, n0: n0, count: cnt, col: col)
+            sgemm(transA: true, m: k, n: g.outChannels, k: cnt * rowsPerImage, a: col, lda: k,
+                  b: dy + n0 * rowsPerImage * g.outChannels, ldb: g.outChannels, beta: 1, c: dw, ldc: g.outChannels)
+            n0 += cnt
+        }
+    }
+
+    // MARK: Depthwise (groups == cin == cout), weights [kh, kw, 1, c]
+
+    static func depthwiseForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                 y: UnsafeMutablePointer<Float>) {
+        let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
+        for n in 0..<g.batch {
+            let img = x + n * g.height * g.width * c
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let out = y + ((n * oh + oy) * ow + ox) * c
+                    out.update(repeating: 0, count: c)
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padTop + ky
+                        if iy < 0 || iy >= g.height { continue }
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padLeft + kx
+                            if ix < 0 || ix >= g.width { continue }
+                            let src = img + (iy * g.width + ix) * c
+                            let wk = w + (ky * g.kernelW + kx) * c
+                            for i in 0..<c { out[i] += src[i] * wk[i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func depthwiseBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                       dx: UnsafeMutablePointer<Float>) {
+        let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
+        dx.update(repeating: 0, count: g.batch * g.height * g.width * c)
+        for n in 0..<g.batch {
+            let img = dx + n * g.height * g.width * c
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let d = dy + ((n * oh + oy) * ow + ox) * c
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padTop + ky
+                        if iy < 0 || iy >= g.height { continue }
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padLeft + kx
+                            if ix < 0 || ix >= g.width { continue }
+                            let dst = img + (iy * g.width + ix) * c
+                            let wk = w + (ky * g.kernelW + kx) * c
+                            for i in 0..<c { dst[i] += d[i] * wk[i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func depthwiseBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                        dw: UnsafeMutablePointer<Float>) {
+        let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
+        for n in 0..<g.batch {
+            let img = x + n * g.height * g.width * c
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let d = dy + ((n * oh + oy) * ow + ox) * c
+                    for ky in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padTop + ky
+                        if iy < 0 || iy >= g.height { continue }
+                        for kx in 0..<g.kernelW {
+                            let ix = ox * g.strideW - g.padLeft + kx
+                            if ix < 0 || ix >= g.width { continue }
+                            let src = img + (iy * g.width + ix) * c
+                            let wk = dw + (ky * g.kernelW + kx) * c
+                            for i in 0..<c { wk[i] += d[i] * src[i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: General grouped convolution (rare: correctness over speed)
+
+    static func groupedForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                               y: UnsafeMutablePointer<Float>) {
+        let oh = g.outHeight, ow = g.outWidth, ipg = g.inPerGroup, opg = g.outPerGroup
+        for n in 0..<g.batch { for oy in 0..<oh { for ox in 0..<ow {
+            let out = y + ((n * oh + oy) * ow + ox) * g.outChannels
+            out.update(repeating: 0, count: g.outChannels)
+            for ky in 0..<g.kernelH {
+                let iy = oy * g.strideH - g.padTop + ky
+                if iy < 0 || iy >= g.height { continue }
+                for kx in 0..<g.kernelW {
+                    let ix = ox * g.strideW - g.padLeft + kx
+                    if ix < 0 || ix >= g.width { continue }
+                    let src = x + ((n * g.height + iy) * g.width + ix) * g.inChannels
+                    for co in 0..<g.outChannels {
+                        let grp = co / opg
+                        var s: Float = 0
+                        for ci in 0..<ipg {
+                            s += src[grp * ipg + ci] * w[((ky * g.kernelW + kx) * ipg + ci) * g.outChannels + co]
+                        }
+                        out[co] += s
+                    }
+                }
+            }
+        } } }
+    }
+
+    static func groupedBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                     dx: UnsafeMutablePointer<Float>) {
+        let oh = g.outHeight, ow = g.outWidth, ipg = g.inPerGroup, opg = g.outPerGroup
+        dx.update(repeating: 0, count: g.batch * g.height * g.width * g.inChannels)
+        for n in 0..<g.batch { for oy in 0..<oh { for ox in 0..<ow {
+            let d = dy + ((n * oh + oy) * ow + ox) * g.outChannels
+            for ky in 0..<g.kernelH {
+                let iy = oy * g.strideH - g.padTop + ky
+                if iy < 0 || iy >= g.height { continue }
+                for kx in 0..<g.kernelW {
+                    let ix = ox * g.strideW - g.padLeft + kx
+                    if ix < 0 || ix >= g.width { continue }
+                    let dst = dx + ((n * g.height + iy) * g.width + ix) * g.inChannels
+                    for co in 0..<g.outChannels {
+                        let grp = co / opg
+                        for ci in 0..<ipg {
+                            dst[grp * ipg + ci] += d[co] * w[((ky * g.kernelW + kx) * ipg + ci) * g.outChannels + co]
+                        }
+                    }
+                }
+            }
+        } } }
+    }
+
+    static func groupedBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                      dw: UnsafeMutablePointer<Float>) {
+        let oh = g.outHeight, ow = g.outWidth, ipg = g.inPerGroup, opg = g.outPerGroup
+        for n in 0..<g.batch { for oy in 0..<oh { for ox in 0..<ow {
+            let d = dy + ((n * oh + oy) * ow + ox) * g.outChannels
+            for ky in 0..<g.kernelH {
+                let iy = oy * g.strideH - g.padTop + ky
+                if iy < 0 || iy >= g.height { continue }
+                for kx in 0..<g.kernelW {
+                    let ix = ox * g.strideW - g.padLeft + kx
+                    if ix < 0 || ix >= g.width { continue }
+                    let src = x + ((n * g.height + iy) * g.width + ix) * g.inChannels
+                    for co in 0..<g.outChannels {
+                        let grp = co / opg
+                        for ci in 0..<ipg {
+                            dw[((ky * g.kernelW + kx) * ipg + ci) * g.outChannels + co] += d[co] * src[grp * ipg + ci]
+                        }
+                    }
+                }
+            }
+        } } }
+    }
+}

@@ -1,0 +1,65 @@
+import CKernels
+import Dispatch
+import Synchronization
+
+/// The engine's own parallel loops (the work OpenBLAS does not do: direct convolutions,
+/// batch norm, activations...).
+///
+/// Determinism: work is cut into a fixed number of chunks that depends only on the problem
+/// size, never on the thread count; reductions combine per-chunk partial results in chunk
+/// order. So the same inputs give bit-identical outputs whatever `threads` is.
+public enum Parallelism {
+    private static let threadCount = Atomic<Int>(1)
+
+    /// Worker threads for the engine's loops (1 = run inline). `engine-bench --threads` and the
+    /// CLIs set it together with `BLASRuntime.setThreads`.
+    public static var threads: Int {
+        get { threadCount.load(ordering: .relaxed) }
+        set { threadCount.store(max(1, newValue), ordering: .relaxed) }
+    }
+
+    /// Runs `body(chunk)` for chunk in 0..<chunks, spread over `threads` workers, each taking a
+    /// contiguous range of chunks. `body` must only write memory owned by its chunk.
+    @inline(__always)
+    static func forEach(_ chunks: Int, _ body: (Int) -> Void) {
+        let t = min(threads, chunks)
+        if t <= 1 {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: t) { worker in
+                let lo = worker * chunks / t, hi = (worker + 1) * chunks / t
+                for c in lo..<hi { box.value(c) }
+            }
+        }
+    }
+
+    /// Splits [0, n) into one contiguous range per thread (fewer when n is small) and runs
+    /// `body(lo, hi)` on each. Only for work without cross-element reductions: the split
+    /// depends on the thread count.
+    @inline(__always)
+    static func forRanges(_ n: Int, minPerChunk: Int = 1 << 15, _ body: (Int, Int) -> Void) {
+        let chunks = max(1, min(threads, n / minPerChunk))
+        if chunks == 1 { body(0, n); return }
+        forEach(chunks) { c in body(c * n / chunks, (c + 1) * n / chunks) }
+    }
+
+    /// A chunk count for `n` items: at most `maxChunks`, at least `minPerChunk` items each.
+    static func chunkCount(_ n: Int, minPerChunk: Int, maxChunks: Int = 16) -> Int {
+        max(1, min(maxChunks, n / max(1, minPerChunk)))
+    }
+}
+
+/// Carries a value into a concurrent region whose callers guarantee disjoint writes.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Which kernel implementations run (printed by benchmarks and logs).
+public enum KernelConfiguration {
+    /// "avx512" when the CPU runs the AVX-512 C kernels, else "portable".
+    public static var kernelSet: String { ck_uses_avx512() != 0 ? "avx512" : "portable" }
+}

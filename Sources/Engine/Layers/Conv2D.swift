@@ -1,0 +1,42 @@
+import Randomness
+
+/// A 2-D convolution layer (NHWC, HWIO weights), optionally with a bias.
+public final class Conv2D: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: Int, padding: Int?, groups: Int
+
+    /// - Parameter padding: nil pads like TensorFlow "SAME"; an integer pads symmetrically.
+    public init(kernel: Int, in inChannels: Int, out outChannels: Int, stride: Int = 1, padding: Int? = nil,
+                groups: Int = 1, bias: Bool = false, rng: inout SeededGenerator) {
+        let fanIn = kernel * kernel * inChannels / groups
+        weight = Parameter(Initializer.heNormal([kernel, kernel, inChannels / groups, outChannels], fanIn: fanIn, rng: &rng))
+        self.bias = bias ? Parameter(Tensor(zeros: [outChannels]), decays: false) : nil
+        self.stride = stride; self.padding = padding; self.groups = groups
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        let y = conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups)
+        guard let bias else { return y }
+        return addChannelBias(y, ctx.variable(bias))
+    }
+}
+
+/// y[..., c] = x[..., c] + b[c].
+func addChannelBias(_ x: Variable, _ b: Variable) -> Variable {
+    let c = b.shape[0], m = x.value.count / c
+    let y = Tensor(shape: x.shape) { out in
+        x.value.scalars.withUnsafeBufferPointer { p in
+            for r in 0..<m { for j in 0..<c { out[r * c + j] = p[r * c + j] + b.value.scalars[j] } }
+        }
+    }
+    return Variable(y, parents: [x, b]) { g in
+        var db = [Float](repeating: 0, count: c)
+        for r in 0..<m { for j in 0..<c { db[j] += g.scalars[r * c + j] } }
+        return [g, Tensor(shape: [c], scalars: db)]
+    }
+}

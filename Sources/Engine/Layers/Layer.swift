@@ -1,0 +1,53 @@
+import Randomness
+
+/// Per-forward-pass state, passed explicitly (no global "learning phase" or RNG).
+public final class ForwardContext {
+    /// Training mode: batch statistics in batch norm, dropout and stochastic depth active.
+    public let training: Bool
+    /// Whether parameters record gradients (false for inference and for input-only gradients).
+    public let recordsGradients: Bool
+    /// The source of randomness for dropout and stochastic depth.
+    public var rng: SeededGenerator
+
+    public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0)) {
+        self.training = training
+        self.recordsGradients = recordsGradients ?? training
+        self.rng = rng
+    }
+
+    public static func inference() -> ForwardContext { ForwardContext(training: false) }
+
+    /// The graph leaf for a parameter in this pass.
+    public func variable(_ p: Parameter) -> Variable { Variable(p, recording: recordsGradients) }
+}
+
+/// A differentiable function with parameters, called like a function (Swift for TensorFlow style).
+public protocol Layer: Module {
+    func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable
+}
+
+extension Layer {
+    /// Convenience for inference on a plain tensor.
+    public func predict(_ x: Tensor) -> Tensor {
+        self(Variable(x), ForwardContext.inference()).value
+    }
+}
+
+/// Weight initialisers (deterministic from the generator handed in).
+public enum Initializer {
+    /// He et al. normal: std = sqrt(2 / fanIn), for ReLU/swish networks.
+    public static func heNormal(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
+        let std = (2 / Float(max(fanIn, 1))).squareRoot()
+        var t = Tensor(zeros: shape)
+        for i in 0..<t.count { t.scalars[i] = rng.normal() * std }
+        return t
+    }
+
+    /// Uniform in +-1/sqrt(fanIn) (the classic dense-layer default).
+    public static func uniformFanIn(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
+        let r = 1 / Float(max(fanIn, 1)).squareRoot()
+        var t = Tensor(zeros: shape)
+        for i in 0..<t.count { t.scalars[i] = rng.uniform(-r, r) }
+        return t
+    }
+}

@@ -1,0 +1,23 @@
+import Randomness
+
+/// Squeeze-and-excitation (Hu et al. 2018) as in EfficientNet: global pool -> reduce (swish) ->
+/// expand (sigmoid) -> rescale the channels.
+public final class SqueezeExcite: Layer {
+    public let reduce: Conv2D, expand: Conv2D
+
+    public init(channels: Int, reduced: Int, rng: inout SeededGenerator) {
+        reduce = Conv2D(kernel: 1, in: channels, out: max(1, reduced), bias: true, rng: &rng)
+        expand = Conv2D(kernel: 1, in: max(1, reduced), out: channels, bias: true, rng: &rng)
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        prefixed("reduce", reduce) + prefixed("expand", expand)
+    }
+
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        let n = x.shape[0], c = x.shape[3]
+        let pooled = reshape(globalAveragePool(x), [n, 1, 1, c])
+        let gate = sigmoid(expand(swish(reduce(pooled, ctx)), ctx))
+        return scaleChannels(x, by: reshape(gate, [n, c]))
+    }
+}

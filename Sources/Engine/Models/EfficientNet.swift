@@ -1,0 +1,126 @@
+import Foundation
+import Randomness
+
+/// EfficientNet (Tan & Le 2019) built from MBConv blocks, scaled by width and depth multipliers,
+/// and adapted to 32x32 inputs as the official Noisy Student SVHN code does: the stem and the
+/// second stage keep stride 1, so a 32x32 image ends at 4x4 instead of 1x1.
+///
+/// Model noise (the student's): dropout before the classifier, and stochastic depth whose drop
+/// rate grows linearly with block index, `stochasticDepth * index / blocks` (the last block
+/// survives with probability 1 - stochasticDepth).
+public final class EfficientNet: Layer {
+    /// One row of the paper's Table 1: repeats, kernel, stride, expansion, input and output filters.
+    public struct Stage: Sendable {
+        public var repeats, kernel, stride, expand, input, output: Int
+    }
+
+    /// EfficientNet-B0, with the 32x32 adaptation (stage 2 stride 1).
+    public static let b0Stages: [Stage] = [
+        Stage(repeats: 1, kernel: 3, stride: 1, expand: 1, input: 32, output: 16),
+        Stage(repeats: 2, kernel: 3, stride: 1, expand: 6, input: 16, output: 24),
+        Stage(repeats: 2, kernel: 5, stride: 2, expand: 6, input: 24, output: 40),
+        Stage(repeats: 3, kernel: 3, stride: 2, expand: 6, input: 40, output: 80),
+        Stage(repeats: 3, kernel: 5, stride: 1, expand: 6, input: 80, output: 112),
+        Stage(repeats: 4, kernel: 5, stride: 2, expand: 6, input: 112, output: 192),
+        Stage(repeats: 1, kernel: 3, stride: 1, expand: 6, input: 192, output: 320),
+    ]
+
+    /// Channels scaled by `width`, rounded to a multiple of 8 and never more than 10% below.
+    public static func roundFilters(_ filters: Int, width: Double) -> Int {
+        let f = Double(filters) * width
+        var rounded = max(8, Int(f + 4) / 8 * 8)
+        if Double(rounded) < 0.9 * f { rounded += 8 }
+        return rounded
+    }
+
+    public static func roundRepeats(_ repeats: Int, depth: Double) -> Int {
+        Int(ceil(depth * Double(repeats)))
+    }
+
+    final class MBConv: Layer {
+        let expand: (conv: Conv2D, bn: BatchNorm)?
+        let depthwise: Conv2D, bn1: BatchNorm
+        let se: SqueezeExcite
+        let project: Conv2D, bn2: BatchNorm
+        let residual: Bool
+        let survival: Float
+
+        init(in i: Int, out o: Int, kernel: Int, stride: Int, expandRatio: Int, survival: Float,
+             bnMomentum: Float, bnEpsilon: Float, rng: inout SeededGenerator) {
+            let mid = i * expandRatio
+            expand = expandRatio == 1 ? nil
+                : (Conv2D(kernel: 1, in: i, out: mid, rng: &rng), BatchNorm(channels: mid, momentum: bnMomentum, epsilon: bnEpsilon))
+            depthwise = Conv2D(kernel: kernel, in: mid, out: mid, stride: stride, groups: mid, rng: &rng)
+            bn1 = BatchNorm(channels: mid, momentum: bnMomentum, epsilon: bnEpsilon)
+            se = SqueezeExcite(channels: mid, reduced: max(1, i / 4), rng: &rng)
+            project = Conv2D(kernel: 1, in: mid, out: o, rng: &rng)
+            bn2 = BatchNorm(channels: o, momentum: bnMomentum, epsilon: bnEpsilon)
+            residual = stride == 1 && i == o
+            self.survival = survival
+        }
+
+        var namedParameters: [(name: String, parameter: Parameter)] {
+            var p: [(name: String, parameter: Parameter)] = []
+            if let e = expand { p += prefixed("expand.conv", e.conv) + prefixed("expand.bn", e.bn) }
+            return p + prefixed("depthwise", depthwise) + prefixed("bn1", bn1) + prefixed("se", se)
+                + prefixed("project", project) + prefixed("bn2", bn2)
+        }
+
+        func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+            var h = x
+            if let e = expand { h = swish(e.bn(e.conv(h, ctx), ctx)) }
+            h = swish(bn1(depthwise(h, ctx), ctx))
+            h = bn2(project(se(h, ctx), ctx), ctx)
+            guard residual else { return h }
+            if ctx.training && survival < 1 { h = dropPath(h, survival: survival, rng: &ctx.rng) }
+            return h + x
+        }
+    }
+
+    let stem: Conv2D, stemBN: BatchNorm
+    let blocks: [MBConv]
+    let head: Conv2D, headBN: BatchNorm
+    let classifier: Dense
+    let dropout: Float
+
+    public init(width: Double = 1, depth: Double = 1, classes: Int = 10, inputChannels: Int = 3,
+                dropout: Float = 0.2, stochasticDepth: Float = 0.2, stages: [Stage] = EfficientNet.b0Stages,
+                bnMomentum: Float = 0.99, bnEpsilon: Float = 1e-3, rng: inout SeededGenerator) {
+        let stemOut = Self.roundFilters(32, width: width)
+        stem = Conv2D(kernel: 3, in: inputChannels, out: stemOut, stride: 1, rng: &rng)
+        stemBN = BatchNorm(channels: stemOut, momentum: bnMomentum, epsilon: bnEpsilon)
+        let total = stages.reduce(0) { $0 + Self.roundRepeats($1.repeats, depth: depth) }
+        var blocks: [MBConv] = []
+        var c = stemOut
+        for s in stages {
+            let o = Self.roundFilters(s.output, width: width)
+            for r in 0..<Self.roundRepeats(s.repeats, depth: depth) {
+                let survival = 1 - stochasticDepth * Float(blocks.count) / Float(total)
+                blocks.append(MBConv(in: c, out: o, kernel: s.kernel, stride: r == 0 ? s.stride : 1,
+                                     expandRatio: s.expand, survival: survival,
+                                     bnMomentum: bnMomentum, bnEpsilon: bnEpsilon, rng: &rng))
+                c = o
+            }
+        }
+        self.blocks = blocks
+        let headOut = Self.roundFilters(1280, width: width)
+        head = Conv2D(kernel: 1, in: c, out: headOut, rng: &rng)
+        headBN = BatchNorm(channels: headOut, momentum: bnMomentum, epsilon: bnEpsilon)
+        classifier = Dense(in: headOut, out: classes, rng: &rng)
+        self.dropout = dropout
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        var p = prefixed("stem", stem) + prefixed("stemBN", stemBN)
+        for (i, b) in blocks.enumerated() { p += prefixed("block\(i)", b) }
+        return p + prefixed("head", head) + prefixed("headBN", headBN) + prefixed("classifier", classifier)
+    }
+
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        var h = swish(stemBN(stem(x, ctx), ctx))
+        for b in blocks { h = b(h, ctx) }
+        h = globalAveragePool(swish(headBN(head(h, ctx), ctx)))
+        if ctx.training && dropout > 0 { h = Engine.dropout(h, rate: dropout, rng: &ctx.rng) }
+        return classifier(h, ctx)
+    }
+}

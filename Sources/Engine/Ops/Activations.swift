@@ -1,0 +1,62 @@
+import CKernels
+import Foundation
+
+public func relu(_ x: Variable) -> Variable {
+    let xv = x.value
+    let y = Tensor(shape: xv.shape) { out in
+        xv.scalars.withUnsafeBufferPointer { p in
+            let ps = UncheckedSendable(p.baseAddress!), os = UncheckedSendable(out.baseAddress!)
+            Parallelism.forRanges(out.count) { lo, hi in ck_relu_forward(ps.value + lo, os.value + lo, hi - lo) }
+        }
+    }
+    return Variable(y, parents: [x]) { g in
+        [Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { gp in
+                xv.scalars.withUnsafeBufferPointer { p in
+                    let ps = UncheckedSendable(p.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
+                    let os = UncheckedSendable(out.baseAddress!)
+                    Parallelism.forRanges(out.count) { lo, hi in
+                        ck_relu_backward(ps.value + lo, gs.value + lo, os.value + lo, hi - lo)
+                    }
+                }
+            }
+        }]
+    }
+}
+
+@inline(__always) func sigmoidScalar(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
+
+public func sigmoid(_ x: Variable) -> Variable {
+    let y = x.value.map(sigmoidScalar)
+    return Variable(y, parents: [x]) { g in
+        [Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { gp in
+                y.scalars.withUnsafeBufferPointer { s in
+                    for i in 0..<out.count { out[i] = gp[i] * s[i] * (1 - s[i]) }
+                }
+            }
+        }]
+    }
+}
+
+/// Swish (SiLU): x * sigmoid(x), EfficientNet's activation.
+public func swish(_ x: Variable) -> Variable {
+    let xv = x.value
+    let y = Tensor(shape: xv.shape) { out in
+        xv.scalars.withUnsafeBufferPointer { p in
+            for i in 0..<out.count { out[i] = p[i] * sigmoidScalar(p[i]) }
+        }
+    }
+    return Variable(y, parents: [x]) { g in
+        [Tensor(shape: g.shape) { out in
+            g.scalars.withUnsafeBufferPointer { gp in
+                xv.scalars.withUnsafeBufferPointer { p in
+                    for i in 0..<out.count {
+                        let s = sigmoidScalar(p[i])
+                        out[i] = gp[i] * (s + p[i] * s * (1 - s))
+                    }
+                }
+            }
+        }]
+    }
+}

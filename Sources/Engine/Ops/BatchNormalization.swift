@@ -1,0 +1,148 @@
+import CKernels
+
+/// Batch normalisation over every axis but the last (channels, NHWC or [N, C]).
+///
+/// Training mode normalises with the batch's statistics and updates the running ones
+/// TensorFlow's way: `running = momentum * running + (1 - momentum) * batch` (momentum 0.99 keeps
+/// 99%). The running variance uses the unbiased batch variance, as TF and PyTorch do.
+/// Inference mode normalises with the running statistics.
+public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
+                      runningMean: Parameter, runningVariance: Parameter,
+                      momentum: Float, epsilon: Float, training: Bool) -> Variable {
+    let c = x.shape.last ?? 0
+    precondition(scale.shape == [c] && offset.shape == [c], "batchNorm: scale/offset must be [\(c)]")
+    let xv = x.value
+    let m = xv.count / max(c, 1)
+    var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
+    if training {
+        precondition(m > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
+        // Two passes in Double per channel: stable for large batches of small activations. Rows
+        // are cut into a fixed number of chunks whose partial sums combine in chunk order.
+        var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+        xv.scalars.withUnsafeBufferPointer { p in
+            let px = UncheckedSendable(p.baseAddress!)
+            BNReduction.run(rows: m, channels: c, into: &sum) { r0, r1, out in ck_bn_sum(px.value, c, r0, r1, out) }
+            for j in 0..<c { mean[j] = Float(sum[j] / Double(m)) }
+            mean.withUnsafeBufferPointer { mp in
+                let pm = UncheckedSendable(mp.baseAddress!)
+                BNReduction.run(rows: m, channels: c, into: &sq) { r0, r1, out in
+                    ck_bn_sqdev(px.value, c, r0, r1, pm.value, out)
+                }
+            }
+        }
+        for j in 0..<c {
+            let variance = sq[j] / Double(m)
+            invStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
+            runningMean.value.scalars[j] = momentum * runningMean.value.scalars[j] + (1 - momentum) * mean[j]
+            let unbiased = Float(sq[j] / Double(m - 1))
+            runningVariance.value.scalars[j] = momentum * runningVariance.value.scalars[j] + (1 - momentum) * unbiased
+        }
+    } else {
+        for j in 0..<c {
+            mean[j] = runningMean.value.scalars[j]
+            invStd[j] = 1 / (runningVariance.value.scalars[j] + epsilon).squareRoot()
+        }
+    }
+    let gamma = scale.value.scalars, beta = offset.value.scalars
+    // y = x * a + b with per-channel a = gamma * invStd, b = beta - mean * a.
+    var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
+    for j in 0..<c { a[j] = gamma[j] * invStd[j]; b[j] = beta[j] - mean[j] * a[j] }
+    let y = Tensor(shape: xv.shape) { out in
+        xv.scalars.withUnsafeBufferPointer { p in
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    let px = UncheckedSendable(p.baseAddress!), po = UncheckedSendable(out.baseAddress!)
+                    let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
+                    Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+                        ck_bn_apply(px.value, c, r0, r1, pa.value, pb.value, po.value)
+                    }
+                }
+            }
+        }
+    }
+    let isTraining = training
+    return Variable(y, parents: [x, scale, offset]) { dy in
+        // Per-channel sums of dy and dy * xhat (fixed chunks, combined in order).
+        var sumDyD = [Double](repeating: 0, count: c), sumDyXhatD = [Double](repeating: 0, count: c)
+        dy.scalars.withUnsafeBufferPointer { g in
+            xv.scalars.withUnsafeBufferPointer { p in
+                mean.withUnsafeBufferPointer { mp in
+                    invStd.withUnsafeBufferPointer { ip in
+                        let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
+                        let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
+                        BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
+                            ck_bn_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value, o1, o2)
+                        }
+                    }
+                }
+            }
+        }
+        let sumDy = sumDyD.map { Float($0) }, sumDyXhat = sumDyXhatD.map { Float($0) }
+        var dx: Tensor? = nil
+        if x.requiresGrad {
+            dx = Tensor(shape: xv.shape) { out in
+                dy.scalars.withUnsafeBufferPointer { g in
+                    xv.scalars.withUnsafeBufferPointer { p in
+                        if isTraining {
+                            let invM = 1 / Float(m)
+                            var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
+                            for j in 0..<c {
+                                k1[j] = sumDy[j] * invM
+                                k2[j] = sumDyXhat[j] * invM
+                            }
+                            let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
+                            let po = UncheckedSendable(out.baseAddress!)
+                            mean.withUnsafeBufferPointer { mp in invStd.withUnsafeBufferPointer { ip in
+                                a.withUnsafeBufferPointer { ap in k1.withUnsafeBufferPointer { k1p in
+                                    k2.withUnsafeBufferPointer { k2p in
+                                        let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
+                                        let pa = UncheckedSendable(ap.baseAddress!), pk1 = UncheckedSendable(k1p.baseAddress!)
+                                        let pk2 = UncheckedSendable(k2p.baseAddress!)
+                                        Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+                                            ck_bn_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                 pa.value, pk1.value, pk2.value, po.value)
+                                        }
+                                    }
+                                } }
+                            } }
+                        } else {
+                            for r in 0..<m {
+                                let gr = g.baseAddress! + r * c, o = out.baseAddress! + r * c
+                                for j in 0..<c { o[j] = gr[j] * a[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [dx, Tensor(shape: [c], scalars: sumDyXhat), Tensor(shape: [c], scalars: sumDy)]
+    }
+}
+
+/// Per-channel reductions over rows, cut into a fixed number of chunks (independent of the
+/// thread count) whose partial sums are combined in chunk order: deterministic results.
+enum BNReduction {
+    static let chunks = 8
+
+    static func run(rows m: Int, channels c: Int, into total: inout [Double],
+                    _ body: (Int, Int, UnsafeMutablePointer<Double>) -> Void) {
+        let k = min(chunks, m)
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: k * c)
+        defer { partial.deallocate() }
+        let pp = UncheckedSendable(partial)
+        Parallelism.forEach(k) { i in body(i * m / k, (i + 1) * m / k, pp.value + i * c) }
+        for j in 0..<c { total[j] = 0 }
+        for i in 0..<k { for j in 0..<c { total[j] += partial[i * c + j] } }
+    }
+
+    static func run2(rows m: Int, channels c: Int, into t1: inout [Double], _ t2: inout [Double],
+                     _ body: (Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+        let k = min(chunks, m)
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * k * c)
+        defer { partial.deallocate() }
+        let pp = UncheckedSendable(partial)
+        Parallelism.forEach(k) { i in body(i * m / k, (i + 1) * m / k, pp.value + i * c, pp.value + (k + i) * c) }
+        for j in 0..<c { t1[j] = 0; t2[j] = 0 }
+        for i in 0..<k { for j in 0..<c { t1[j] += partial[i * c + j]; t2[j] += partial[(k + i) * c + j] } }
+    }
+}

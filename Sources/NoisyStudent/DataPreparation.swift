@@ -1,0 +1,122 @@
+import Augment
+import Datasets
+import Foundation
+import Randomness
+
+/// Which images a run uses.
+public enum DatasetChoice: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The embedded SVHN-like generator (synthetic house numbers).
+    case synthetic
+    /// Real SVHN: a folder with train_32x32.mat, test_32x32.mat and (optionally) extra_32x32.mat.
+    case svhn(directory: String)
+    /// Fashion-MNIST IDX files (Debian's dataset-fashion-mnist).
+    case fashionMNIST(directory: String)
+    /// Folders of PNG files: DIR/labeled/<class>/, DIR/unlabeled/, optional DIR/test/ and DIR/val/.
+    case folder(directory: String, fit: ImageFit)
+
+    public var description: String {
+        switch self {
+        case .synthetic: return "synthetic house numbers"
+        case .svhn(let d): return "SVHN (\(d))"
+        case .fashionMNIST: return "Fashion-MNIST"
+        case .folder(let d, _): return "image folder \(d)"
+        }
+    }
+
+    /// Parses the CLI's `--dataset` value.
+    public static func parse(_ name: String, svhnDirectory: String?, fashionDirectory: String = FashionMNIST.defaultDirectory,
+                             fit: ImageFit = .resize) throws -> DatasetChoice {
+        if name.hasPrefix("folder:") { return .folder(directory: String(name.dropFirst("folder:".count)), fit: fit) }
+        switch name {
+        case "synthetic": return .synthetic
+        case "svhn":
+            guard let d = svhnDirectory else { throw PipelineError.invalid("--dataset svhn needs --svhn DIR (the folder with the .mat files)") }
+            return .svhn(directory: d)
+        case "fashion-mnist": return .fashionMNIST(directory: fashionDirectory)
+        default: throw PipelineError.invalid("unknown dataset '\(name)' (synthetic, svhn, fashion-mnist, folder:DIR)")
+        }
+    }
+}
+
+/// Splits ready for training, with what the pipeline needs to know about them.
+public struct PreparedData: Sendable {
+    public var choice: DatasetChoice
+    public var splits: DataSplits
+    public var normalization: Normalization
+    public var classes: Int
+    public var classNames: [String]
+    /// Where each unlabeled image came from, for exports (folder datasets: relative paths).
+    public var unlabeledNames: [String]? = nil
+
+    public var channels: Int { splits.labeled.channels }
+
+    /// Loads or generates the data a recipe asks for.
+    public static func prepare(_ choice: DatasetChoice, settings: DataSettings, seed: UInt64, threads: Int = 2,
+                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PreparedData {
+        let digits = (0..<10).map(String.init)
+        let splits: DataSplits
+        var names = digits
+        switch choice {
+        case .folder(let dir, let fit):
+            let folder = try ImageFolder.load(dir, options: ImageFolder.Options(fit: fit, threads: threads), progress: progress)
+            let empty = ImageSet(height: folder.labeled.height, width: folder.labeled.width, channels: 3)
+            let split = DataSplits.from(labeled: folder.labeled, unlabeled: UnlabeledPool(folder.unlabeled),
+                                        validation: folder.validation ?? empty, test: folder.test ?? folder.validation ?? empty)
+            return PreparedData(choice: choice, splits: split, normalization: folder.labeled.channelStatistics(),
+                                classes: folder.classNames.count, classNames: folder.classNames, unlabeledNames: folder.unlabeledPaths)
+        case .synthetic:
+            let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
+            splits = try Splits.synthetic(generator: SyntheticHouseNumbers(), spec: spec,
+                                          unlabeledCount: settings.unlabeledCount ?? 10_000, testCount: settings.testCount, threads: threads)
+        case .svhn(let dir):
+            let url = URL(fileURLWithPath: dir)
+            let train = try SVHN.load(path: url.appendingPathComponent("train_32x32.mat").path)
+            let test = try SVHN.load(path: url.appendingPathComponent("test_32x32.mat").path)
+            let extraPath = url.appendingPathComponent("extra_32x32.mat").path
+            let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
+                                 unlabeledCount: settings.unlabeledCount, seed: seed)
+            if settings.labeledPerClass == 0 {
+                // The official setup: every training image not held out for validation is labeled.
+                var s = try Splits.make(train: train, test: test, spec: spec)  // labeled empty, the rest unlabeled
+                s.labeled = s.unlabeled.images.relabeled(s.unlabeled.heldOutTrueLabels)
+                let extra = FileManager.default.fileExists(atPath: extraPath) ? try SVHN.load(path: extraPath) : ImageSet(height: 32, width: 32, channels: 3)
+                s.unlabeled = UnlabeledPool(extra)
+                splits = s
+            } else if FileManager.default.fileExists(atPath: extraPath) {
+                splits = try Splits.svhn(train: train, extra: try SVHN.load(path: extraPath), test: test, spec: spec)
+            } else {
+                splits = try Splits.make(train: train, test: test, spec: spec)
+            }
+        case .fashionMNIST(let dir):
+            let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
+                                 unlabeledCount: settings.unlabeledCount, seed: seed)
+            splits = try Splits.make(train: try FashionMNIST.train(directory: dir), test: try FashionMNIST.test(directory: dir), spec: spec)
+            names = FashionMNIST.classNames
+        }
+        // Normalise with statistics of the labeled images only (what a practitioner would have).
+        return PreparedData(choice: choice, splits: splits, normalization: splits.labeled.channelStatistics(),
+                            classes: 10, classNames: names)
+    }
+}
+
+/// RandAugment + Cutout + crop as the trainer's input noise: each image gets its own generator
+/// derived from the batch's, so results do not depend on how the batch is cut up.
+extension StudentNoise: ImageAugmenter {
+    public func augment(_ batch: inout ImageSet, rng: inout SeededGenerator) {
+        let n = batch.imageSize
+        var out = [UInt8](repeating: 0, count: batch.pixels.count)
+        let batchSeed = rng.next()
+        var scratch = Scratch()
+        batch.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<batch.count {
+                    var g = StudentNoise.imageGenerator(seed: batchSeed, batch: 0, index: i)
+                    apply(UnsafeBufferPointer(rebasing: src[(i * n)..<((i + 1) * n)]),
+                          into: UnsafeMutableBufferPointer(rebasing: dst[(i * n)..<((i + 1) * n)]),
+                          height: batch.height, width: batch.width, channels: batch.channels, rng: &g, scratch: &scratch)
+                }
+            }
+        }
+        batch = ImageSet(height: batch.height, width: batch.width, channels: batch.channels, pixels: out, labels: batch.labels)
+    }
+}

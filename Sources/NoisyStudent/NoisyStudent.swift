@@ -1,1 +1,0 @@
-// NoisyStudent: see design.md section 2.

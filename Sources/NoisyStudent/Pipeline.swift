@@ -1,0 +1,201 @@
+import Datasets
+import Engine
+import Foundation
+import Randomness
+
+/// The Noisy Student loop: train a teacher on labeled images; let it label the unlabeled pool
+/// (clean images, eval mode); filter and balance; train a noisy, equal-or-larger student on
+/// labeled + pseudo-labeled batches; make the student the teacher; repeat.
+///
+/// With a run folder every phase leaves its result there (atomically), and a rerun with
+/// `resume` continues from the last finished phase, or from inside a training run.
+public struct Pipeline {
+    public var recipe: Recipe
+    public var data: PreparedData
+    public var runDirectory: URL?
+    public var resume: Bool
+    public var progress: any ProgressReporter
+
+    public init(recipe: Recipe, data: PreparedData, runDirectory: URL? = nil, resume: Bool = false,
+                progress: any ProgressReporter = SilentProgress()) {
+        self.recipe = recipe; self.data = data; self.runDirectory = runDirectory; self.resume = resume; self.progress = progress
+    }
+
+    func file(_ name: String) -> URL? { runDirectory?.appendingPathComponent(name) }
+
+    /// The n-th model's name: teacher, student1, student2, ...
+    public static func modelName(_ i: Int) -> String { i == 0 ? "teacher" : "student\(i)" }
+
+    // MARK: Phases
+
+    /// Trains model `i` (0 = teacher) or loads it when a finished checkpoint exists.
+    public func trainModel(_ i: Int, pseudoLabeled: PseudoLabeledSet?) throws -> TrainedModel {
+        let name = Self.modelName(i)
+        let noise = i == 0 ? recipe.teacherNoise : recipe.studentNoise
+        let spec = noise.applying(to: i == 0 ? recipe.teacher : recipe.students[i - 1])
+        let settings = i == 0 ? recipe.teacherTraining : recipe.studentTraining
+        if resume, let url = file("\(name).ckpt"), FileManager.default.fileExists(atPath: url.path) {
+            return try Self.loadModel(url, expected: spec)
+        }
+        var trainer = Trainer(spec: spec, settings: settings, seed: recipe.seed &+ UInt64(i) &* 1_000_003, phase: name,
+                              unlabeledRatio: pseudoLabeled == nil ? 0 : recipe.unlabeledRatio,
+                              unlabeledLossWeight: recipe.unlabeledLossWeight, checkpoint: file("\(name).training.ckpt"),
+                              progress: progress)
+        trainer.checkpointEverySteps = 200
+        let trained = try trainer.train(TrainingData(labeled: data.splits.labeled, pseudoLabeled: pseudoLabeled,
+                                                     normalization: data.normalization, augmenter: noise.inputNoise,
+                                                     classes: data.classes), resume: resume)
+        if let url = file("\(name).ckpt") {
+            var meta = ModelCard(classNames: data.classNames, normalization: data.normalization,
+                                 inputSize: data.splits.labeled.height).metadata
+            meta["name"] = name
+            meta["seconds"] = String(trained.seconds)
+            meta["steps"] = String(trained.steps)
+            meta["history"] = String(decoding: try JSONEncoder().encode(trained.history), as: UTF8.self)
+            try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: trained.model.checkpointTensors()).write(to: url)
+            try? FileManager.default.removeItem(at: url.deletingPathExtension().appendingPathExtension("training.ckpt"))
+        }
+        return trained
+    }
+
+    /// Loads a finished model checkpoint, checking it is the architecture the recipe expects.
+    public static func loadModel(_ url: URL, expected: ModelSpec? = nil) throws -> TrainedModel {
+        let ckpt = try Checkpoint.read(from: url)
+        let spec: ModelSpec
+        do { spec = try JSONDecoder().decode(ModelSpec.self, from: Data(ckpt.architecture.utf8)) } catch {
+            throw PipelineError.corruptFile(url.path, "its architecture record is not a model description: \(ckpt.architecture)")
+        }
+        if let expected, expected != spec {
+            throw CheckpointError.architectureMismatch(expected: "\(expected)", found: "\(spec)")
+        }
+        var rng = SeededGenerator(seed: 0)
+        let model = spec.build(rng: &rng)
+        try model.load(from: ckpt)
+        let history = ckpt.metadata["history"].flatMap { try? JSONDecoder().decode([EpochRecord].self, from: Data($0.utf8)) } ?? []
+        return TrainedModel(spec: spec, model: model, history: history, seconds: Double(ckpt.metadata["seconds"] ?? "") ?? 0,
+                            steps: Int(ckpt.metadata["steps"] ?? "") ?? 0, metadata: ckpt.metadata)
+    }
+
+    /// The teacher's labels for the whole pool (or loads them from the run folder).
+    public func pseudoLabels(iteration: Int, teacher: any Layer) throws -> PseudoLabels {
+        if resume, let url = file("pseudo-\(iteration).labels"), FileManager.default.fileExists(atPath: url.path) {
+            return try PseudoLabelFile.read(url)
+        }
+        let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
+                                          classes: data.classes, temperature: recipe.temperature, progress: progress)
+        if let url = file("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url) }
+        return labels
+    }
+
+    public func evaluate(_ name: String, _ trained: TrainedModel) -> ModelResult {
+        let test = Evaluator.evaluate(trained.model, on: data.splits.test, normalization: data.normalization, classes: data.classes)
+        let validation = data.splits.validation.count > 0
+            ? Evaluator.evaluate(trained.model, on: data.splits.validation, normalization: data.normalization, classes: data.classes).top1 : nil
+        return ModelResult(name: name, spec: trained.spec, test: test, validationTop1: validation,
+                           trainingSeconds: trained.seconds, steps: trained.steps, history: trained.history,
+                           parameters: trained.model.parameterCount)
+    }
+
+    /// The whole loop. `models` receives each trained model as it finishes (e.g. for robustness).
+    public func run(models: ((String, TrainedModel) throws -> Void)? = nil) throws -> RunResult {
+        let start = Date()
+        if let dir = runDirectory {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let url = file("dataset.json") { try AtomicFile.write(try e.encode(data.choice), to: url) }
+            if let url = file("recipe.json") {
+                if resume, FileManager.default.fileExists(atPath: url.path) {
+                    let saved = try JSONDecoder().decode(Recipe.self, from: Data(contentsOf: url))
+                    guard saved == recipe else {
+                        throw PipelineError.invalid("\(url.path): this run folder was made with a different recipe; use a new folder or drop --resume")
+                    }
+                }
+                try AtomicFile.write(try e.encode(recipe), to: url)
+            }
+        }
+        var teacher = try trainModel(0, pseudoLabeled: nil)
+        try models?("teacher", teacher)
+        let teacherResult = evaluate("teacher", teacher)
+        var students: [ModelResult] = [], stats: [PseudoLabelStatistics] = []
+        let pool = data.splits.unlabeled
+        for it in stride(from: 1, through: recipe.iterations, by: 1) {
+            let t0 = Date()
+            let labels = try pseudoLabels(iteration: it, teacher: teacher.model)
+            let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
+                                                   seed: recipe.seed &+ UInt64(it))
+            let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: pool.images, mode: recipe.pseudoLabelMode)
+            if let url = file("filter-\(it).json") { try AtomicFile.write(try JSONEncoder().encode(filtered), to: url) }
+            stats.append(PseudoLabelStatistics(iteration: it, mode: recipe.pseudoLabelMode, filter: filtered,
+                                               confidences: (0..<labels.count).map { labels.prediction($0).confidence },
+                                               seconds: Date().timeIntervalSince(t0)))
+            guard set.count > 0 else {
+                throw PipelineError.invalid("iteration \(it): no pseudo label cleared the threshold \(recipe.filter.effectiveThreshold)")
+            }
+            let student = try trainModel(it, pseudoLabeled: set)
+            try models?(Self.modelName(it), student)
+            students.append(evaluate(Self.modelName(it), student))
+            teacher = student  // the student becomes the teacher
+        }
+        let counts = ["labeled": data.splits.labeled.count, "unlabeled": pool.count,
+                      "validation": data.splits.validation.count, "test": data.splits.test.count]
+        let result = RunResult(recipe: recipe, dataset: data.choice.description, counts: counts, teacher: teacherResult,
+                               students: students, pseudoLabels: stats, seconds: Date().timeIntervalSince(start))
+        if let url = file("results.json") {
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try e.encode(result), to: url)
+        }
+        return result
+    }
+}
+
+/// What a finished model checkpoint records beside its weights, so that it can be used on new
+/// images without the run that made it: class names, input normalisation and size.
+public struct ModelCard: Sendable, Equatable {
+    public var classNames: [String]
+    public var normalization: Normalization
+    public var inputSize: Int
+
+    public init(classNames: [String], normalization: Normalization, inputSize: Int) {
+        self.classNames = classNames; self.normalization = normalization; self.inputSize = inputSize
+    }
+
+    public var metadata: [String: String] {
+        ["classes": classNames.joined(separator: "\u{1F}"),
+         "normalization": String(decoding: (try? JSONEncoder().encode(normalization)) ?? Data(), as: UTF8.self),
+         "inputSize": String(inputSize)]
+    }
+
+    public init(metadata: [String: String], path: String) throws {
+        guard let classes = metadata["classes"], let n = metadata["normalization"],
+              let norm = try? JSONDecoder().decode(Normalization.self, from: Data(n.utf8)),
+              let size = metadata["inputSize"].flatMap(Int.init) else {
+            throw PipelineError.corruptFile(path, "the checkpoint does not record class names, normalisation and input size "
+                                             + "(was it written by `noisy-student run`/`train-*`?)")
+        }
+        self.init(classNames: classes.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init),
+                  normalization: norm, inputSize: size)
+    }
+}
+
+/// Pseudo labels on disk: the checkpoint container (versioned, checksummed, atomic), holding
+/// the pool indices and the probabilities.
+public enum PseudoLabelFile {
+    public static func write(_ labels: PseudoLabels, to url: URL) throws {
+        // Indices travel as Float32, exact below 2^24 (16.7 million images per pool).
+        guard labels.indices.allSatisfy({ $0 < 1 << 24 }) else { throw PipelineError.invalid("pools above 16.7M images are not supported") }
+        try Checkpoint(architecture: "pseudo-labels", metadata: ["classes": String(labels.classes)], tensors: [
+            ("indices", Tensor(shape: [labels.count], scalars: labels.indices.map(Float.init))),
+            ("probabilities", Tensor(shape: [labels.count, labels.classes], scalars: labels.probabilities)),
+        ]).write(to: url)
+    }
+
+    public static func read(_ url: URL) throws -> PseudoLabels {
+        let c = try Checkpoint.read(from: url)
+        guard c.architecture == "pseudo-labels", let classes = c.metadata["classes"].flatMap(Int.init),
+              let idx = c.tensor(named: "indices"), let p = c.tensor(named: "probabilities"),
+              p.shape == [idx.count, classes] else {
+            throw PipelineError.corruptFile(url.path, "not a pseudo-label file")
+        }
+        return PseudoLabels(classes: classes, indices: idx.scalars.map { Int($0) }, probabilities: p.scalars)
+    }
+}

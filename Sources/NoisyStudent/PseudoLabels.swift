@@ -1,0 +1,112 @@
+import Datasets
+import Engine
+import Foundation
+
+/// The teacher's predictions on the unlabeled pool: for each image (by its index in the pool)
+/// the class probabilities, from a clean image, in eval mode, without noise.
+public struct PseudoLabels: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        /// The teacher's softmax (at a temperature): the paper's default.
+        case soft
+        /// One-hot argmax.
+        case hard
+    }
+
+    public var classes: Int
+    /// Pool indices these rows belong to (a shard covers a range of the pool).
+    public var indices: [Int]
+    /// indices.count x classes probabilities (always the full soft distribution; `targets`
+    /// turns it into hard labels when asked).
+    public var probabilities: [Float]
+
+    public init(classes: Int, indices: [Int], probabilities: [Float]) {
+        precondition(probabilities.count == indices.count * classes, "PseudoLabels: sizes disagree")
+        self.classes = classes; self.indices = indices; self.probabilities = probabilities
+    }
+
+    public var count: Int { indices.count }
+
+    public func row(_ k: Int) -> ArraySlice<Float> { probabilities[(k * classes)..<((k + 1) * classes)] }
+
+    /// Predicted class and its confidence for row k.
+    public func prediction(_ k: Int) -> (label: Int, confidence: Float) {
+        var best = 0, conf = probabilities[k * classes]
+        for c in 1..<classes where probabilities[k * classes + c] > conf { best = c; conf = probabilities[k * classes + c] }
+        return (best, conf)
+    }
+
+    /// Training target of row k in the given mode.
+    public func target(_ k: Int, mode: Mode) -> [Float] {
+        switch mode {
+        case .soft: return Array(row(k))
+        case .hard:
+            var t = [Float](repeating: 0, count: classes)
+            t[prediction(k).label] = 1
+            return t
+        }
+    }
+
+    /// Labels the pool (or the shard `shard` of `shards` of it) with `teacher`.
+    public static func predict(teacher: any Layer, pool: ImageSet, normalization: Normalization, classes: Int,
+                               temperature: Float = 1, shard: Int = 0, shards: Int = 1, batchSize: Int = 256,
+                               progress: any ProgressReporter = SilentProgress()) -> PseudoLabels {
+        let range = shardRange(count: pool.count, shard: shard, shards: shards)
+        var probs: [Float] = []
+        probs.reserveCapacity(range.count * classes)
+        let start = Date()
+        var done = 0
+        var s = range.lowerBound
+        while s < range.upperBound {
+            let idx = Array(s..<min(s + batchSize * 8, range.upperBound))
+            let part = pool.subset(idx)
+            probs += Evaluator.probabilities(teacher, images: part, normalization: normalization, classes: classes,
+                                             batchSize: batchSize, temperature: temperature)
+            done += idx.count
+            s += idx.count
+            let elapsed = Date().timeIntervalSince(start)
+            progress.report(ProgressEvent(phase: "predict", epoch: 1, epochs: 1, step: done, totalSteps: range.count, loss: .nan,
+                                          imagesPerSecond: Double(done) / max(elapsed, 1e-9), elapsed: elapsed,
+                                          endOfEpoch: s >= range.upperBound, note: nil))
+        }
+        return PseudoLabels(classes: classes, indices: Array(range), probabilities: probs)
+    }
+
+    /// The contiguous part of 0..<count that shard i of n labels.
+    public static func shardRange(count: Int, shard: Int, shards: Int) -> Range<Int> {
+        precondition(shards > 0 && shard >= 0 && shard < shards, "shard \(shard) of \(shards) is not valid")
+        return (count * shard / shards)..<(count * (shard + 1) / shards)
+    }
+
+    /// Joins shards back into one set ordered by pool index; overlapping or missing rows are errors.
+    public static func merge(_ shards: [PseudoLabels], poolCount: Int? = nil) throws -> PseudoLabels {
+        guard let first = shards.first else { throw PipelineError.invalid("no pseudo-label shards to merge") }
+        guard shards.allSatisfy({ $0.classes == first.classes }) else { throw PipelineError.invalid("shards disagree on the number of classes") }
+        let sorted = shards.sorted { ($0.indices.first ?? 0) < ($1.indices.first ?? 0) }
+        var merged = PseudoLabels(classes: first.classes, indices: [], probabilities: [])
+        for s in sorted {
+            if let last = merged.indices.last, let next = s.indices.first, next <= last {
+                throw PipelineError.invalid("pseudo-label shards overlap at pool index \(next)")
+            }
+            merged.indices += s.indices
+            merged.probabilities += s.probabilities
+        }
+        if let n = poolCount, merged.indices != Array(0..<n) {
+            throw PipelineError.invalid("merged shards cover \(merged.count) of \(n) pool images (a shard is missing)")
+        }
+        return merged
+    }
+}
+
+public enum PipelineError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    case missingFile(String, String)
+    case corruptFile(String, String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let s): return s
+        case .missingFile(let path, let what): return "\(path): missing (\(what))"
+        case .corruptFile(let path, let why): return "\(path): \(why)"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Augment
+import Engine
+
+/// The student's noise (and optionally the teacher's): input noise from RandAugment, Cutout and
+/// crops; model noise from dropout and stochastic depth. Each switch is separate for ablations.
+public struct NoiseSettings: Codable, Hashable, Sendable {
+    public var randAugment: Bool
+    public var randAugmentLayers: Int
+    public var randAugmentMagnitude: Float
+    public var cutout: Bool
+    public var crop: Bool
+    public var dropout: Float
+    public var stochasticDepth: Float
+
+    public init(randAugment: Bool, randAugmentLayers: Int = 2, randAugmentMagnitude: Float = 5, cutout: Bool, crop: Bool,
+                dropout: Float, stochasticDepth: Float) {
+        self.randAugment = randAugment; self.randAugmentLayers = randAugmentLayers
+        self.randAugmentMagnitude = randAugmentMagnitude; self.cutout = cutout; self.crop = crop
+        self.dropout = dropout; self.stochasticDepth = stochasticDepth
+    }
+
+    /// The official SVHN student noise: RandAugment N=2 M=5, Cutout 16x16, pad-4 crop,
+    /// dropout 0.2, stochastic depth 0.2 (last block survives with 0.8).
+    public static let official = NoiseSettings(randAugment: true, cutout: true, crop: true, dropout: 0.2, stochasticDepth: 0.2)
+    /// No noise at all (plain self-training; the teacher's default).
+    public static let none = NoiseSettings(randAugment: false, cutout: false, crop: false, dropout: 0, stochasticDepth: 0)
+
+    /// The input-noise pipeline, or nil when no input noise is on.
+    public var inputNoise: StudentNoise? {
+        guard randAugment || cutout || crop else { return nil }
+        return StudentNoise(randAugment: randAugment ? RandAugment(layers: randAugmentLayers, magnitude: randAugmentMagnitude) : nil,
+                            cutoutPad: cutout ? 8 : 0, cropPad: crop ? 4 : 0)
+    }
+
+    /// `spec` with this noise's model noise.
+    public func applying(to spec: ModelSpec) -> ModelSpec {
+        var s = spec
+        s.dropout = dropout
+        s.stochasticDepth = stochasticDepth
+        return s
+    }
+}
+
+/// How much data a run uses.
+public struct DataSettings: Codable, Hashable, Sendable {
+    public var labeledPerClass: Int
+    /// Unlabeled pool size (synthetic: generated; real data: at most what is left).
+    public var unlabeledCount: Int?
+    public var validationCount: Int
+    /// Synthetic test-set size (real data use their own test sets).
+    public var testCount: Int
+
+    public init(labeledPerClass: Int, unlabeledCount: Int?, validationCount: Int, testCount: Int) {
+        self.labeledPerClass = labeledPerClass; self.unlabeledCount = unlabeledCount
+        self.validationCount = validationCount; self.testCount = testCount
+    }
+}
+
+/// Every hyperparameter of a Noisy Student run, as one value (Codable: it is saved with each run
+/// and hashed into the report's cache keys).
+public struct Recipe: Codable, Hashable, Sendable {
+    public enum Scale: String, Codable, Sendable, CaseIterable {
+        case tiny, `default`, paper
+    }
+
+    public var scale: Scale
+    public var data: DataSettings
+    public var teacher: ModelSpec
+    /// One student per iteration, each equal to or larger than the model before it.
+    public var students: [ModelSpec]
+    public var teacherTraining: TrainingSettings
+    public var studentTraining: TrainingSettings
+    public var teacherNoise: NoiseSettings
+    public var studentNoise: NoiseSettings
+    /// Unlabeled images per labeled image in a student's batch.
+    public var unlabeledRatio: Int
+    /// Weight of the unlabeled loss.
+    public var unlabeledLossWeight: Float
+    public var pseudoLabelMode: PseudoLabels.Mode
+    public var temperature: Float
+    public var filter: FilterSettings
+    public var seed: UInt64
+
+    public var iterations: Int { students.count }
+
+    /// Presets per scale. `paper` is the official SVHN recipe (design.md section 3);
+    /// `default` and `tiny` shrink models and schedules to fit 2 CPU cores (see the report's
+    /// method chapter for what departs from the official recipe and why).
+    public static func preset(_ scale: Scale, classes: Int = 10, inputChannels: Int = 3) -> Recipe {
+        switch scale {
+        case .tiny:
+            let model = ModelSpec.wideResNet(depth: 10, width: 1, classes: classes, inputChannels: inputChannels)
+            return Recipe(
+                scale: .tiny,
+                data: DataSettings(labeledPerClass: 30, unlabeledCount: 1_500, validationCount: 200, testCount: 500),
+                teacher: model, students: [model, model],
+                teacherTraining: TrainingSettings(epochs: 6, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 0.5),
+                studentTraining: TrainingSettings(epochs: 6, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 0.5),
+                teacherNoise: .none,
+                studentNoise: NoiseSettings(randAugment: true, cutout: true, crop: true, dropout: 0.1, stochasticDepth: 0.1),
+                unlabeledRatio: 2, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
+                filter: FilterSettings(threshold: 0.3), seed: 0)
+        case .default:
+            let teacher = ModelSpec.wideResNet(depth: 10, width: 2, classes: classes, inputChannels: inputChannels)
+            return Recipe(
+                scale: .default,
+                data: DataSettings(labeledPerClass: 200, unlabeledCount: 20_000, validationCount: 1_000, testCount: 4_000),
+                teacher: teacher, students: [teacher, teacher, teacher],
+                teacherTraining: TrainingSettings(epochs: 30, batchSize: 64, peakLearningRate: 0.05, warmupEpochs: 1),
+                studentTraining: TrainingSettings(epochs: 30, batchSize: 64, peakLearningRate: 0.05, warmupEpochs: 1),
+                teacherNoise: .none, studentNoise: .official,
+                unlabeledRatio: 3, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
+                filter: FilterSettings(threshold: 0.3), seed: 0)
+        case .paper:
+            // EfficientNet-B0 (32x32 adaptation), RMSProp 0.9/0.9/1e-3, lr 0.008 peak after 5
+            // warm-up epochs, x0.97 every 2.4 epochs, wd 1e-4, label smoothing 0.1, EMA 0.9999,
+            // batch 128 + 640 unlabeled, ~200 epochs, soft labels, threshold 0.3, balanced.
+            let b0 = ModelSpec.efficientNet(width: 1, depth: 1, classes: classes, inputChannels: inputChannels, dropout: 0.2, stochasticDepth: 0.2)
+            let training = TrainingSettings(epochs: 200, batchSize: 128, optimizer: .rmsprop, peakLearningRate: 0.008,
+                                            warmupEpochs: 5, decay: .staircase(rate: 0.97, everyEpochs: 2.4), momentum: 0.9,
+                                            weightDecay: 1e-4, labelSmoothing: 0.1, emaDecay: 0.9999)
+            return Recipe(
+                scale: .paper,
+                data: DataSettings(labeledPerClass: 0, unlabeledCount: nil, validationCount: 4_000, testCount: 0),
+                teacher: b0, students: [b0],
+                teacherTraining: training, studentTraining: training,
+                teacherNoise: .official, studentNoise: .official,
+                unlabeledRatio: 5, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
+                filter: FilterSettings(threshold: 0.3), seed: 0)
+        }
+    }
+
+    /// The same recipe for a dataset with `classes` classes and `channels` input channels.
+    public func adapted(classes: Int, inputChannels: Int) -> Recipe {
+        var r = self
+        func fit(_ m: ModelSpec) -> ModelSpec { var m = m; m.classes = classes; m.inputChannels = inputChannels; return m }
+        r.teacher = fit(teacher)
+        r.students = students.map(fit)
+        return r
+    }
+}

@@ -1,0 +1,106 @@
+import Augment
+import Datasets
+import Engine
+
+/// How a model holds up: common corruptions at 5 severities, and L-infinity adversarial attacks.
+public struct RobustnessResult: Codable, Sendable, Equatable {
+    public var model: String
+    public var clean: Double
+    /// Top-1 (percent) per corruption name, one value per severity 1...5.
+    public var corruptions: [String: [Double]]
+    /// Attack strengths in pixel units (fractions of the 0-255 range), and top-1 under each.
+    public var epsilons: [Double]
+    public var fgsm: [Double]
+    public var pgd: [Double]
+
+    public init(model: String, clean: Double, corruptions: [String: [Double]], epsilons: [Double], fgsm: [Double], pgd: [Double]) {
+        self.model = model; self.clean = clean; self.corruptions = corruptions
+        self.epsilons = epsilons; self.fgsm = fgsm; self.pgd = pgd
+    }
+}
+
+/// CE_c and mCE (Hendrycks & Dietterich 2019): a model's summed errors over severities divided by
+/// the baseline's, per corruption; mCE is their mean (baseline = 100%).
+public struct CorruptionErrors: Codable, Sendable, Equatable {
+    public var perCorruption: [String: Double]
+    public var mCE: Double
+
+    public init(model: RobustnessResult, baseline: RobustnessResult) {
+        var ce: [String: Double] = [:]
+        for (name, acc) in model.corruptions {
+            guard let base = baseline.corruptions[name] else { continue }
+            let e = acc.reduce(0) { $0 + (100 - $1) }, b = base.reduce(0) { $0 + (100 - $1) }
+            ce[name] = b > 0 ? 100 * e / b : .nan
+        }
+        perCorruption = ce
+        mCE = ce.isEmpty ? .nan : ce.values.reduce(0, +) / Double(ce.count)
+    }
+}
+
+public enum Robustness {
+    public static let defaultEpsilons: [Double] = [0, 1, 2, 4, 8].map { $0 / 255 }
+
+    public static func evaluate(name: String, model: any Layer, test: ImageSet, normalization: Normalization, classes: Int,
+                                corruptions: [Corruption] = Corruption.allCases, epsilons: [Double] = defaultEpsilons,
+                                pgdSteps: Int = 7, seed: UInt64 = 0, threads: Int = 2,
+                                progress: any ProgressReporter = SilentProgress()) -> RobustnessResult {
+        let clean = Evaluator.evaluate(model, on: test, normalization: normalization, classes: classes).top1
+        var byName: [String: [Double]] = [:]
+        if test.channels == 3 {
+            for (k, c) in corruptions.enumerated() {
+                byName[c.rawValue] = (1...5).map { s in
+                    let corrupted = c.apply(to: test, severity: s, seed: seed, threads: threads)
+                    return Evaluator.evaluate(model, on: corrupted, normalization: normalization, classes: classes).top1
+                }
+                progress.report(ProgressEvent(phase: "robustness \(name)", epoch: 1, epochs: 1, step: k + 1, totalSteps: corruptions.count,
+                                              loss: .nan, imagesPerSecond: 0, elapsed: 0, endOfEpoch: k + 1 == corruptions.count, note: c.rawValue))
+            }
+        }
+        let fgsm = epsilons.map { attackAccuracy(model, test: test, normalization: normalization, classes: classes, epsilon: $0, steps: 1) }
+        let pgd = epsilons.map { attackAccuracy(model, test: test, normalization: normalization, classes: classes, epsilon: $0, steps: pgdSteps) }
+        return RobustnessResult(model: name, clean: clean, corruptions: byName, epsilons: epsilons, fgsm: fgsm, pgd: pgd)
+    }
+
+    /// Top-1 under an L-infinity attack of radius `epsilon` (pixel units): FGSM for one step
+    /// (step = epsilon), PGD for more (step 2.5 epsilon / steps, Madry et al.), without random
+    /// start so results are deterministic. Perturbed images stay in the valid pixel range.
+    public static func attackAccuracy(_ model: any Layer, test: ImageSet, normalization: Normalization, classes: Int,
+                                      epsilon: Double, steps: Int, batchSize: Int = 200) -> Double {
+        let c = test.channels
+        // Pixel-space quantities in normalised units, per channel.
+        let scale = (0..<c).map { Float(1 / Double(normalization.std[$0])) }
+        let lo = (0..<c).map { (0 - normalization.mean[$0]) / normalization.std[$0] }
+        let hi = (0..<c).map { (1 - normalization.mean[$0]) / normalization.std[$0] }
+        let stepSize = steps == 1 ? epsilon : 2.5 * epsilon / Double(steps)
+        var correct = 0
+        var start = 0
+        while start < test.count {
+            let idx = Array(start..<min(start + batchSize, test.count))
+            let clean = Tensor(test.floatBatch(indices: idx, normalization: normalization))
+            let labels = idx.map { Int(test.labels[$0]) }
+            var x = clean
+            if epsilon > 0 {
+                for _ in 0..<steps {
+                    let input = Variable(x, requiresGrad: true)
+                    softmaxCrossEntropy(logits: model(input, ForwardContext(training: false)), labels: labels).backward()
+                    guard let g = input.grad else { break }
+                    for i in 0..<x.count {
+                        let ch = i % c
+                        let e = Float(epsilon) * scale[ch]
+                        let sign: Float = g.scalars[i] > 0 ? 1 : (g.scalars[i] < 0 ? -1 : 0)
+                        var v = x.scalars[i] + Float(stepSize) * scale[ch] * sign
+                        v = min(max(v, clean.scalars[i] - e), clean.scalars[i] + e)  // project onto the ball
+                        x.scalars[i] = min(max(v, lo[ch]), hi[ch])                 // stay a valid image
+                    }
+                }
+            }
+            let logits = model.predict(x)
+            for (k, y) in labels.enumerated() {
+                let row = logits.scalars[(k * classes)..<((k + 1) * classes)]
+                if let m = row.indices.max(by: { row[$0] < row[$1] }), m - row.startIndex == y { correct += 1 }
+            }
+            start += idx.count
+        }
+        return 100 * Double(correct) / Double(max(test.count, 1))
+    }
+}

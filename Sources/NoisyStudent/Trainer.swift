@@ -1,0 +1,251 @@
+import Datasets
+import Engine
+import Foundation
+import Randomness
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(phase: String, epoch: Int, step: Int)
+    case emptyLabeledSet(phase: String)
+    case resumeMismatch(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let phase, let epoch, let step):
+            return "\(phase): the loss or the weights became NaN or infinite at epoch \(epoch), step \(step); stopped "
+                + "(the last good checkpoint is kept). Try a lower learning rate."
+        case .emptyLabeledSet(let phase): return "\(phase): no labeled images to train on"
+        case .resumeMismatch(let path, let detail): return "\(path): cannot resume from this checkpoint: \(detail)"
+        }
+    }
+}
+
+/// Per-epoch record of a training run.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var loss: Double
+    public var learningRate: Double
+    public var imagesPerSecond: Double
+}
+
+/// A trained model: the weights to evaluate (the EMA when enabled) and how training went.
+public struct TrainedModel {
+    public var spec: ModelSpec
+    public var model: any Layer
+    public var history: [EpochRecord]
+    public var seconds: Double
+    public var steps: Int
+    /// What the checkpoint it was loaded from recorded (empty for a model trained in this process).
+    public var metadata: [String: String] = [:]
+}
+
+/// Trains one model on labeled (+ pseudo-labeled) batches: the loop shared by the teacher and
+/// every student. Deterministic: batch order, noise and dropout masks derive from (seed, step),
+/// so a run resumed from a checkpoint ends exactly where an uninterrupted one would.
+public struct Trainer {
+    public var spec: ModelSpec
+    public var settings: TrainingSettings
+    public var seed: UInt64
+    public var phase: String
+    /// Unlabeled images per labeled image in a batch.
+    public var unlabeledRatio: Int
+    /// Weight of the unlabeled loss (the design's "ratio x mean CE on unlabeled").
+    public var unlabeledLossWeight: Float
+    public var checkpoint: URL?
+    public var checkpointEverySteps: Int
+    public var progress: any ProgressReporter
+
+    public init(spec: ModelSpec, settings: TrainingSettings, seed: UInt64, phase: String,
+                unlabeledRatio: Int = 0, unlabeledLossWeight: Float = 1, checkpoint: URL? = nil,
+                checkpointEverySteps: Int = 500, progress: any ProgressReporter = SilentProgress()) {
+        self.spec = spec; self.settings = settings; self.seed = seed; self.phase = phase
+        self.unlabeledRatio = unlabeledRatio; self.unlabeledLossWeight = unlabeledLossWeight
+        self.checkpoint = checkpoint; self.checkpointEverySteps = checkpointEverySteps; self.progress = progress
+    }
+
+    /// Steps per pass over the labeled set.
+    public func stepsPerEpoch(labeledCount: Int) -> Int {
+        max(1, (labeledCount + settings.batchSize - 1) / settings.batchSize)
+    }
+
+    /// Test hook: stop (as if killed) after this many steps in this call.
+    public var stopAfterSteps: Int? = nil
+
+    public func train(_ data: TrainingData, resume: Bool = false) throws -> TrainedModel {
+        guard data.labeled.count > 0 else { throw TrainingError.emptyLabeledSet(phase: phase) }
+        let start = Date()
+        var initRNG = SeededGenerator(seed: seed)
+        let model = spec.build(rng: &initRNG)
+        var optimizer = settings.makeOptimizer()
+        var ema = settings.emaDecay.map { ExponentialMovingAverage(model.parameters, decay: $0) }
+        let spe = stepsPerEpoch(labeledCount: data.labeled.count)
+        let schedule = settings.schedule(stepsPerEpoch: spe)
+        let totalSteps = schedule.totalSteps
+        var history: [EpochRecord] = []
+        var firstStep = 0
+        if resume, let url = checkpoint, FileManager.default.fileExists(atPath: url.path) {
+            firstStep = try restore(from: url, model: model, optimizer: &optimizer, ema: &ema, history: &history)
+        }
+
+        let maker = BatchMaker(data: data, batchSize: settings.batchSize, unlabeledRatio: unlabeledRatio,
+                               seed: seed, stepsPerEpoch: spe)
+        let prefetch = Prefetcher { maker.batch(step: $0) }
+        var epochLoss = 0.0, epochSteps = 0, images = 0
+        var clock = Date()
+        var stepsThisCall = 0
+        for step in firstStep..<totalSteps {
+            if let stop = stopAfterSteps, stepsThisCall >= stop { break }
+            let batch = prefetch.item(step)
+            let lr = schedule(step)
+            model.zeroGradients()
+            let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 0x5EED &+ UInt64(step) &* 0x9E37_79B9))
+            let logits = model(Variable(batch.images), ctx)
+            let n = batch.labeledCount
+            var loss = softmaxCrossEntropy(logits: rows(logits, 0..<n), labels: batch.labels,
+                                           labelSmoothing: settings.labelSmoothing)
+            if let targets = batch.unlabeledTargets {
+                let u = softmaxCrossEntropy(logits: rows(logits, n..<logits.shape[0]), targets: targets)
+                loss = loss + unlabeledLossWeight * u
+            }
+            let value = loss.value.scalars[0]
+            let epoch = step / spe + 1
+            guard value.isFinite else { throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1) }
+            loss.backward()
+            optimizer.step(model.parameters, learningRate: lr)
+            ema?.update(model.parameters)
+            epochLoss += Double(value); epochSteps += 1; images += batch.images.shape[0]; stepsThisCall += 1
+            let endOfEpoch = (step + 1) % spe == 0 || step + 1 == totalSteps
+            let elapsed = Date().timeIntervalSince(clock)
+            progress.report(ProgressEvent(phase: phase, epoch: epoch, epochs: (totalSteps + spe - 1) / spe,
+                                          step: step + 1, totalSteps: totalSteps, loss: value,
+                                          imagesPerSecond: Double(images) / max(elapsed, 1e-9),
+                                          elapsed: Date().timeIntervalSince(start), endOfEpoch: endOfEpoch, note: nil))
+            if endOfEpoch {
+                history.append(EpochRecord(epoch: epoch, loss: epochLoss / Double(max(epochSteps, 1)), learningRate: Double(lr),
+                                           imagesPerSecond: Double(images) / max(elapsed, 1e-9)))
+                epochLoss = 0; epochSteps = 0; images = 0; clock = Date()
+            }
+            if let url = checkpoint, (step + 1) % checkpointEverySteps == 0 || step + 1 == totalSteps {
+                // A finite loss can still be followed by an update that overflowed: never save it.
+                guard model.parameters.allSatisfy({ $0.value.isFinite }) else {
+                    throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1)
+                }
+                try save(to: url, step: step + 1, model: model, optimizer: optimizer, ema: ema, history: history)
+            }
+        }
+        let completed = firstStep + stepsThisCall
+        if let ema {
+            var evalRNG = SeededGenerator(seed: seed)
+            let averaged = spec.build(rng: &evalRNG)
+            ema.copy(into: averaged.parameters)
+            return TrainedModel(spec: spec, model: averaged, history: history,
+                                seconds: Date().timeIntervalSince(start), steps: completed)
+        }
+        return TrainedModel(spec: spec, model: model, history: history, seconds: Date().timeIntervalSince(start), steps: completed)
+    }
+
+    // MARK: Checkpoints (model, optimizer slots, EMA, history: all a resume needs)
+
+    private func save(to url: URL, step: Int, model: any Layer, optimizer: any Optimizer,
+                      ema: ExponentialMovingAverage?, history: [EpochRecord]) throws {
+        var tensors = model.checkpointTensors()
+        for (i, s) in optimizer.state.enumerated() { tensors.append(("optimizer.\(i)", Tensor(shape: [s.count], scalars: s))) }
+        if let ema { for (i, s) in ema.shadow.enumerated() { tensors.append(("ema.\(i)", Tensor(shape: [s.count], scalars: s))) } }
+        let meta = [
+            "phase": phase, "step": String(step), "seed": String(seed),
+            "emaUpdates": String(ema?.updates ?? 0),
+            "history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
+        ]
+        try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: tensors).write(to: url)
+    }
+
+    private func restore(from url: URL, model: any Layer, optimizer: inout any Optimizer,
+                         ema: inout ExponentialMovingAverage?, history: inout [EpochRecord]) throws -> Int {
+        let ckpt = try Checkpoint.read(from: url)
+        guard ckpt.architecture == (try spec.json()) else {
+            throw TrainingError.resumeMismatch(path: url.path, detail: "it holds \(ckpt.architecture), this run trains \(spec)")
+        }
+        guard ckpt.metadata["phase"] == phase, ckpt.metadata["seed"] == String(seed),
+              let step = ckpt.metadata["step"].flatMap(Int.init) else {
+            throw TrainingError.resumeMismatch(path: url.path, detail: "phase/seed/step differ (\(ckpt.metadata))")
+        }
+        try model.load(from: ckpt)
+        optimizer.state = ckpt.tensors.filter { $0.name.hasPrefix("optimizer.") }.map(\.tensor.scalars)
+        if ema != nil {
+            let shadow = ckpt.tensors.filter { $0.name.hasPrefix("ema.") }.map(\.tensor.scalars)
+            ema?.restore(shadow: shadow, updates: Int(ckpt.metadata["emaUpdates"] ?? "0") ?? 0)
+        }
+        if let h = ckpt.metadata["history"], let decoded = try? JSONDecoder().decode([EpochRecord].self, from: Data(h.utf8)) {
+            history = decoded
+        }
+        return step
+    }
+}
+
+extension ModelSpec {
+    /// Canonical JSON (sorted keys): what checkpoints record and compare.
+    public func json() throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+}
+
+/// Builds the batch of any step from (seed, step) alone.
+struct BatchMaker: Sendable {
+    let data: TrainingData
+    let batchSize: Int
+    let unlabeledRatio: Int
+    let seed: UInt64
+    let stepsPerEpoch: Int
+
+    /// The labeled indices of `step`: epoch-wise permutations, the last batch of an epoch
+    /// topped up from the start of the permutation so every batch has the same size.
+    func labeledIndices(step: Int) -> [Int] {
+        let epoch = step / stepsPerEpoch, pos = step % stepsPerEpoch
+        var rng = SeededGenerator(seed: seed ^ 0x1AB3_11ED ^ UInt64(epoch) &* 0x2545_F491_4F6C_DD1D)
+        let perm = rng.permutation(data.labeled.count)
+        return (0..<batchSize).map { perm[(pos * batchSize + $0) % perm.count] }
+    }
+
+    /// Unlabeled positions (into the pseudo-labeled set) of `step`, by passes over that set.
+    func unlabeledPositions(step: Int, count: Int, total: Int) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        var k = step * count
+        var pass = -1
+        var perm: [Int] = []
+        while out.count < count {
+            let p = k / total
+            if p != pass {
+                pass = p
+                var rng = SeededGenerator(seed: seed ^ 0x0B5E_55ED ^ UInt64(p) &* 0x2545_F491_4F6C_DD1D)
+                perm = rng.permutation(total)
+            }
+            out.append(perm[k % total])
+            k += 1
+        }
+        return out
+    }
+
+    func batch(step: Int) -> TrainingBatch {
+        var rng = SeededGenerator(seed: seed ^ 0xA06_0E47 ^ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        let li = labeledIndices(step: step)
+        var images = data.labeled.subset(li)
+        var labels = li.map { Int(data.labeled.labels[$0]) }
+        var targets: Tensor? = nil
+        if let pseudo = data.pseudoLabeled, unlabeledRatio > 0, pseudo.count > 0 {
+            let nu = batchSize * unlabeledRatio
+            let pos = unlabeledPositions(step: step, count: nu, total: pseudo.count)
+            images.append(contentsOf: pseudo.pool.subset(pos.map { pseudo.indices[$0] }))
+            var t = [Float](repeating: 0, count: nu * pseudo.classes)
+            for (k, p) in pos.enumerated() {
+                for c in 0..<pseudo.classes { t[k * pseudo.classes + c] = pseudo.targets[p * pseudo.classes + c] }
+            }
+            targets = Tensor(shape: [nu, pseudo.classes], scalars: t)
+        }
+        if let augmenter = data.augmenter { augmenter.augment(&images, rng: &rng) }
+        let floats = images.floatBatch(indices: Array(0..<images.count), normalization: data.normalization)
+        labels = Array(labels.prefix(li.count))
+        return TrainingBatch(images: Tensor(floats), labels: labels, unlabeledTargets: targets)
+    }
+}

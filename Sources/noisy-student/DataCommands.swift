@@ -1,0 +1,246 @@
+import ArgumentParser
+import Augment
+import Datasets
+import Foundation
+
+/// Prints one line to standard error (errors are one line: the file and the problem).
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// `noisy-student data-stats --svhn-file PATH`: one JSON object describing an SVHN .mat file.
+struct DataStats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data-stats",
+        abstract: "Print count, shape, per-digit label counts and pixel sum of an SVHN .mat file as one JSON object.")
+
+    @Option(name: .customLong("svhn-file"), help: "Path to train_32x32.mat, test_32x32.mat or extra_32x32.mat.")
+    var svhnFile: String
+
+    func run() throws {
+        do {
+            let set = try SVHN.load(path: svhnFile)
+            print(SVHN.Stats(set).json)
+        } catch {
+            printError("data-stats: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `noisy-student fetch-svhn --dir DIR`: download the three SVHN files and check their MD5.
+struct FetchSVHN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch-svhn",
+        abstract: "Download SVHN's train/test/extra .mat files with curl and verify their published MD5 sums.")
+
+    @Option(help: "Directory to put the files in (created if missing).")
+    var dir: String
+
+    func run() throws {
+        do {
+            try SVHNDownload.fetch(into: dir)
+        } catch {
+            printError("fetch-svhn: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `noisy-student data-preview ...`: PNG grids of data, augmentations and corruptions.
+struct DataPreview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data-preview",
+        abstract: "Write a PNG grid of images: a dataset, RandAugment ops at several magnitudes, or corruptions at severities 1-5.")
+
+    enum Dataset: String, ExpressibleByArgument, CaseIterable { case synthetic, svhn, fashionMnist = "fashion-mnist" }
+
+    @Option(help: "Which images: synthetic, svhn (needs --svhn-file) or fashion-mnist.")
+    var dataset: Dataset = .synthetic
+    @Option(name: .customLong("svhn-file"), help: "SVHN .mat file for --dataset svhn.")
+    var svhnFile: String?
+    @Option(help: "Number of images (dataset grid).")
+    var count: Int = 100
+    @Option(help: "Seed of the synthetic generator and of the augmentations.")
+    var seed: UInt64 = 1
+    @Option(help: "Synthetic difficulty (0 easy, 1 default, >1 harder).")
+    var difficulty: Float = 1
+    @Option(help: "Show an augmentation instead: randaugment (each op at several magnitudes) or pipeline (the full student noise).")
+    var augment: String?
+    @Flag(help: "Show each corruption at severities 1-5 instead.")
+    var corruptions = false
+    @Option(help: "Output PNG path.")
+    var out: String
+
+    func run() throws {
+        do {
+            var source = try images()
+            if corruptions { source = source.expandedToRGB() }  // corruptions are defined on RGB
+            if corruptions {
+                try Previews.corruptions(source, seed: seed).writePNG(to: out)
+            } else if let augment {
+                switch augment {
+                case "randaugment": try Previews.randAugmentOps(source, seed: seed).writePNG(to: out)
+                case "pipeline": try Previews.pipeline(source, seed: seed).writePNG(to: out)
+                default:
+                    printError("data-preview: unknown --augment \(augment) (randaugment or pipeline)")
+                    throw ExitCode.failure
+                }
+            } else {
+                try Previews.dataset(source, count: count).writePNG(to: out)
+            }
+            print("wrote \(out)")
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            printError("data-preview: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    func images() throws -> ImageSet {
+        let n = max(count, 12)
+        switch dataset {
+        case .synthetic:
+            return SyntheticHouseNumbers(parameters: .difficulty(difficulty)).generate(count: n, seed: seed, threads: 2)
+        case .svhn:
+            guard let svhnFile else { throw ValidationError("--dataset svhn needs --svhn-file") }
+            let all = try SVHN.load(path: svhnFile)
+            return all.subset(Array(0..<min(n, all.count)))
+        case .fashionMnist:
+            let all = try FashionMNIST.test()
+            return all.subset(Array(0..<min(n, all.count)))
+        }
+    }
+}
+
+/// `noisy-student data-bench`: images/s of the generator, RandAugment and the prefetching loader.
+struct DataBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data-bench",
+        abstract: "Measure images/s of synthetic generation, RandAugment and the prefetching loader.")
+
+    @Option(help: "Images to generate / augment per measurement.")
+    var count: Int = 20_000
+    @Option(help: "Threads for the parallel measurements.")
+    var threads: Int = 2
+
+    func run() throws {
+        let generator = SyntheticHouseNumbers()
+        _ = generator.generate(count: 256, seed: 0)  // fonts and glyph paths load once
+        // Wall-clock rates, and for single-threaded work also images per CPU-second of this
+        // thread: on a shared machine the CPU rate is the one that says what one core does.
+        var lastCPURate = 0.0
+        func cpuSeconds(_ clock: clockid_t) -> Double {
+            var t = timespec()
+            clock_gettime(clock, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
+        func rate(_ n: Int, _ body: () -> Void) -> Double {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let c0 = cpuSeconds(CLOCK_THREAD_CPUTIME_ID)
+            body()
+            lastCPURate = Double(n) / (cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - c0)
+            return Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        var set = ImageSet(height: 32, width: 32, channels: 3)
+        let gen1 = rate(count) { set = generator.generate(count: count, seed: 1, threads: 1) }
+        let gen1CPU = lastCPURate
+        let genN = rate(count) { _ = generator.generate(count: count, seed: 1, threads: threads) }
+        print(String(format: "synthetic generation: %.0f img/s wall, %.0f img/s per CPU-second (1 thread); %.0f img/s wall (%d threads)",
+                     gen1, gen1CPU, genN, threads))
+        let ra = RandAugment(layers: 2, magnitude: 5)
+        let pipeline = StudentNoise(randAugment: ra)
+        let aug = rate(count) {
+            var scratch = StudentNoise.Scratch()
+            var out = [UInt8](repeating: 0, count: 3072)
+            for i in 0..<count {
+                var rng = StudentNoise.imageGenerator(seed: 7, batch: 0, index: i)
+                set.pixels.withUnsafeBufferPointer { src in
+                    out.withUnsafeMutableBufferPointer { dst in
+                        pipeline.apply(UnsafeBufferPointer(rebasing: src[(i * 3072)..<((i + 1) * 3072)]), into: dst,
+                                       height: 32, width: 32, channels: 3, rng: &rng, scratch: &scratch)
+                    }
+                }
+            }
+        }
+        print(String(format: "RandAugment N=2 M=5 + cutout + crop: %.0f img/s wall, %.0f img/s per CPU-second (1 thread)", aug, lastCPURate))
+        for workers in [1, threads] {
+            let loader = PrefetchingLoader(source: set, batchSize: 128, seed: 3, noise: pipeline,
+                                           normalization: .unit(channels: 3), workers: workers, prefetch: 4)
+            let batches = count / 128
+            let r = rate(batches * 128) { for _ in 0..<batches { _ = loader.next() } }
+            print(String(format: "prefetching loader (augment + Float batches of 128): %.0f img/s (%d worker%@)", r, workers, workers == 1 ? "" : "s"))
+        }
+    }
+}
+
+/// Grids for data-preview.
+enum Previews {
+    static func tile(_ set: ImageSet, _ i: Int, _ caption: String) -> ImageGrid.Tile {
+        ImageGrid.Tile(pixels: Array(set.image(i)), height: set.height, width: set.width, channels: set.channels, caption: caption)
+    }
+
+    static func dataset(_ set: ImageSet, count: Int) -> ImageGrid {
+        ImageGrid(tiles: (0..<min(count, set.count)).map { tile(set, $0, "\(set.labels[$0])") }, columns: 10, zoom: 3)
+    }
+
+    /// Each RandAugment op at magnitudes 0, 2, 5, 8, 10, 15 on one image (row per op).
+    static func randAugmentOps(_ set: ImageSet, seed: UInt64) -> ImageGrid {
+        let magnitudes: [Float] = [0, 2, 5, 8, 10, 15]
+        var tiles: [ImageGrid.Tile] = []
+        var titles: [String] = []
+        for (k, op) in RandAugment.Op.allCases.enumerated() {
+            titles.append(op.rawValue)
+            let i = k % set.count
+            for m in magnitudes {
+                var rng = StudentNoise.imageGenerator(seed: seed, batch: UInt64(k), index: 0)
+                let out = RandAugment.apply(op, magnitude: m, to: Array(set.image(i)), height: set.height, width: set.width,
+                                            channels: set.channels, rng: &rng)
+                tiles.append(ImageGrid.Tile(pixels: out, height: set.height, width: set.width, channels: set.channels,
+                                            caption: "M=\(Int(m))"))
+            }
+        }
+        return ImageGrid(tiles: tiles, columns: magnitudes.count, zoom: 3, rowTitles: titles)
+    }
+
+    /// The full student noise (RandAugment N=2 M=5, Cutout 16, pad-and-crop), 8 draws per image.
+    static func pipeline(_ set: ImageSet, seed: UInt64) -> ImageGrid {
+        let noise = StudentNoise(randAugment: RandAugment(layers: 2, magnitude: 5))
+        var tiles: [ImageGrid.Tile] = []
+        var scratch = StudentNoise.Scratch()
+        for i in 0..<min(10, set.count) {
+            tiles.append(tile(set, i, "clean \(set.labels[i])"))
+            for d in 0..<7 {
+                var rng = StudentNoise.imageGenerator(seed: seed, batch: UInt64(d), index: i)
+                var out = [UInt8](repeating: 0, count: set.imageSize)
+                let src = Array(set.image(i))
+                src.withUnsafeBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer { o in
+                        noise.apply(s, into: o, height: set.height, width: set.width, channels: set.channels, rng: &rng, scratch: &scratch)
+                    }
+                }
+                tiles.append(ImageGrid.Tile(pixels: out, height: set.height, width: set.width, channels: set.channels, caption: "draw \(d + 1)"))
+            }
+        }
+        return ImageGrid(tiles: tiles, columns: 8, zoom: 3)
+    }
+
+    /// Each corruption at severities 1-5 (row per corruption, clean image first).
+    static func corruptions(_ set: ImageSet, seed: UInt64) -> ImageGrid {
+        var tiles: [ImageGrid.Tile] = []
+        var titles: [String] = []
+        precondition(set.channels == 3, "corruptions are defined for RGB images")
+        for (k, c) in Corruption.allCases.enumerated() {
+            titles.append(c.rawValue)
+            let i = k % set.count
+            tiles.append(tile(set, i, "clean"))
+            for s in 1...5 {
+                var rng = StudentNoise.imageGenerator(seed: seed, batch: UInt64(k), index: s)
+                let out = c.apply(Array(set.image(i)), height: set.height, width: set.width, severity: s, rng: &rng)
+                tiles.append(ImageGrid.Tile(pixels: out, height: set.height, width: set.width, channels: 3, caption: "s=\(s)"))
+            }
+        }
+        return ImageGrid(tiles: tiles, columns: 6, zoom: 3, rowTitles: titles)
+    }
+}

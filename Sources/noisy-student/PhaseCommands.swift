@@ -1,0 +1,175 @@
+import ArgumentParser
+import Augment
+import Datasets
+import Engine
+import Foundation
+import NoisyStudent
+
+// The loop's phases one at a time, as the official repository's scripts offer them: so that a
+// cluster can run `predict --shard i/N` as N jobs, and a user can inspect each step's output.
+
+private func runFolder(_ options: PipelineOptions) -> URL { URL(fileURLWithPath: options.run) }
+
+private func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(try e.encode(value), to: url)
+}
+
+private func requireFile(_ url: URL, _ what: String) throws {
+    guard FileManager.default.fileExists(atPath: url.path) else { throw PipelineError.missingFile(url.path, what) }
+}
+
+struct TrainTeacher: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train-teacher", abstract: "Train the teacher on the labeled images.")
+    @OptionGroup var options: PipelineOptions
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: runFolder(options),
+                                resume: options.resume, progress: ConsoleProgress())
+        try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
+        let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
+        let result = pipeline.evaluate("teacher", trained)
+        print(String(format: "teacher %@: test top-1 %.2f%%, validation %.2f%%; saved %@/teacher.ckpt",
+                     "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan, options.run))
+    }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict", abstract: "Label the unlabeled pool with a teacher (clean images, eval mode), optionally one shard of it.")
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "Which iteration's labels (1 = from the teacher, 2 = from student 1, ...).") var iteration: Int = 1
+    @Option(help: "Shard i/N of the pool (0-based), e.g. 3/8.") var shard: String = "0/1"
+
+    func run() throws {
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else {
+            throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard)'")
+        }
+        let (recipe, data) = try options.load()
+        let teacherFile = runFolder(options).appendingPathComponent("\(Pipeline.modelName(iteration - 1)).ckpt")
+        try requireFile(teacherFile, "the model that labels iteration \(iteration); train it first")
+        let teacher = try Pipeline.loadModel(teacherFile)
+        let labels = PseudoLabels.predict(teacher: teacher.model, pool: data.splits.unlabeled.images, normalization: data.normalization,
+                                          classes: data.classes, temperature: recipe.temperature, shard: parts[0], shards: parts[1],
+                                          progress: ConsoleProgress())
+        let name = parts[1] == 1 ? "pseudo-\(iteration).labels" : "pseudo-\(iteration).shard-\(parts[0])-of-\(parts[1]).labels"
+        try PseudoLabelFile.write(labels, to: runFolder(options).appendingPathComponent(name))
+        print("labelled \(labels.count) images (pool indices \(labels.indices.first ?? 0)..<\((labels.indices.last ?? -1) + 1)) -> \(options.run)/\(name)")
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join the shards of `predict --shard` into one label file.")
+    @Option(name: .customLong("run"), help: "Run folder.") var runPath: String = "runs/latest"
+    @Option(help: "Iteration.") var iteration: Int = 1
+
+    func run() throws {
+        let run = runPath
+        let dir = URL(fileURLWithPath: run)
+        let prefix = "pseudo-\(iteration).shard-"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasPrefix(prefix) }.sorted() ?? []
+        guard let first = files.first else { throw PipelineError.missingFile(dir.appendingPathComponent(prefix + "*").path, "no shards to merge") }
+        let total = Int(first.split(separator: "-").last?.split(separator: ".").first ?? "") ?? 0
+        guard files.count == total else {
+            throw PipelineError.invalid("\(files.count) of \(total) shards present in \(run): \(files.joined(separator: ", "))")
+        }
+        let merged = try PseudoLabels.merge(try files.map { try PseudoLabelFile.read(dir.appendingPathComponent($0)) })
+        try PseudoLabelFile.write(merged, to: dir.appendingPathComponent("pseudo-\(iteration).labels"))
+        print("merged \(files.count) shards, \(merged.count) images -> \(run)/pseudo-\(iteration).labels")
+    }
+}
+
+struct Filter: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "filter", abstract: "Filter pseudo labels by confidence and balance the classes.")
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "Iteration.") var iteration: Int = 1
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        let url = runFolder(options).appendingPathComponent("pseudo-\(iteration).labels")
+        try requireFile(url, "run `predict` (and `merge`) first")
+        let labels = try PseudoLabelFile.read(url)
+        let result = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: data.splits.unlabeled.heldOutTrueLabels,
+                                             seed: recipe.seed &+ UInt64(iteration))
+        try writeJSON(result, to: runFolder(options).appendingPathComponent("filter-\(iteration).json"))
+        print("threshold \(result.threshold): predicted per class \(result.predictedPerClass), kept \(result.keptPerClass), "
+              + "after balancing \(result.finalPerClass)")
+        if let a = result.accuracyAll, let k = result.accuracyKept {
+            print(String(format: "pseudo-label accuracy %.2f%% overall, %.2f%% of the kept images", a, k))
+        }
+    }
+}
+
+struct TrainStudent: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train-student", abstract: "Train a noisy student on labeled + filtered pseudo-labeled images.")
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "Iteration (student number).") var iteration: Int = 1
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        guard (1...max(1, recipe.iterations)).contains(iteration), iteration <= recipe.students.count else {
+            throw ValidationError("the recipe has \(recipe.iterations) students; --iteration \(iteration) is out of range")
+        }
+        let dir = runFolder(options)
+        let labelsURL = dir.appendingPathComponent("pseudo-\(iteration).labels"), filterURL = dir.appendingPathComponent("filter-\(iteration).json")
+        try requireFile(labelsURL, "run `predict` first"); try requireFile(filterURL, "run `filter` first")
+        let labels = try PseudoLabelFile.read(labelsURL)
+        let filtered: FilterResult
+        do { filtered = try JSONDecoder().decode(FilterResult.self, from: Data(contentsOf: filterURL)) } catch {
+            throw PipelineError.corruptFile(filterURL.path, "not a filter result: \(error)")
+        }
+        let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: data.splits.unlabeled.images, mode: recipe.pseudoLabelMode)
+        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
+        let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
+        let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
+        print(String(format: "student %d %@: test top-1 %.2f%%, validation %.2f%%", iteration, "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan))
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evaluate", abstract: "Test metrics of a checkpoint, as JSON.")
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "Checkpoint to evaluate.") var checkpoint: String
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        let trained = try Pipeline.loadModel(URL(fileURLWithPath: checkpoint))
+        let e = Evaluator.evaluate(trained.model, on: data.splits.test, normalization: data.normalization, classes: data.classes)
+        let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try enc.encode(e), as: UTF8.self))
+    }
+}
+
+struct RobustnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "robustness", abstract: "Corruption accuracy (severities 1-5), mCE against the first model, FGSM and PGD accuracy.")
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "Test images to use (a prefix of the test set).") var count: Int = 1000
+    @Argument(help: "Checkpoints; the first is the mCE baseline (default: the run folder's teacher and students).") var checkpoints: [String] = []
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        let dir = runFolder(options)
+        let files = checkpoints.isEmpty
+            ? (0...recipe.iterations).map { dir.appendingPathComponent("\(Pipeline.modelName($0)).ckpt").path }.filter { FileManager.default.fileExists(atPath: $0) }
+            : checkpoints
+        guard !files.isEmpty else { throw PipelineError.missingFile(dir.path, "no checkpoints to evaluate") }
+        let test = data.splits.test.subset(Array(0..<min(count, data.splits.test.count)))
+        var results: [RobustnessResult] = []
+        for f in files {
+            let trained = try Pipeline.loadModel(URL(fileURLWithPath: f))
+            let name = URL(fileURLWithPath: f).deletingPathExtension().lastPathComponent
+            let r = Robustness.evaluate(name: name, model: trained.model, test: test, normalization: data.normalization,
+                                        classes: data.classes, seed: recipe.seed, threads: options.threads, progress: ConsoleProgress())
+            results.append(r)
+            let mce = CorruptionErrors(model: r, baseline: results[0]).mCE
+            print(String(format: "%@: clean %.2f%%, mCE %.1f, FGSM %@, PGD %@", name, r.clean, mce,
+                         r.fgsm.map { String(format: "%.1f", $0) }.joined(separator: "/"),
+                         r.pgd.map { String(format: "%.1f", $0) }.joined(separator: "/")))
+        }
+        try writeJSON(results, to: dir.appendingPathComponent("robustness.json"))
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import NoisyStudent
+
+/// Options every pipeline command shares: data, scale, seed, threads, run folder.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "Dataset: synthetic, svhn, fashion-mnist or folder:DIR (PNG folders; see README).") var dataset: String = "synthetic"
+    @Option(help: "Folder datasets: fit images by resize (whole image) or crop (centre square).") var fit: ImageFit = .resize
+    @Option(help: "Folder with SVHN's train_32x32.mat, test_32x32.mat and extra_32x32.mat.") var svhn: String?
+    @Option(help: "Folder with the Fashion-MNIST IDX files.") var fashionDir: String = FashionMNIST.defaultDirectory
+    @Option(help: "Scale preset: tiny, default or paper.") var scale: String = "default"
+    @Option(help: "A recipe JSON file (overrides --scale).") var recipe: String?
+    @Option(help: "Seed (data split, initialisation, noise).") var seed: UInt64?
+    @Option(help: "Labeled images per class (overrides the preset).") var labelsPerClass: Int?
+    @Option(help: "Iterations (students) (overrides the preset).") var iterations: Int?
+    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Option(help: "Run folder: checkpoints, pseudo labels, results.") var run: String = "runs/latest"
+    @Flag(help: "Continue an interrupted run from its run folder.") var resume = false
+
+    func makeRecipe() throws -> Recipe {
+        var r: Recipe
+        if let path = recipe {
+            do { r = try JSONDecoder().decode(Recipe.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                throw ValidationError("\(path): not a readable recipe: \(error)")
+            }
+        } else {
+            guard let s = Recipe.Scale(rawValue: scale) else { throw ValidationError("unknown scale '\(scale)' (tiny, default, paper)") }
+            r = Recipe.preset(s)
+        }
+        if let seed { r.seed = seed }
+        if let k = labelsPerClass { r.data.labeledPerClass = k }
+        if let n = iterations {
+            guard n >= 0 else { throw ValidationError("--iterations must be 0 or more") }
+            let last = r.students.last ?? r.teacher
+            r.students = Array((r.students + Array(repeating: last, count: max(0, n - r.students.count))).prefix(n))
+        }
+        return r
+    }
+
+    /// The recipe and its data, the recipe's models fitted to the data's classes and channels.
+    func load() throws -> (Recipe, PreparedData) {
+        let recipe = try makeRecipe()
+        BLASRuntime.setThreads(threads)
+        FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
+        let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir, fit: fit)
+        let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads) { done, total in
+            FileHandle.standardError.write(Data("\rdecoding images \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+        }
+        return (recipe.adapted(classes: data.classes, inputChannels: data.channels), data)
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "The whole loop: teacher, pseudo labels, filtering, noisy students, iterations.")
+
+    @OptionGroup var options: PipelineOptions
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        print("\(data.choice): \(data.splits.labeled.count) labeled, \(data.splits.unlabeled.count) unlabeled, "
+              + "\(data.splits.validation.count) validation, \(data.splits.test.count) test; scale \(recipe.scale), seed \(recipe.seed)")
+        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: URL(fileURLWithPath: options.run),
+                                resume: options.resume, progress: ConsoleProgress())
+        let result = try pipeline.run()
+        for (i, s) in result.pseudoLabels.enumerated() {
+            print(String(format: "pseudo labels %d: %@ accuracy %.2f%% (kept %.2f%%), kept %d of %d above %.2f",
+                         i + 1, s.mode.rawValue, s.filter.accuracyAll ?? .nan, s.filter.accuracyKept ?? .nan,
+                         s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
+        }
+        for m in result.models {
+            print(String(format: "%@ %@: test top-1 %.2f%%, validation %.2f%%, %.0f s", m.name, "\(m.spec)", m.test.top1, m.validationTop1 ?? .nan, m.trainingSeconds))
+        }
+        print(String(format: "total %.0f s; results in %@/results.json", result.seconds, options.run))
+    }
+}
+
+extension ImageFit: ExpressibleByArgument {}

@@ -1,4 +1,0 @@
-import Testing
-import Augment
-
-@Test func augmentLinks() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-import Charts
-
-@Test func chartsLinks() { #expect(Bool(true)) }

@@ -1,0 +1,93 @@
+import Testing
+import Engine
+import Randomness
+
+@Suite struct ModelTests {
+    @Test(arguments: [(8, 16, 78_042), (20, 16, 272_474), (26, 32, 1_472_554)])
+    func resnetParameterCountsMatchTheTorchAnchor(_ c: (Int, Int, Int)) {
+        var rng = SeededGenerator(seed: 0)
+        let model = ResNet(depth: c.0, width: c.1, rng: &rng)
+        #expect(model.parameterCount == c.2)
+    }
+
+    @Test func modelsMapImagesToLogits() {
+        var rng = SeededGenerator(seed: 1)
+        let x = GradientCheck.random([2, 32, 32, 3], &rng)
+        let specs: [ModelSpec] = [
+            .resnet(depth: 8, width: 4), .wideResNet(depth: 10, width: 1, dropout: 0.3, stochasticDepth: 0.2),
+            .efficientNet(width: 0.25, depth: 0.25),
+        ]
+        for spec in specs {
+            let model = spec.build(rng: &rng)
+            let train = model(Variable(x), ForwardContext(training: true, rng: SeededGenerator(seed: 3)))
+            let eval = model.predict(x)
+            #expect(train.shape == [2, 10] && eval.shape == [2, 10], "\(spec)")
+            #expect(eval.isFinite, "\(spec)")
+        }
+    }
+
+    /// Whole-network check: parameter gradients of small models (BN, residuals, SE, depthwise,
+    /// stochastic depth, dropout) against central differences on sampled weights.
+    @Test func networkParameterAndInputGradients() {
+        var rng = SeededGenerator(seed: 2)
+        let x = GradientCheck.random([3, 8, 8, 3], &rng)
+        let specs: [ModelSpec] = [
+            .resnet(depth: 8, width: 2), .wideResNet(depth: 10, width: 1, dropout: 0.2, stochasticDepth: 0.3), .wideResNet(depth: 10, width: 1), .wideResNet(depth: 10, width: 1, dropout: 0.2), .wideResNet(depth: 10, width: 1, stochasticDepth: 0.3),
+            .efficientNet(width: 0.1, depth: 0.1, dropout: 0.2, stochasticDepth: 0.5),
+        ]
+        for spec in specs {
+            var initRNG = SeededGenerator(seed: 9)
+            let model = spec.build(rng: &initRNG)
+            let labels = [1, 4, 7]
+            func loss(_ input: Variable) -> Variable {
+                // Same noise every evaluation: a fixed seed per call.
+                let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: 4))
+                return softmaxCrossEntropy(logits: model(input, ctx), labels: labels)
+            }
+            // Running statistics update on every forward: snapshot and restore them, so the
+            // finite differences see the same function.
+            let state = model.parameters.map { $0.value }
+            func restore() { for (p, v) in zip(model.parameters, state) where !p.trainable { p.value = v } }
+            model.zeroGradients()
+            let input = Variable(x, requiresGrad: true)
+            loss(input).backward()
+            restore()
+            // Directional derivatives: along a random direction over all weights, and over the
+            // input image, the analytic <grad, d> must match the central difference. Summing over
+            // every coordinate keeps the signal far above Float32 noise; a wrong term or sign in
+            // any layer shows up as an error near 1.
+            let h: Float = 3e-3
+            func directional(_ apply: (Float) -> Void, analytic: Float) -> Float {
+                apply(h); let lp = loss(Variable(x)).value.scalars[0]; restore()
+                apply(-2 * h); let lm = loss(Variable(x)).value.scalars[0]; restore()
+                apply(h)
+                let numeric = (lp - lm) / (2 * h)
+                return abs(analytic - numeric) / max(1e-3, abs(analytic) + abs(numeric))
+            }
+            let params = model.trainableParameters
+            var dirs = params.map { GradientCheck.random($0.shape, &rng) }
+            let dirNorm = dirs.reduce(Float(0)) { $0 + $1.scalars.reduce(0) { $0 + $1 * $1 } }.squareRoot()
+            dirs = dirs.map { $0.map { $0 / dirNorm } }  // a unit step in weight space
+            var along: Float = 0
+            for (p, d) in zip(params, dirs) { for i in 0..<d.count { along += p.grad.scalars[i] * d.scalars[i] } }
+            let worst = directional({ t in
+                for (p, d) in zip(params, dirs) { for i in 0..<d.count { p.value.scalars[i] += t * d.scalars[i] } }
+            }, analytic: along)
+            var xd = GradientCheck.random(x.shape, &rng), inputAlong: Float = 0
+            let xNorm = xd.scalars.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            xd = xd.map { $0 / xNorm }
+            for i in 0..<xd.count { inputAlong += (input.grad?.scalars[i] ?? 0) * xd.scalars[i] }
+            var xs = x
+            func lossAt(_ t: Float) -> Float {
+                for i in 0..<xs.count { xs.scalars[i] = x.scalars[i] + t * xd.scalars[i] }
+                let l = loss(Variable(xs)).value.scalars[0]; restore(); return l
+            }
+            let inputNumeric = (lossAt(h) - lossAt(-h)) / (2 * h)
+            let inputError = abs(inputAlong - inputNumeric) / max(1e-3, abs(inputAlong) + abs(inputNumeric))
+            xd = Tensor(zeros: [1])
+            #expect(inputError < 2e-2, "\(spec): input gradient error \(inputError)")
+            #expect(worst < 2e-2, "\(spec): parameter gradient error \(worst)")
+            #expect(input.grad?.shape == x.shape && input.grad?.isFinite == true, "\(spec): input gradient")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Testing
+import Engine
+import Randomness
+
+/// Every op's gradient (inputs and weights) against central differences.
+@Suite struct OpGradientTests {
+    var rng = SeededGenerator(seed: 11)
+    let tolerance: Float = 2e-2
+
+    mutating func r(_ shape: [Int], _ scale: Float = 1) -> Tensor { GradientCheck.random(shape, &rng, scale: scale) }
+
+    @Test(arguments: [
+        // (kernel, stride, padding or -1 for SAME, cin, cout, groups)
+        (3, 1, 1, 3, 4, 1), (3, 2, 1, 2, 3, 1), (3, 2, -1, 2, 3, 1), (1, 1, 0, 3, 5, 1),
+        (1, 2, 0, 4, 2, 1), (5, 1, -1, 2, 2, 1), (3, 1, 1, 4, 4, 4), (3, 2, -1, 3, 3, 3),
+        (5, 2, -1, 2, 2, 2), (3, 1, 1, 4, 6, 2),
+    ])
+    mutating func convolution(_ c: (Int, Int, Int, Int, Int, Int)) {
+        let (k, s, p, cin, cout, groups) = c
+        let x = r([2, 7, 6, cin]), w = r([k, k, cin / groups, cout], 0.5)
+        let err = GradientCheck.maxRelativeError([x, w]) { v in
+            conv2d(v[0], v[1], stride: s, padding: p < 0 ? nil : p, groups: groups)
+        }
+        #expect(err < tolerance, "conv k\(k) s\(s) p\(p) \(cin)->\(cout) g\(groups): \(err)")
+    }
+
+    @Test mutating func batchNormTrainingAndInference() {
+        let x = r([4, 3, 3, 5], 2), gamma = r([5]), beta = r([5])
+        for training in [true, false] {
+            let err = GradientCheck.maxRelativeError([x, gamma, beta], samples: 60) { v in
+                let mean = Parameter(Tensor(repeating: 0.3, shape: [5]), trainable: false)
+                let variance = Parameter(Tensor(repeating: 1.7, shape: [5]), trainable: false)
+                return batchNorm(v[0], scale: v[1], offset: v[2], runningMean: mean, runningVariance: variance,
+                                 momentum: 0.9, epsilon: 1e-3, training: training)
+            }
+            #expect(err < tolerance, "batch norm training=\(training): \(err)")
+        }
+    }
+
+    @Test mutating func activations() {
+        // Keep ReLU inputs away from the kink, where central differences are meaningless.
+        var x = r([3, 4, 5])
+        for i in 0..<x.count where abs(x.scalars[i]) < 0.05 { x.scalars[i] = 0.5 }
+        for (name, f) in [("relu", relu), ("swish", swish), ("sigmoid", sigmoid)] as [(String, (Variable) -> Variable)] {
+            let err = GradientCheck.maxRelativeError([x]) { f($0[0]) }
+            #expect(err < tolerance, "\(name): \(err)")
+        }
+    }
+
+    @Test mutating func poolingScalingLinearAndAdd() {
+        let x = r([2, 3, 4, 5]), s = r([2, 5]), a = r([3, 4]), w = r([4, 6]), b = r([6]), y = r([2, 3, 4, 5])
+        #expect(GradientCheck.maxRelativeError([x]) { globalAveragePool($0[0]) } < tolerance)
+        #expect(GradientCheck.maxRelativeError([x, s]) { scaleChannels($0[0], by: $0[1]) } < tolerance)
+        #expect(GradientCheck.maxRelativeError([a, w, b]) { linear($0[0], $0[1], $0[2]) } < tolerance)
+        #expect(GradientCheck.maxRelativeError([x, y]) { $0[0] + $0[1] } < tolerance)
+        #expect(GradientCheck.maxRelativeError([x]) { flatten(2.5 * $0[0]) } < tolerance)
+        #expect(GradientCheck.maxRelativeError([x]) { rows($0[0], 1..<2) } < tolerance)
+    }
+
+    @Test mutating func dropoutAndStochasticDepthUseTheirMask() {
+        let x = r([4, 2, 2, 3])
+        // The same seed gives the same mask in every evaluation, so the function is differentiable.
+        let e1 = GradientCheck.maxRelativeError([x]) { v in
+            var g = SeededGenerator(seed: 5); return dropout(v[0], rate: 0.3, rng: &g)
+        }
+        let e2 = GradientCheck.maxRelativeError([x]) { v in
+            var g = SeededGenerator(seed: 5); return dropPath(v[0], survival: 0.6, rng: &g)
+        }
+        #expect(e1 < tolerance && e2 < tolerance)
+    }
+
+    @Test mutating func crossEntropyLosses() {
+        let logits = r([4, 5], 3)
+        let soft = softmax(r([4, 5]), temperature: 0.7)
+        #expect(GradientCheck.maxRelativeError([logits]) { softmaxCrossEntropy(logits: $0[0], targets: soft) } < tolerance)
+        #expect(GradientCheck.maxRelativeError([logits]) {
+            softmaxCrossEntropy(logits: $0[0], labels: [0, 3, 4, 1], labelSmoothing: 0.1)
+        } < tolerance)
+    }
+
+    @Test func crossEntropyValuesAndStability() {
+        // Uniform logits: CE = log(C) whatever the target.
+        let l = softmaxCrossEntropy(logits: Variable(Tensor(zeros: [2, 4])), labels: [1, 2])
+        #expect(abs(l.value.scalars[0] - Float(1.3862944)) < 1e-5)
+        // Huge logits neither overflow nor give NaN.
+        let big = Variable(Tensor(shape: [1, 3], scalars: [1000, -1000, 0]), requiresGrad: true)
+        let loss = softmaxCrossEntropy(logits: big, labels: [0])
+        loss.backward()
+        #expect(loss.value.scalars[0].isFinite && loss.value.scalars[0] < 1e-6)
+        #expect(big.grad?.isFinite == true)
+        // Label smoothing targets: (1 - eps) one-hot + eps / C.
+        let t = oneHotTargets([2], classes: 4, labelSmoothing: 0.1)
+        #expect(zip(t.scalars, [0.025, 0.025, 0.925, 0.025] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+}

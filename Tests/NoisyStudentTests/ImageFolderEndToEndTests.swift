@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// The "bring your own images" path as a user runs it: a folder of PNGs -> `noisy-student run`
+/// -> `classify` -> `export-pseudo-labels`.
+@Suite struct ImageFolderEndToEndTests {
+    /// Three classes of 16x16 images (red, green or blue dominant, with noise), written by Python.
+    static let writer = #"""
+import os, random, struct, sys, zlib
+root = sys.argv[1]; random.seed(4)
+def png(path, w, h, px):
+    raw = b"".join(b"\x00" + bytes(px[y*w*3:(y+1)*w*3]) for y in range(h))
+    c = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + c(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + c(b"IDAT", zlib.compress(raw)) + c(b"IEND", b""))
+def image(k):
+    px = []
+    for i in range(16 * 16):
+        base = [random.randint(20, 90) for _ in range(3)]
+        base[k] += 120
+        px += base
+    return px
+for split, n in [("labeled", 20), ("test", 10)]:
+    for k, name in enumerate(["blue", "green", "red"][::-1]):
+        for i in range(n): png(f"{root}/{split}/{name}/{i}.png", 16, 16, image(k))
+for i in range(60): png(f"{root}/unlabeled/batch{i % 3}/{i}.png", 16, 16, image(i % 3))
+open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
+"""#
+
+    static var binary: URL? {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for dir in [here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent()] {
+            let b = dir.appendingPathComponent("noisy-student")
+            if FileManager.default.isExecutableFile(atPath: b.path) { return b }
+        }
+        return nil
+    }
+
+    @discardableResult
+    func run(_ exe: URL, _ args: [String]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CACHE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("ns-cache-\(getpid())").path
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func trainClassifyExport() throws {
+        let exe = try #require(Self.binary, "noisy-student is not built next to the tests (swift build first)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let py = Process()
+        py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        py.arguments = ["python3", "-c", Self.writer, root.appendingPathComponent("data").path]
+        try py.run(); py.waitUntilExit()
+        let data = root.appendingPathComponent("data").path, runDir = root.appendingPathComponent("run").path
+
+        // An unreadable PNG stops the run with its name and libpng's reason...
+        let (failed, _, failMessage) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1", "--run", runDir])
+        #expect(failed != 0 && failMessage.contains("broken.png") && failMessage.contains("libpng"), "\(failMessage)")
+        // ...unless asked to skip; here we remove it instead and train.
+        try FileManager.default.removeItem(atPath: data + "/unlabeled/broken.png")
+        let (status, out, err) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1", "--run", runDir])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("teacher") && out.contains("student1"), "\(out)")
+
+        let csv = root.appendingPathComponent("predictions.csv").path
+        let (s2, _, e2) = try run(exe, ["classify", "--checkpoint", runDir + "/student1.ckpt", "--images", data + "/test",
+                                        "--top", "2", "--out", csv])
+        #expect(s2 == 0, "\(e2)")
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.first == ["path", "predicted", "confidence", "class_1", "probability_1", "class_2", "probability_2"])
+        #expect(rows.count == 31)
+        // Colour is trivial to learn: most test images get their folder's class.
+        let right = rows.dropFirst().filter { r in r[0].split(separator: "/").dropLast().last.map(String.init) == String(r[1]) }.count
+        #expect(right >= 24, "\(right) of 30 right")
+
+        let export = root.appendingPathComponent("pseudo.csv").path
+        let (s3, _, e3) = try run(exe, ["export-pseudo-labels", "--run", runDir, "--out", export, "--soft"])
+        #expect(s3 == 0, "\(e3)")
+        let lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "id,teacher_class,confidence,kept,copies,p_blue,p_green,p_red")
+        #expect(lines.count == 61)
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("unlabeled/batch") && $0.split(separator: ",").count == 8 })
+    }
+}

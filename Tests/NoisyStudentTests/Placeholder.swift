@@ -1,4 +1,0 @@
-import Testing
-import NoisyStudent
-
-@Test func noisystudentLinks() { #expect(Bool(true)) }
