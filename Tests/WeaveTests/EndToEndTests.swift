@@ -28,6 +28,10 @@ import WeaveRuntime
 
         // 1. Cold build: everything runs; failures are contained.
         let first = try weaver.build()
+        if first.results.values.contains(where: { $0.status == .notRun("the stages did not compile") }) {
+            Issue.record("stage package did not compile: \(first.errors.map(\.description).joined(separator: "\n"))")
+            return
+        }
         func status(_ outcome: BuildOutcome, _ name: String) -> StageStatus? { outcome.results[name]?.status }
         for name in ["numbers", "scale-echo", "box", "summary", "seeded"] {
             #expect(status(first, name) == .ran, "\(name): \(String(describing: status(first, name)))")
