@@ -33,7 +33,7 @@ import WeaveRuntime
             return
         }
         func status(_ outcome: BuildOutcome, _ name: String) -> StageStatus? { outcome.results[name]?.status }
-        for name in ["numbers", "scale-echo", "box", "summary", "seeded"] {
+        for name in ["numbers", "scale-echo", "box", "line", "summary", "seeded"] {
             #expect(status(first, name) == .ran, "\(name): \(String(describing: status(first, name)))")
         }
         #expect(status(first, "after-broken") == .notRun("needs broken, which failed"))
@@ -48,7 +48,7 @@ import WeaveRuntime
         #expect(nan.contains("not finite"))
         #expect(first.exitCode == 1)
         let brokenError = first.errors.first { $0.message.contains("broken failed") }
-        #expect(brokenError?.location?.description == ".build/weave-e2e/chapters/02-results.md:21")
+        #expect(brokenError?.location?.description == ".build/weave-e2e/chapters/02-results.md:30")
 
         let html = try String(contentsOf: first.reportFile, encoding: .utf8)
         #expect(html.contains(">97.3%</span> over <span class=\"value\" title=\"stats.count\">69,257</span>"))
@@ -66,6 +66,12 @@ import WeaveRuntime
         let svg = try String(contentsOf: work.appendingPathComponent("figures/box.svg"), encoding: .utf8)
         #expect(svg.contains("#1e5ac8"))
         #expect(fm.fileExists(atPath: work.appendingPathComponent("figures/box.png").path))
+        // The real chart library's figure: its own files, numbered second, ids namespaced when inlined.
+        let png = try Data(contentsOf: work.appendingPathComponent("figures/line.png"))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        #expect(try String(contentsOf: work.appendingPathComponent("figures/line.svg"), encoding: .utf8).contains("<svg"))
+        #expect(html.contains("<a href=\"#fig-line\">Figure 2</a>. The values as a line chart."))
+        #expect(!html.contains("id=\"clip") && !html.contains("id=\"glyph"))
         let results = try JSONDecoder().decode([String: JSONValue].self,
                                                from: Data(contentsOf: work.appendingPathComponent("report/results.json")))
         #expect(results["stats"]?.value(at: ["count"]) == .number(69257))
@@ -75,7 +81,7 @@ import WeaveRuntime
         let start = Date()
         let second = try weaver.build()
         let warmSeconds = Date().timeIntervalSince(start)
-        for name in ["numbers", "scale-echo", "box", "summary", "seeded"] {
+        for name in ["numbers", "scale-echo", "box", "line", "summary", "seeded"] {
             #expect(status(second, name) == .cached, "\(name)")
         }
         let secondHTML = try String(contentsOf: second.reportFile, encoding: .utf8)
@@ -91,7 +97,7 @@ import WeaveRuntime
         let listed = try weaver.list()
         let states = Dictionary(uniqueKeysWithValues: listed.map { ($0.name, $0.state) })
         #expect(states["box"] == .stale(["code"]))
-        #expect(states["numbers"] == .fresh && states["summary"] == .fresh)
+        #expect(states["numbers"] == .fresh && states["summary"] == .fresh && states["line"] == .fresh)
         #expect(states["broken"] == .missing)
         var figureOnly = weaver
         figureOnly.options.only = ["box"]
@@ -100,6 +106,7 @@ import WeaveRuntime
         let figureSeconds = Date().timeIntervalSince(figureStart)
         #expect(status(third, "box") == .ran)
         #expect(status(third, "numbers") == .cached)
+        #expect(status(third, "line") == .cached)
         #expect(status(third, "broken") == .skipped)
         #expect(third.exitCode == 0)
         let restyled = try String(contentsOf: work.appendingPathComponent("figures/box.svg"), encoding: .utf8)
