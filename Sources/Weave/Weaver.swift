@@ -140,19 +140,7 @@ public struct Weaver {
         cache.removeAbandonedWork()
 
         let selected = options.only.isEmpty ? Set(graph.order) : graph.closure(of: options.only)
-        var known: [String: StageResult] = [:]
-        var toRun: [String] = []
-        for name in graph.order {
-            guard let stage = graph[name], let parts = keys[name] else { continue }
-            let key = parts.digest
-            if let entry = cache.entry(for: key) {
-                known[name] = StageResult(status: .cached, key: key, entry: entry, duration: entry.manifest.duration)
-            } else if !selected.contains(name) || (options.cheap && stage.expensive) {
-                known[name] = StageResult(status: .skipped, key: key)
-            } else {
-                toRun.append(name)
-            }
-        }
+        var (known, toRun) = Self.plan(graph: graph, keys: keys, cache: cache, selected: selected, cheap: options.cheap)
 
         var errors: [WeaveError] = []
         var executable: URL?
@@ -191,6 +179,42 @@ public struct Weaver {
         let reportFile = try write(report)
         lap("render")
         return BuildOutcome(results: results, errors: errors, timings: timings, reportFile: reportFile)
+    }
+
+    /// Decides, per stage, cached / not built / to run. A stage about to run reads its needs'
+    /// large files, so those are verified in full here: a need whose files turn out damaged is
+    /// recomputed rather than failing the stage that reads it.
+    public static func plan(graph: StageGraph, keys: [String: KeyParts], cache: Cache, selected: Set<String>,
+                            cheap: Bool) -> (known: [String: StageResult], toRun: [String]) {
+        var known: [String: StageResult] = [:]
+        var toRun: [String] = []
+        for name in graph.order {
+            guard let stage = graph[name], let parts = keys[name] else { continue }
+            let key = parts.digest
+            if let entry = cache.entry(for: key) {
+                known[name] = StageResult(status: .cached, key: key, entry: entry, duration: entry.manifest.duration)
+            } else if !selected.contains(name) || (cheap && stage.expensive) {
+                known[name] = StageResult(status: .skipped, key: key)
+            } else {
+                toRun.append(name)
+            }
+        }
+        var checked: Set<String> = []
+        var changed = true
+        while changed {
+            changed = false
+            for name in toRun {
+                for need in graph[name]?.needs ?? [] where known[need]?.status == .cached && !checked.contains(need) {
+                    checked.insert(need)
+                    if let key = keys[need]?.digest, cache.entry(for: key, verifyBlobs: true) == nil {
+                        known[need] = nil
+                        toRun.append(need)
+                        changed = true
+                    }
+                }
+            }
+        }
+        return (known, graph.order.filter(Set(toRun).contains))
     }
 
     func compile(_ chapters: [Chapter], manifest: PackageManifest) throws -> StageCompiler.Outcome {
