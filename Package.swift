@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
-        .target(name: "Weave", dependencies: ["Charts", "CCmark", "WeaveRuntime", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Weave", dependencies: ["CCmark", "WeaveRuntime", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [
