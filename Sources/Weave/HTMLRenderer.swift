@@ -230,7 +230,7 @@ public struct HTMLRenderer {
     }
 
     /// Long logs (a line per training step) would swamp the report: keep the head and the tail.
-    static func abridged(_ text: String, head: Int = 20, tail: Int = 100) -> String {
+    public static func abridged(_ text: String, head: Int = 20, tail: Int = 100) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count > head + tail + 10 else { return text }
         return (lines.prefix(head) + ["… \(lines.count - head - tail) lines omitted …"] + lines.suffix(tail)).joined(separator: "\n")
@@ -266,7 +266,7 @@ public struct HTMLRenderer {
 
     /// Cairo's SVG, ready to inline: without the XML prolog, and with every id prefixed so that
     /// two figures' glyph and clip ids cannot collide in one page.
-    static func inlineSVG(_ data: Data, prefix: String) -> String {
+    public static func inlineSVG(_ data: Data, prefix: String) -> String {
         var svg = String(decoding: data, as: UTF8.self)
         if let start = svg.range(of: "<svg") { svg = String(svg[start.lowerBound...]) }
         let rules: [(String, String)] = [

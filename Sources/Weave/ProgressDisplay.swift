@@ -8,6 +8,13 @@ public struct RunningStage: Sendable {
     public var progress: ProgressReport?
     /// Duration of the last successful run, for an ETA before the stage reports a fraction.
     public var lastDuration: Double?
+
+    public init(name: String, elapsed: Double, progress: ProgressReport?, lastDuration: Double?) {
+        self.name = name
+        self.elapsed = elapsed
+        self.progress = progress
+        self.lastDuration = lastDuration
+    }
 }
 
 /// The live view of a build. On a terminal: a block of lines, one per running stage, redrawn

@@ -23,6 +23,13 @@ public struct StageResult: Sendable {
     public var entry: CacheEntry?
     /// Seconds it took (this run, or the cached run).
     public var duration: Double?
+
+    public init(status: StageStatus, key: String, entry: CacheEntry? = nil, duration: Double? = nil) {
+        self.status = status
+        self.key = key
+        self.entry = entry
+        self.duration = duration
+    }
 }
 
 /// Runs the stages that are not cached, in dependency order, up to `jobs` at a time, each in

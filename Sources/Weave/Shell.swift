@@ -43,8 +43,8 @@ enum Shell {
 }
 
 /// Writes whole files so a reader sees the old content or the new, never half of the new.
-enum AtomicFile {
-    static func write(_ data: Data, to url: URL) throws {
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temp = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -59,7 +59,7 @@ enum AtomicFile {
     /// Writes only when the content differs, so build tools that look at modification times
     /// (SwiftPM's incremental build) see untouched files as unchanged.
     @discardableResult
-    static func writeIfChanged(_ data: Data, to url: URL) throws -> Bool {
+    public static func writeIfChanged(_ data: Data, to url: URL) throws -> Bool {
         if let old = try? Data(contentsOf: url), old == data { return false }
         try write(data, to: url)
         return true

@@ -98,7 +98,8 @@ public struct Weaver {
         return (calculator.keys(for: graph, definitions: Self.definitions(chapters)), manifest)
     }
 
-    static func definitions(_ chapters: [Chapter]) -> String {
+    /// The code of every `swift define` block, in order.
+    public static func definitions(_ chapters: [Chapter]) -> String {
         chapters.flatMap(\.blocks).compactMap { block -> String? in
             if case .definitions(let code, _, _, _) = block { return code } else { return nil }
         }.joined(separator: "\n")

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Weave
+import Weave
 
 @Suite struct CacheKeyTests {
     let chapterText = """

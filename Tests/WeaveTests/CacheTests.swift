@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WeaveRuntime
-@testable import Weave
+import Weave
 
 @Suite struct CacheTests {
     let parts = KeyParts(kind: "stage", code: "c", inputs: [:], library: "l", scale: "tiny", seed: 0)

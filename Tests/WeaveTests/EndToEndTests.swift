@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WeaveRuntime
-@testable import Weave
+import Weave
 
 /// Builds the fixture report for real: generated package, release compile against this
 /// project's libraries, one process per stage, cache, HTML. Compiling is slow, so this is one

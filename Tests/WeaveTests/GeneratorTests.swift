@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Weave
+import Weave
 
 @Suite struct GeneratorTests {
     let manifest = PackageManifest(name: "P", libraries: ["Engine": ["Engine"], "Charts": ["Charts"], "Weave": ["Weave"],

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WeaveRuntime
-@testable import Weave
+import Weave
 
 /// What a build decides to run, from the cache alone.
 @Suite struct PlanTests {

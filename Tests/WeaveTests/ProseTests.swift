@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Weave
+import Weave
 
 @Suite struct ProseTests {
     func scan(_ text: String, line: Int = 1) throws -> PreparedProse {

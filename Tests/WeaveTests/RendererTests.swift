@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WeaveRuntime
-@testable import Weave
+import Weave
 
 /// Rendering from hand-made cache entries: checks cross-references, values, figures, error
 /// cards and provenance without running anything.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WeaveRuntime
-@testable import Weave
+import Weave
 
 @Suite struct RuntimeTests {
     @Test func publishedValuesAreReadableOnlyThroughDeclaredInputs() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WeaveRuntime
-@testable import Weave
+import Weave
 
 /// The scheduler with a shell script standing in for the compiled stage binary: real processes,
 /// real cache, no Swift compile.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Weave
+import Weave
 
 /// A fresh folder under the system temp dir, removed by the caller when done.
 func temporaryFolder(_ name: String = #function) throws -> URL {
