@@ -111,15 +111,16 @@ public struct HTMLRenderer {
             for (k, block) in blockHTML.enumerated() {
                 html = html.replacingOccurrences(of: "<p>WEAVEBLOCK\(k)X</p>", with: block)
             }
+            // Tokens before headings, so that a value in a heading reads right in the contents.
+            // Display math replaces its whole paragraph.
+            for i in replacement.indices.reversed() where html.contains(PreparedProse.placeholder(i)) {
+                let placeholder = PreparedProse.placeholder(i)
+                html = html.replacingOccurrences(of: "<p>\(placeholder)</p>", with: replacement[i])
+                html = html.replacingOccurrences(of: placeholder, with: replacement[i])
+            }
             // Headings get ids for the table of contents.
             html = addHeadingIDs(html, toc: &toc, used: &usedIDs)
             body += "<section class=\"chapter\" data-file=\"\(escapeHTML(chapterPlan.chapter.file))\">\n\(html)</section>\n"
-        }
-        // Tokens: display math replaces its whole paragraph.
-        for i in replacement.indices.reversed() {
-            let placeholder = PreparedProse.placeholder(i)
-            body = body.replacingOccurrences(of: "<p>\(placeholder)</p>", with: replacement[i])
-            body = body.replacingOccurrences(of: placeholder, with: replacement[i])
         }
 
         let title = toc.first(where: { $0.level == 1 })?.text ?? "Report"
