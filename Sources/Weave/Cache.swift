@@ -140,13 +140,18 @@ public struct Cache: Sendable {
     // MARK: Cleaning
 
     /// Removes entries no record and no current key refers to, and leftover work folders of
-    /// processes that are gone. Returns how many entries were removed.
+    /// processes that are gone. `stages`: names of the stages that still exist (nil: unknown,
+    /// keep every record); records of other stages are dropped with their entries.
+    /// Returns how many entries were removed.
     @discardableResult
-    public func clean(keeping current: Set<String>) throws -> Int {
+    public func clean(keeping current: Set<String>, stages: Set<String>? = nil) throws -> Int {
         var keep = current
         if let walker = FileManager.default.enumerator(at: records, includingPropertiesForKeys: nil) {
             for case let url as URL in walker where url.pathExtension == "json" {
-                if let data = try? Data(contentsOf: url), let r = try? Self.decoder.decode(StageRecord.self, from: data) {
+                guard let data = try? Data(contentsOf: url), let r = try? Self.decoder.decode(StageRecord.self, from: data) else { continue }
+                if let stages, !stages.contains(r.stage) {
+                    try? FileManager.default.removeItem(at: url)
+                } else {
                     keep.insert(r.key)
                 }
             }

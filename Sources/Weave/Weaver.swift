@@ -300,10 +300,10 @@ public struct Weaver {
 
     /// Removes cache entries that neither the current chapters nor any stage's last build refer to.
     public func clean() throws -> Int {
-        var current: Set<String> = []
-        if let (chapters, graph, _) = try? load(), let (keys, _) = try? self.keys(chapters: chapters, graph: graph) {
-            current = Set(keys.values.map(\.digest))
+        // Without readable chapters, nothing is known to be unused but superseded entries.
+        guard let (chapters, graph, _) = try? load(), let (keys, _) = try? self.keys(chapters: chapters, graph: graph) else {
+            return try cache.clean(keeping: [])
         }
-        return try cache.clean(keeping: current)
+        return try cache.clean(keeping: Set(keys.values.map(\.digest)), stages: Set(graph.order))
     }
 }

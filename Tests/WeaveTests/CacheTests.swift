@@ -102,6 +102,9 @@ import Weave
         #expect(cache.entry(for: newer.digest) != nil)
         #expect(cache.entry(for: parts.digest) == nil)
         #expect(!FileManager.default.fileExists(atPath: dead.deletingLastPathComponent().path))
+        // A stage deleted from the chapters: its record and entry go too.
+        #expect(try cache.clean(keeping: [], stages: ["other"]) == 1)
+        #expect(cache.lastRecord(stage: "train", scale: "tiny") == nil)
     }
 
     @Test func atomicFileReplacesWholeFilesOnly() throws {
