@@ -10,15 +10,21 @@ public struct LibraryFingerprint: Sendable, Equatable {
     /// Source folders (relative to the root) each kind depends on.
     public var computeFolders: [String]
     public var presentationFolders: [String]
+    /// Digests of the targets' declarations in Package.swift, per kind.
+    public var computeDeclarations: [String]
+    public var presentationDeclarations: [String]
 
     /// Products the weaver must not depend on from stage code: itself.
     public static let excludedProducts: Set<String> = ["Weave"]
     /// Products that only present results.
     public static let presentationProducts: Set<String> = ["Charts", "WeaveRuntime"]
 
-    public init(computeFolders: [String], presentationFolders: [String]) {
+    public init(computeFolders: [String], presentationFolders: [String],
+                computeDeclarations: [String] = [], presentationDeclarations: [String] = []) {
         self.computeFolders = computeFolders
         self.presentationFolders = presentationFolders
+        self.computeDeclarations = computeDeclarations
+        self.presentationDeclarations = presentationDeclarations
     }
 
     public init(manifest: PackageManifest) {
@@ -28,18 +34,23 @@ public struct LibraryFingerprint: Sendable, Equatable {
         func folders(_ roots: [String]) -> [String] {
             manifest.closure(of: roots).compactMap { manifest.targets[$0]?.path }.sorted()
         }
-        self.init(computeFolders: folders(computeRoots), presentationFolders: folders(presentationRoots))
+        func declarations(_ roots: [String]) -> [String] {
+            manifest.closure(of: roots).compactMap { manifest.targets[$0].map { "\($0.name) \($0.declaration)" } }.sorted()
+        }
+        self.init(computeFolders: folders(computeRoots), presentationFolders: folders(presentationRoots),
+                  computeDeclarations: declarations(computeRoots), presentationDeclarations: declarations(presentationRoots))
     }
 
-    /// Hashes every file under the folders, plus Package.swift and Package.resolved (build flags
-    /// and pinned dependency versions change the code that runs too).
+    /// Hashes every file under the folders, the targets' declarations (build flags) and
+    /// Package.resolved (pinned dependency versions change the code that runs too).
     public func digests(root: URL) throws -> (compute: String, presentation: String) {
-        (try Self.digest(folders: computeFolders, root: root), try Self.digest(folders: presentationFolders, root: root))
+        (try Self.digest(folders: computeFolders, declarations: computeDeclarations, root: root),
+         try Self.digest(folders: presentationFolders, declarations: presentationDeclarations, root: root))
     }
 
-    static func digest(folders: [String], root: URL) throws -> String {
-        var lines: [String] = []
-        for file in ["Package.swift", "Package.resolved"] {
+    static func digest(folders: [String], declarations: [String], root: URL) throws -> String {
+        var lines = declarations.map { "target \($0)" }
+        for file in ["Package.resolved"] {
             let url = root.appendingPathComponent(file)
             if FileManager.default.fileExists(atPath: url.path) { lines.append("\(file) \(try Digest.file(url))") }
         }

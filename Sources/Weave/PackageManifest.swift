@@ -9,6 +9,9 @@ public struct PackageManifest: Sendable, Codable, Equatable {
         public var path: String
         public var dependencies: [String]
         public var isLibraryCode: Bool
+        /// Digest of the target's whole declaration (settings such as -Ounchecked included), so
+        /// that a build-flag change reaches the keys but an unrelated Package.swift edit does not.
+        public var declaration: String
     }
     public var name: String
     /// Library products: name -> target names.
@@ -25,7 +28,7 @@ public struct PackageManifest: Sendable, Codable, Equatable {
     public static func load(root: URL, cacheFolder: URL) throws -> PackageManifest {
         let packageFile = root.appendingPathComponent("Package.swift")
         let digest = Digest.hex(try Data(contentsOf: packageFile))
-        let cached = cacheFolder.appendingPathComponent("manifest-\(digest.prefix(16)).json")
+        let cached = cacheFolder.appendingPathComponent("manifest-v2-\(digest.prefix(16)).json")
         if let data = try? Data(contentsOf: cached), let m = try? JSONDecoder().decode(PackageManifest.self, from: data) {
             return m
         }
@@ -68,8 +71,9 @@ public struct PackageManifest: Sendable, Codable, Equatable {
                 if let byName = dep["byName"] as? [Any], let n = byName.first as? String { deps.append(n) }
                 if let t = dep["target"] as? [Any], let n = t.first as? String { deps.append(n) }
             }
+            let canonical = (try? JSONSerialization.data(withJSONObject: target, options: [.sortedKeys])) ?? Data()
             targets[tname] = Target(name: tname, path: path, dependencies: deps,
-                                    isLibraryCode: type == "regular" || type == "system")
+                                    isLibraryCode: type == "regular" || type == "system", declaration: Digest.hex(canonical))
         }
         return PackageManifest(name: name, libraries: libraries, targets: targets)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import WeaveRuntime
 
 /// A compiler diagnostic that points into a chapter.
 public struct CompileDiagnostic: Sendable, Equatable {
@@ -32,14 +33,46 @@ public struct StageCompiler: Sendable {
         scratchFolder.appendingPathComponent("release").appendingPathComponent(CodeGenerator.targetName)
     }
 
-    public func build() throws -> Outcome {
+    /// `progress` hears SwiftPM's latest "[12/340] Compiling Engine Conv.swift" line about twice a
+    /// second: the first build compiles every library in release and takes minutes.
+    public func build(progress: (ProgressReport, Double) -> Void = { _, _ in }) throws -> Outcome {
         let start = Date()
-        let result = try Shell.run(["swift", "build", "-c", "release", "--package-path", packageFolder.path,
-                                    "--scratch-path", scratchFolder.path, "--product", CodeGenerator.targetName],
-                                   in: packageFolder)
-        let log = result.stdout + result.stderr
-        return Outcome(succeeded: result.status == 0, executable: executable,
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("weave-compile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: temp) }
+        let out = temp.appendingPathComponent("out"), err = temp.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "build", "-c", "release", "--package-path", packageFolder.path,
+                             "--scratch-path", scratchFolder.path, "--product", CodeGenerator.targetName]
+        process.currentDirectoryURL = packageFolder
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        while process.isRunning {
+            Thread.sleep(forTimeInterval: 0.5)
+            if let text = try? String(contentsOf: out, encoding: .utf8), let report = Self.latestStep(in: text) {
+                progress(report, Date().timeIntervalSince(start))
+            }
+        }
+        let log = ((try? String(contentsOf: out, encoding: .utf8)) ?? "") + ((try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return Outcome(succeeded: process.terminationStatus == 0, executable: executable,
                        diagnostics: Self.diagnostics(in: log), log: log, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The last `[n/m] what` line of SwiftPM's output, as progress.
+    public static func latestStep(in log: String) -> ProgressReport? {
+        for line in log.split(separator: "\n").reversed() where line.hasPrefix("[") {
+            guard let close = line.firstIndex(of: "]") else { continue }
+            let counts = line[line.index(after: line.startIndex)..<close].split(separator: "/")
+            guard counts.count == 2, let n = Double(counts[0]), let m = Double(counts[1]), m > 0 else { continue }
+            let what = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            return ProgressReport(text: String(what.prefix(60)), fraction: n / m)
+        }
+        return nil
     }
 
     /// `chapters/02-x.md:14:9: error: message` lines (deduplicated: SwiftPM repeats them).

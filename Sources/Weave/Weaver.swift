@@ -221,7 +221,12 @@ public struct Weaver {
     func compile(_ chapters: [Chapter], manifest: PackageManifest) throws -> StageCompiler.Outcome {
         let package = options.cache.appendingPathComponent("package")
         try CodeGenerator(root: options.root, manifest: manifest).write(chapters, to: package)
-        return try StageCompiler(packageFolder: package, scratchFolder: options.scratch).build()
+        var display = self.display
+        defer { display.finish() }
+        return try StageCompiler(packageFolder: package, scratchFolder: options.scratch).build { report, elapsed in
+            display.update([RunningStage(name: "compiling", elapsed: elapsed, progress: report, lastDuration: nil)],
+                           now: Date().timeIntervalSince1970)
+        }
     }
 
     /// Compile errors land on the stages whose code they point into; the rest did not run.

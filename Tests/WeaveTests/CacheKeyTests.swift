@@ -123,5 +123,16 @@ import Weave
         let fp = LibraryFingerprint(manifest: manifest)
         #expect(fp.computeFolders == ["Sources/CBLAS", "Sources/Engine", "Sources/WeaveRuntime"])
         #expect(fp.presentationFolders == ["Sources/CCairo", "Sources/Charts", "Sources/WeaveRuntime"])
+        #expect(fp.computeDeclarations.map { $0.split(separator: " ")[0] } == ["CBLAS", "Engine", "WeaveRuntime"])
+
+        // A flag change on Engine reaches compute keys only; a new unrelated target reaches none.
+        let flagged = try LibraryFingerprint(manifest: PackageManifest.parse(dump: Data(dump.replacingOccurrences(
+            of: #"{"name": "Engine", "type": "regular","#, with: #"{"name": "Engine", "type": "regular", "settings": ["-Ounchecked"],"#).utf8)))
+        #expect(flagged.computeDeclarations != fp.computeDeclarations)
+        #expect(flagged.presentationDeclarations == fp.presentationDeclarations)
+        let extended = try LibraryFingerprint(manifest: PackageManifest.parse(dump: Data(dump.replacingOccurrences(
+            of: #"{"name": "tool", "type": "executable", "dependencies": []}"#,
+            with: #"{"name": "tool", "type": "executable", "dependencies": []}, {"name": "NewTests", "type": "test", "dependencies": []}"#).utf8)))
+        #expect(extended == fp)
     }
 }

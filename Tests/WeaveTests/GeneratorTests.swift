@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeaveRuntime
 import Weave
 
 @Suite struct GeneratorTests {
@@ -65,6 +66,12 @@ import Weave
         #expect(short.contains("… 380 lines omitted …"))
         #expect(short.hasSuffix("step 500"))
         #expect(HTMLRenderer.abridged("a\nb") == "a\nb")
+    }
+
+    @Test func compileProgressComesFromSwiftPMSteps() {
+        let log = "Building for production...\n[3/10] Compiling Engine Conv.swift\n[4/10] Compiling Engine Pool.swift\nwarning: x\n"
+        #expect(StageCompiler.latestStep(in: log) == ProgressReport(text: "Compiling Engine Pool.swift", fraction: 0.4))
+        #expect(StageCompiler.latestStep(in: "Planning build") == nil)
     }
 
     @Test func compilerErrorsMapToChapters() {
