@@ -55,9 +55,10 @@ done
 
 case "$cmd" in
     test)
-        # Release mode: the engine's training tests are slow unoptimised.
-        swift build -c release --build-tests
-        swift test -c release --skip-build --parallel --num-workers 2 "${args[@]}"
+        # Release mode (training tests are slow unoptimised), with testing enabled for
+        # @testable imports, in its own build folder so the report's build stays as it is.
+        swift build -c release --build-tests --scratch-path .build-test -Xswiftc -enable-testing
+        swift test -c release --skip-build --scratch-path .build-test "${args[@]}"
         ;;
     report|figure)
         swift build -c release
