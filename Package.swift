@@ -8,6 +8,7 @@ let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configur
 let package = Package(
     name: "NoisyStudent",
     products: [
+        .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Augment", targets: ["Augment"]),

@@ -5,6 +5,8 @@
 #   ./build.sh figure NAME     re-make one figure and what it needs, then the report
 #   ./build.sh --scale tiny|default|paper    experiment size (default: default)
 #   ./build.sh --svhn DIR      real SVHN .mat files instead of the embedded generator
+#   ./build.sh --fetch-svhn DIR   download the three SVHN files (MD5-checked), for machines online
+#   Other options go to the weaver (see `weave build --help`), e.g. --jobs 2 --threads 1.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -45,23 +47,38 @@ blas_env
 
 cmd="report"
 args=()
+scale="default"
 while [ $# -gt 0 ]; do
     case "$1" in
         test) cmd="test"; shift ;;
         figure) cmd="figure"; shift; args+=("${1:?figure needs a NAME}"); shift ;;
+        --scale) scale="${2:?--scale needs tiny, default or paper}"; shift 2 ;;
+        --svhn) args+=(--data "${2:?--svhn needs the folder with the .mat files}"); shift 2 ;;
+        --fetch-svhn) cmd="fetch"; fetch_dir="${2:?--fetch-svhn needs a folder}"; shift 2 ;;
         *) args+=("$1"); shift ;;
     esac
 done
 
 case "$cmd" in
     test)
-        # Release mode: the engine's training tests are slow unoptimised.
-        swift build -c release --build-tests
-        swift test -c release --skip-build --parallel --num-workers 2 "${args[@]}"
+        # Release mode (training tests are slow unoptimised), with testing enabled for
+        # @testable imports, in its own build folder so the report's build stays as it is.
+        swift build -c release --build-tests --scratch-path .build-test -Xswiftc -enable-testing
+        swift test -c release --skip-build --scratch-path .build-test "${args[@]}"
         ;;
-    report|figure)
-        swift build -c release
+    report)
+        swift build -c release --product weave
         bin="$(swift build -c release --show-bin-path)"
-        "$bin/noisy-student" demo "${args[@]}"
+        "$bin/weave" build --scale "$scale" "${args[@]}"
+        echo "report: $PWD/report/index.html"
+        ;;
+    figure)
+        swift build -c release --product weave
+        bin="$(swift build -c release --show-bin-path)"
+        "$bin/weave" figure --scale "$scale" "${args[@]}"
+        ;;
+    fetch)
+        swift build -c release --product noisy-student
+        "$(swift build -c release --show-bin-path)/noisy-student" fetch-svhn --dir "$fetch_dir"
         ;;
 esac

@@ -12,21 +12,23 @@ public enum DatasetChoice: Codable, Hashable, Sendable, CustomStringConvertible 
     /// Fashion-MNIST IDX files (Debian's dataset-fashion-mnist).
     case fashionMNIST(directory: String)
     /// Folders of PNG files: DIR/labeled/<class>/, DIR/unlabeled/, optional DIR/test/ and DIR/val/.
-    case folder(directory: String, fit: ImageFit)
+    case folder(directory: String, fit: ImageFit, skipUnreadable: Bool = false)
 
     public var description: String {
         switch self {
         case .synthetic: return "synthetic house numbers"
         case .svhn(let d): return "SVHN (\(d))"
         case .fashionMNIST: return "Fashion-MNIST"
-        case .folder(let d, _): return "image folder \(d)"
+        case .folder(let d, _, _): return "image folder \(d)"
         }
     }
 
     /// Parses the CLI's `--dataset` value.
     public static func parse(_ name: String, svhnDirectory: String?, fashionDirectory: String = FashionMNIST.defaultDirectory,
-                             fit: ImageFit = .resize) throws -> DatasetChoice {
-        if name.hasPrefix("folder:") { return .folder(directory: String(name.dropFirst("folder:".count)), fit: fit) }
+                             fit: ImageFit = .resize, skipUnreadable: Bool = false) throws -> DatasetChoice {
+        if name.hasPrefix("folder:") {
+            return .folder(directory: String(name.dropFirst("folder:".count)), fit: fit, skipUnreadable: skipUnreadable)
+        }
         switch name {
         case "synthetic": return .synthetic
         case "svhn":
@@ -57,8 +59,12 @@ public struct PreparedData: Sendable {
         let splits: DataSplits
         var names = digits
         switch choice {
-        case .folder(let dir, let fit):
-            let folder = try ImageFolder.load(dir, options: ImageFolder.Options(fit: fit, threads: threads), progress: progress)
+        case .folder(let dir, let fit, let skip):
+            let folder = try ImageFolder.load(dir, options: ImageFolder.Options(fit: fit, skipUnreadable: skip, threads: threads), progress: progress)
+            if !folder.skipped.isEmpty {
+                let list = folder.skipped.map { "  \($0.reason)" }.joined(separator: "\n")
+                FileHandle.standardError.write(Data("skipped \(folder.skipped.count) unreadable files:\n\(list)\n".utf8))
+            }
             let empty = ImageSet(height: folder.labeled.height, width: folder.labeled.width, channels: 3)
             let split = DataSplits.from(labeled: folder.labeled, unlabeled: UnlabeledPool(folder.unlabeled),
                                         validation: folder.validation ?? empty, test: folder.test ?? folder.validation ?? empty)
@@ -66,31 +72,27 @@ public struct PreparedData: Sendable {
                                 classes: folder.classNames.count, classNames: folder.classNames, unlabeledNames: folder.unlabeledPaths)
         case .synthetic:
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
-            splits = try Splits.synthetic(generator: SyntheticHouseNumbers(), spec: spec,
-                                          unlabeledCount: settings.unlabeledCount ?? 10_000, testCount: settings.testCount, threads: threads)
+            splits = try Splits.load(.synthetic(parameters: .default, unlabeled: settings.unlabeledCount ?? 10_000, test: settings.testCount),
+                                     spec: spec, threads: threads)
         case .svhn(let dir):
-            let url = URL(fileURLWithPath: dir)
-            let train = try SVHN.load(path: url.appendingPathComponent("train_32x32.mat").path)
-            let test = try SVHN.load(path: url.appendingPathComponent("test_32x32.mat").path)
-            let extraPath = url.appendingPathComponent("extra_32x32.mat").path
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
                                  unlabeledCount: settings.unlabeledCount, seed: seed)
+            let hasExtra = FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent("extra_32x32.mat").path)
             if settings.labeledPerClass == 0 {
-                // The official setup: every training image not held out for validation is labeled.
-                var s = try Splits.make(train: train, test: test, spec: spec)  // labeled empty, the rest unlabeled
+                // The official setup: every training image not held out for validation is
+                // labeled, and the extra set is the unlabeled pool.
+                let files = try SVHN.loadDirectory(dir, includeExtra: hasExtra)
+                var s = try Splits.make(train: files.train, test: files.test, spec: spec)  // labeled empty, the rest unlabeled
                 s.labeled = s.unlabeled.images.relabeled(s.unlabeled.heldOutTrueLabels)
-                let extra = FileManager.default.fileExists(atPath: extraPath) ? try SVHN.load(path: extraPath) : ImageSet(height: 32, width: 32, channels: 3)
-                s.unlabeled = UnlabeledPool(extra)
+                s.unlabeled = UnlabeledPool(files.extra ?? ImageSet(height: 32, width: 32, channels: 3))
                 splits = s
-            } else if FileManager.default.fileExists(atPath: extraPath) {
-                splits = try Splits.svhn(train: train, extra: try SVHN.load(path: extraPath), test: test, spec: spec)
             } else {
-                splits = try Splits.make(train: train, test: test, spec: spec)
+                splits = try Splits.load(.svhn(directory: dir, useExtra: hasExtra), spec: spec, threads: threads)
             }
         case .fashionMNIST(let dir):
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
                                  unlabeledCount: settings.unlabeledCount, seed: seed)
-            splits = try Splits.make(train: try FashionMNIST.train(directory: dir), test: try FashionMNIST.test(directory: dir), spec: spec)
+            splits = try Splits.load(.fashionMNIST(directory: dir), spec: spec, threads: threads)
             names = FashionMNIST.classNames
         }
         // Normalise with statistics of the labeled images only (what a practitioner would have).

@@ -42,6 +42,10 @@ public struct Pipeline {
                               unlabeledLossWeight: recipe.unlabeledLossWeight, checkpoint: file("\(name).training.ckpt"),
                               progress: progress)
         trainer.checkpointEverySteps = 200
+        if data.splits.validation.count > 0 {
+            let (validation, norm, classes) = (data.splits.validation, data.normalization, data.classes)
+            trainer.validation = { Evaluator.evaluate($0, on: validation, normalization: norm, classes: classes).top1 }
+        }
         let trained = try trainer.train(TrainingData(labeled: data.splits.labeled, pseudoLabeled: pseudoLabeled,
                                                      normalization: data.normalization, augmenter: noise.inputNoise,
                                                      classes: data.classes), resume: resume)
@@ -125,9 +129,13 @@ public struct Pipeline {
                                                    seed: recipe.seed &+ UInt64(it))
             let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: pool.images, mode: recipe.pseudoLabelMode)
             if let url = file("filter-\(it).json") { try AtomicFile.write(try JSONEncoder().encode(filtered), to: url) }
-            stats.append(PseudoLabelStatistics(iteration: it, mode: recipe.pseudoLabelMode, filter: filtered,
-                                               confidences: (0..<labels.count).map { labels.prediction($0).confidence },
-                                               seconds: Date().timeIntervalSince(t0)))
+            let truth = pool.heldOutTrueLabels
+            let known = truth.contains { $0 >= 0 }
+            stats.append(PseudoLabelStatistics(
+                iteration: it, mode: recipe.pseudoLabelMode, filter: filtered,
+                confidences: (0..<labels.count).map { labels.prediction($0).confidence },
+                correct: known ? (0..<labels.count).map { Int(truth[labels.indices[$0]]) == labels.prediction($0).label } : [],
+                seconds: Date().timeIntervalSince(t0)))
             guard set.count > 0 else {
                 throw PipelineError.invalid("iteration \(it): no pseudo label cleared the threshold \(recipe.filter.effectiveThreshold)")
             }

@@ -25,6 +25,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var loss: Double
     public var learningRate: Double
     public var imagesPerSecond: Double
+    /// Validation top-1 (percent) of the raw weights after this epoch, when the run measures it.
+    public var validationTop1: Double? = nil
 }
 
 /// A trained model: the weights to evaluate (the EMA when enabled) and how training went.
@@ -69,6 +71,8 @@ public struct Trainer {
 
     /// Test hook: stop (as if killed) after this many steps in this call.
     public var stopAfterSteps: Int? = nil
+    /// Measures the model after each epoch (e.g. validation top-1) for training curves.
+    public var validation: ((any Layer) -> Double)? = nil
 
     public func train(_ data: TrainingData, resume: Bool = false) throws -> TrainedModel {
         guard data.labeled.count > 0 else { throw TrainingError.emptyLabeledSet(phase: phase) }
@@ -121,7 +125,8 @@ public struct Trainer {
                                           elapsed: Date().timeIntervalSince(start), endOfEpoch: endOfEpoch, note: nil))
             if endOfEpoch {
                 history.append(EpochRecord(epoch: epoch, loss: epochLoss / Double(max(epochSteps, 1)), learningRate: Double(lr),
-                                           imagesPerSecond: Double(images) / max(elapsed, 1e-9)))
+                                           imagesPerSecond: Double(images) / max(elapsed, 1e-9),
+                                           validationTop1: validation.map { $0(model) }))
                 epochLoss = 0; epochSteps = 0; images = 0; clock = Date()
             }
             if let url = checkpoint, (step + 1) % checkpointEverySteps == 0 || step + 1 == totalSteps {

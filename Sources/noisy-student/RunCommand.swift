@@ -8,6 +8,7 @@ import NoisyStudent
 struct PipelineOptions: ParsableArguments {
     @Option(help: "Dataset: synthetic, svhn, fashion-mnist or folder:DIR (PNG folders; see README).") var dataset: String = "synthetic"
     @Option(help: "Folder datasets: fit images by resize (whole image) or crop (centre square).") var fit: ImageFit = .resize
+    @Flag(help: "Folder datasets: skip PNG files that cannot be read (listed on standard error) instead of stopping.") var skipUnreadable = false
     @Option(help: "Folder with SVHN's train_32x32.mat, test_32x32.mat and extra_32x32.mat.") var svhn: String?
     @Option(help: "Folder with the Fashion-MNIST IDX files.") var fashionDir: String = FashionMNIST.defaultDirectory
     @Option(help: "Scale preset: tiny, default or paper.") var scale: String = "default"
@@ -44,7 +45,7 @@ struct PipelineOptions: ParsableArguments {
         let recipe = try makeRecipe()
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
-        let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir, fit: fit)
+        let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir, fit: fit, skipUnreadable: skipUnreadable)
         let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads) { done, total in
             FileHandle.standardError.write(Data("\rdecoding images \(done)/\(total)\(done == total ? "\n" : "")".utf8))
         }

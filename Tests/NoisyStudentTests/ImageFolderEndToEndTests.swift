@@ -65,10 +65,11 @@ open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
         // An unreadable PNG stops the run with its name and libpng's reason...
         let (failed, _, failMessage) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1", "--run", runDir])
         #expect(failed != 0 && failMessage.contains("broken.png") && failMessage.contains("libpng"), "\(failMessage)")
-        // ...unless asked to skip; here we remove it instead and train.
-        try FileManager.default.removeItem(atPath: data + "/unlabeled/broken.png")
-        let (status, out, err) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1", "--run", runDir])
+        // ...unless asked to skip it, which lists it.
+        let (status, out, err) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1",
+                                               "--run", runDir, "--skip-unreadable"])
         #expect(status == 0, "\(err)")
+        #expect(err.contains("skipped 1 unreadable files") && err.contains("broken.png"), "\(err)")
         #expect(out.contains("teacher") && out.contains("student1"), "\(out)")
 
         let csv = root.appendingPathComponent("predictions.csv").path
