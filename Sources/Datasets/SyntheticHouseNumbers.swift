@@ -55,14 +55,14 @@ public struct SyntheticHouseNumbers: Sendable {
         /// SVHN train label counts for digits 0 (label 10) ... 9.
         public static let svhnClassCounts: [Double] = [4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659]
 
-        public init(classWeights: [Double] = svhnClassCounts, digitHeight: ClosedRange<Float> = 0.5...0.85,
-                    maxRotationDegrees: Float = 12, maxShear: Float = 0.3, aspect: ClosedRange<Float> = 0.75...1.25,
-                    maxJitter: Float = 0.06, neighbourProbability: Float = 0.75, spacing: ClosedRange<Float> = 0.04...0.3,
-                    contrast: ClosedRange<Float> = 0.18...0.85, saturation: ClosedRange<Float> = 0...0.35,
-                    textureProbability: Float = 0.7, textureStrength: ClosedRange<Float> = 0.1...0.6,
-                    shadowProbability: Float = 0.3, distractorProbability: Float = 0.35,
-                    blurSigma: ClosedRange<Float> = 0...1.1, noiseStd: ClosedRange<Float> = 0.005...0.05,
-                    maxIllumination: Float = 0.35) {
+        public init(classWeights: [Double] = svhnClassCounts, digitHeight: ClosedRange<Float> = 0.45...0.85,
+                    maxRotationDegrees: Float = 15, maxShear: Float = 0.35, aspect: ClosedRange<Float> = 0.7...1.3,
+                    maxJitter: Float = 0.08, neighbourProbability: Float = 0.85, spacing: ClosedRange<Float> = 0.0...0.25,
+                    contrast: ClosedRange<Float> = 0.1...0.8, saturation: ClosedRange<Float> = 0...0.35,
+                    textureProbability: Float = 0.8, textureStrength: ClosedRange<Float> = 0.2...0.8,
+                    shadowProbability: Float = 0.35, distractorProbability: Float = 0.5,
+                    blurSigma: ClosedRange<Float> = 0...1.4, noiseStd: ClosedRange<Float> = 0.01...0.07,
+                    maxIllumination: Float = 0.45) {
             self.classWeights = classWeights
             self.digitHeight = digitHeight
             self.maxRotationDegrees = maxRotationDegrees
@@ -85,21 +85,49 @@ public struct SyntheticHouseNumbers: Sendable {
         /// The default: legible but hard, as SVHN crops are.
         public static let `default` = Parameters()
 
-        /// One knob for tuning: 0 is clean and easy, 1 the default, above 1 harder still.
-        /// (Tuned against the teacher's accuracy once the engine exists.)
+        /// Nearly clean digits: large, upright, high contrast, flat backgrounds, few neighbours.
+        public static let easy = Parameters(
+            digitHeight: 0.7...0.75, maxRotationDegrees: 0, maxShear: 0, aspect: 1...1, maxJitter: 0,
+            neighbourProbability: 0.2, spacing: 0.3...0.4, contrast: 0.6...0.9, saturation: 0...0.2,
+            textureProbability: 0, textureStrength: 0...0, shadowProbability: 0, distractorProbability: 0,
+            blurSigma: 0...0.3, noiseStd: 0...0.01, maxIllumination: 0)
+
+        /// One knob for tuning: 0 is `easy`, 1 is `default`, in between interpolates and above 1
+        /// extrapolates every setting (clamped to valid values).
+        ///
+        /// Measured (WRN-10-2 teacher, 200 labels per class, 30 epochs, `--scale default`): the
+        /// first default reached 94.1% test accuracy, above the 80-92% the report needs to show
+        /// self-training gains, so the default was made harder (lower contrast, more noise,
+        /// blur, clutter and neighbours). See the closing note of issue 4 for the numbers.
         public static func difficulty(_ d: Float) -> Parameters {
             let t = max(0, d)
-            func lerp(_ a: Float, _ b: Float) -> Float { a + (b - a) * t }
+            let a = easy, b = Parameters.default
+            // x (1 - t) + y t is exact at both ends, so difficulty(1) == .default.
+            func f(_ x: Float, _ y: Float) -> Float { x * (1 - t) + y * t }
+            func r(_ x: ClosedRange<Float>, _ y: ClosedRange<Float>, _ lo: Float = 0, _ hi: Float = .infinity) -> ClosedRange<Float> {
+                let l = min(hi, max(lo, f(x.lowerBound, y.lowerBound)))
+                let u = min(hi, max(l, f(x.upperBound, y.upperBound)))
+                return l...u
+            }
+            func p(_ x: Float, _ y: Float) -> Float { min(1, max(0, f(x, y))) }
             return Parameters(
-                digitHeight: lerp(0.7, 0.5)...lerp(0.75, 0.85),
-                maxRotationDegrees: lerp(0, 12), maxShear: lerp(0, 0.3),
-                aspect: lerp(1, 0.75)...lerp(1, 1.25), maxJitter: lerp(0, 0.06),
-                neighbourProbability: min(1, lerp(0.2, 0.75)), spacing: lerp(0.3, 0.04)...lerp(0.4, 0.3),
-                contrast: max(0.03, lerp(0.6, 0.18))...min(1, lerp(0.9, 0.85)), saturation: 0...lerp(0.2, 0.45),
-                textureProbability: min(1, lerp(0, 0.7)), textureStrength: lerp(0, 0.1)...lerp(0, 0.6),
-                shadowProbability: min(1, lerp(0, 0.3)), distractorProbability: min(1, lerp(0, 0.35)),
-                blurSigma: 0...lerp(0.3, 1.1), noiseStd: 0...lerp(0.01, 0.05),
-                maxIllumination: lerp(0, 0.35))
+                classWeights: b.classWeights,
+                digitHeight: r(a.digitHeight, b.digitHeight, 0.2, 1.2),
+                maxRotationDegrees: max(0, f(a.maxRotationDegrees, b.maxRotationDegrees)),
+                maxShear: max(0, f(a.maxShear, b.maxShear)),
+                aspect: r(a.aspect, b.aspect, 0.4, 2),
+                maxJitter: max(0, f(a.maxJitter, b.maxJitter)),
+                neighbourProbability: p(a.neighbourProbability, b.neighbourProbability),
+                spacing: r(a.spacing, b.spacing, -0.2, 1),
+                contrast: r(a.contrast, b.contrast, 0.03, 1),
+                saturation: r(a.saturation, b.saturation, 0, 1),
+                textureProbability: p(a.textureProbability, b.textureProbability),
+                textureStrength: r(a.textureStrength, b.textureStrength, 0, 2),
+                shadowProbability: p(a.shadowProbability, b.shadowProbability),
+                distractorProbability: p(a.distractorProbability, b.distractorProbability),
+                blurSigma: r(a.blurSigma, b.blurSigma, 0, 3),
+                noiseStd: r(a.noiseStd, b.noiseStd, 0, 0.3),
+                maxIllumination: max(0, f(a.maxIllumination, b.maxIllumination)))
         }
     }
 

@@ -74,3 +74,37 @@ import Testing
         #expect(throws: DatasetError.self) { try SVHN.load(path: path) }
     }
 }
+
+@Suite struct BigEndianMATTests {
+    /// A hand-built big-endian ("MI") level-5 file: tags, flags and dimensions byte-swapped.
+    @Test func readsBigEndianFiles() throws {
+        func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func matrix(name: String, classID: UInt32, dims: [UInt32], type: UInt32, data: [UInt8]) -> [UInt8] {
+            var body: [UInt8] = u32(6) + u32(8) + u32(classID) + u32(0)
+            body += u32(5) + u32(UInt32(4 * dims.count)) + dims.flatMap(u32)
+            if dims.count % 2 == 1 { body += [0, 0, 0, 0] }
+            body += u32(1) + u32(UInt32(name.utf8.count)) + Array(name.utf8)
+            body += [UInt8](repeating: 0, count: (8 - name.utf8.count % 8) % 8)
+            body += u32(type) + u32(UInt32(data.count)) + data
+            body += [UInt8](repeating: 0, count: (8 - data.count % 8) % 8)
+            return u32(14) + u32(UInt32(body.count)) + body
+        }
+        var header = [UInt8](repeating: 0x20, count: 128)
+        header.replaceSubrange(0..<10, with: Array("MATLAB 5.0".utf8))
+        header[124] = 0x01; header[125] = 0x00; header[126] = 0x4D; header[127] = 0x49
+        let n = 2
+        let x = (0..<(3072 * n)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        // y as big-endian doubles 10 and 3.
+        let y = [10.0, 3.0].flatMap { d in withUnsafeBytes(of: d.bitPattern.bigEndian) { Array($0) } }
+        let file = header + matrix(name: "X", classID: 9, dims: [32, 32, 3, UInt32(n)], type: 2, data: x)
+            + matrix(name: "y", classID: 6, dims: [UInt32(n), 1], type: 9, data: y)
+        let path = NSTemporaryDirectory() + "be-\(getpid()).mat"
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        let set = try SVHN.load(path: path)
+        #expect(set.labels == [0, 3])
+        // Column-major source: X(row, col, ch, n) at row + 32 col + 1024 ch + 3072 n.
+        for (row, col, ch, k) in [(0, 0, 0, 0), (5, 7, 2, 1), (31, 31, 1, 1), (17, 3, 0, 0)] {
+            #expect(set.pixels[((k * 32 + row) * 32 + col) * 3 + ch] == x[row + 32 * col + 1024 * ch + 3072 * k])
+        }
+    }
+}

@@ -66,3 +66,13 @@ import Testing
         #expect(easy.pixels != hard.pixels)
     }
 }
+
+@Suite struct DifficultyTests {
+    @Test func knobEndpoints() {
+        #expect(SyntheticHouseNumbers.Parameters.difficulty(1) == .default)
+        #expect(SyntheticHouseNumbers.Parameters.difficulty(0) == .easy)
+        let hard = SyntheticHouseNumbers.Parameters.difficulty(1.5)
+        #expect(hard.contrast.lowerBound < SyntheticHouseNumbers.Parameters.default.contrast.lowerBound)
+        #expect(hard.neighbourProbability <= 1 && hard.contrast.lowerBound >= 0.03)
+    }
+}
