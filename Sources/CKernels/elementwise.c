@@ -133,3 +133,43 @@ void ck_bn_backward_input(const float *x, const float *g, size_t c, size_t r0, s
                           const float *invstd, const float *a, const float *k1, const float *k2, float *dx) {
     DISPATCH(bn_bwd_dx, (x, g, c, r0, r1, mean, invstd, a, k1, k2, dx))
 }
+
+// MARK: Swish (x * sigmoid(x)) with a vectorisable exp
+
+#include <stdint.h>
+#include <string.h>
+
+// exp(x) for float: range reduction x = n ln2 + r and Cephes' degree-6 polynomial for exp(r);
+// about 1 ulp over the clamped range. Plain arithmetic so the loops around it vectorise.
+INL float ck_expf(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float n = __builtin_rintf(x * 1.44269504088896341f);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
+INL void swish_fwd_body(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + ck_expf(-x[i]));
+}
+VARIANTS(swish_fwd, (const float *x, float *y, size_t n), (x, y, n))
+void ck_swish_forward(const float *x, float *y, size_t n) { DISPATCH(swish_fwd, (x, y, n)) }
+
+INL void swish_bwd_body(const float *x, const float *g, float *dx, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + ck_expf(-x[i]));
+        dx[i] = g[i] * (s + x[i] * s * (1.0f - s));
+    }
+}
+VARIANTS(swish_bwd, (const float *x, const float *g, float *dx, size_t n), (x, g, dx, n))
+void ck_swish_backward(const float *x, const float *g, float *dx, size_t n) { DISPATCH(swish_bwd, (x, g, dx, n)) }

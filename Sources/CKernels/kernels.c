@@ -2,9 +2,11 @@
 //
 // Small channel counts (16-64, the CIFAR ResNets) make im2col + sgemm inefficient: the GEMMs are
 // thin (N = cout = 16..64, K = 9 * cin) and im2col/col2im move 9x the activations through memory.
-// These kernels compute the convolution directly from a zero-padded copy of one image (so the
-// inner loops have no bounds checks), vectorised over output channels: 16 floats = one zmm
-// register, a tile of PB output pixels x NV channel vectors accumulates in registers.
+// These kernels compute the convolution directly, one image at a time, vectorised over output
+// channels: 16 floats = one zmm register; a tile of PB output pixels x NV channel vectors
+// accumulates in registers. Zero padding is virtual: each output row only visits the kernel rows
+// that fall inside the image, border pixels only the kernel columns that do, so nothing is copied
+// (except for channel counts without a specialised kernel, which get a padded row-planar copy).
 //
 // Every function has an AVX-512 version (selected at run time with __builtin_cpu_supports) and a
 // portable one, so the binary runs on any x86-64. The arithmetic order of each output element is
@@ -42,43 +44,20 @@ static float *scratch(size_t n) {
     return p;
 }
 
-// Writes the (sh x sw x c) image src into the zeroed (hp x wp x c) buffer, element (y, x) at
-// (top + y * dy, left + x * dx); elements that land outside are dropped.
-static void place(const float *src, int sh, int sw, int c, float *buf, int hp, int wp,
-                  int top, int left, int dy, int dx, int clear) {
-    // The same positions are written for every image, so the zeros around them only need
-    // writing once per buffer.
-    if (clear) memset(buf, 0, (size_t)hp * wp * c * sizeof(float));
-    if (dx == 1 && left >= 0 && left + sw <= wp) {
-        for (int y = 0; y < sh; y++) {
-            int by = top + y * dy;
-            if (by < 0 || by >= hp) continue;
-            memcpy(buf + ((size_t)by * wp + left) * c, src + (size_t)y * sw * c, (size_t)sw * c * sizeof(float));
-        }
-        return;
-    }
-    for (int y = 0; y < sh; y++) {
-        int by = top + y * dy;
-        if (by < 0 || by >= hp) continue;
-        for (int x = 0; x < sw; x++) {
-            int bx = left + x * dx;
-            if (bx < 0 || bx >= wp) continue;
-            memcpy(buf + ((size_t)by * wp + bx) * c, src + ((size_t)y * sw + x) * c, (size_t)c * sizeof(float));
-        }
-    }
-}
 
-// Like place, but the buffer is row-planar: [hp][c][wp] (each row's channels are planes), so a
-// run of output pixels reads consecutive floats of one channel.
+// Like a zero-padded copy of src (sh x sw x c) into buf, but row-planar: [hp][c][wp] (each
+// row's channels are planes), so a run of output pixels reads consecutive floats of one channel.
+// Image pixel (y, x) lands at (top + y, left + x). Positions depend only on the shapes, so the
+// zeros around them are written once per buffer (clear).
 static void place_planar(const float *src, int sh, int sw, int c, float *buf, int hp, int wp,
-                         int top, int left, int dy, int dx, int clear) {
+                         int top, int left, int clear) {
     if (clear) memset(buf, 0, (size_t)hp * wp * c * sizeof(float));
     for (int y = 0; y < sh; y++) {
-        int by = top + y * dy;
+        int by = top + y;
         if (by < 0 || by >= hp) continue;
         float *row = buf + (size_t)by * c * wp;
         for (int x = 0; x < sw; x++) {
-            int bx = left + x * dx;
+            int bx = left + x;
             if (bx < 0 || bx >= wp) continue;
             const float *s = src + ((size_t)y * sw + x) * c;
             for (int ci = 0; ci < c; ci++) row[(size_t)ci * wp + bx] = s[ci];
@@ -86,26 +65,44 @@ static void place_planar(const float *src, int sh, int sw, int c, float *buf, in
     }
 }
 
-// One image: y[oy][ox][co] = sum_{ky,kx,ci} xp[oy*sy+ky][ox*sx+kx][ci] * w[ky][kx][ci][co], xp a
-// padded (hp x wp x cin) image large enough that no tap reads outside it.
+// One image of a convolution: y[oy][ox][co] = sum_{ky,kx,ci} x[oy*sy - pt + ky][ox*sx - pl + kx][ci]
+// * w[ky][kx][ci][co], taps outside x counting as zeros. x is NHWC (ih x iw x cin); output pixel
+// (oy, ox) is written at y + oy*yrow + ox*ystep.
 typedef struct {
-    const float *xp; int wp, cin;
+    const float *x; int ih, iw, cin, pt, pl;
     const float *w; int cout, kh, kw, sy, sx;
-    float *y; int oh, ow;
-    int layout;  // LAYOUT_*: how xp is stored and which kernel runs
-} core_args;
+    float *y; int oh, ow; size_t ystep, yrow;
+    int portable;
+} conv1;
 
-enum { LAYOUT_PORTABLE = 0, LAYOUT_PLANAR = 1, LAYOUT_NHWC_FAST = 2 };
+// Rows of the planar copy a conv1 needs (and columns): enough for every tap of every output.
+static int planar_h(const conv1 *a) { return (a->oh - 1) * a->sy + a->kh; }
+static int planar_w(const conv1 *a) { return (a->ow - 1) * a->sx + a->kw; }
 
-static void core_portable(const core_args *a) {
+// Valid range [lo, hi) of output positions o (0 <= o < n) with 0 <= o*s - p + k < size.
+static void valid_range(int n, int s, int p, int k, int size, int *lo, int *hi) {
+    int t = p - k;
+    int l = t > 0 ? (t + s - 1) / s : 0;
+    int t2 = size - 1 + p - k;
+    int h = t2 >= 0 ? t2 / s + 1 : 0;
+    if (h > n) h = n;
+    if (l > h) l = h;
+    *lo = l; *hi = h;
+}
+
+static void conv1_portable(const conv1 *a) {
     const int cin = a->cin, cout = a->cout;
     for (int oy = 0; oy < a->oh; oy++) {
         for (int ox = 0; ox < a->ow; ox++) {
-            float *out = a->y + ((size_t)oy * a->ow + ox) * cout;
+            float *out = a->y + (size_t)oy * a->yrow + (size_t)ox * a->ystep;
             for (int co = 0; co < cout; co++) out[co] = 0;
             for (int ky = 0; ky < a->kh; ky++) {
+                const int iy = oy * a->sy - a->pt + ky;
+                if (iy < 0 || iy >= a->ih) continue;
                 for (int kx = 0; kx < a->kw; kx++) {
-                    const float *src = a->xp + ((size_t)(oy * a->sy + ky) * a->wp + ox * a->sx + kx) * cin;
+                    const int ix = ox * a->sx - a->pl + kx;
+                    if (ix < 0 || ix >= a->iw) continue;
+                    const float *src = a->x + ((size_t)iy * a->iw + ix) * cin;
                     const float *wt = a->w + (size_t)(ky * a->kw + kx) * cin * cout;
                     for (int ci = 0; ci < cin; ci++) {
                         const float v = src[ci];
@@ -118,16 +115,21 @@ static void core_portable(const core_args *a) {
     }
 }
 
-// dw[ky][kx][ci][co] += sum_{oy,ox} xp[oy*sy+ky][ox*sx+kx][ci] * dy[oy][ox][co] for one image.
-static void wgrad_portable(const core_args *a, const float *dy, float *dw) {
+// dw[ky][kx][ci][co] += sum_{oy,ox} x[oy*sy-pt+ky][ox*sx-pl+kx][ci] * dy[oy][ox][co] for one image
+// (dy contiguous: oh x ow x cout; a->y unused).
+static void wgrad_portable(const conv1 *a, const float *dy, float *dw) {
     const int cin = a->cin, cout = a->cout;
-    for (int oy = 0; oy < a->oh; oy++) {
-        for (int ox = 0; ox < a->ow; ox++) {
-            const float *d = dy + ((size_t)oy * a->ow + ox) * cout;
-            for (int ky = 0; ky < a->kh; ky++) {
-                for (int kx = 0; kx < a->kw; kx++) {
-                    const float *src = a->xp + ((size_t)(oy * a->sy + ky) * a->wp + ox * a->sx + kx) * cin;
-                    float *wt = dw + (size_t)(ky * a->kw + kx) * cin * cout;
+    for (int ky = 0; ky < a->kh; ky++) {
+        int oyl, oyh;
+        valid_range(a->oh, a->sy, a->pt, ky, a->ih, &oyl, &oyh);
+        for (int kx = 0; kx < a->kw; kx++) {
+            int oxl, oxh;
+            valid_range(a->ow, a->sx, a->pl, kx, a->iw, &oxl, &oxh);
+            float *wt = dw + (size_t)(ky * a->kw + kx) * cin * cout;
+            for (int oy = oyl; oy < oyh; oy++) {
+                for (int ox = oxl; ox < oxh; ox++) {
+                    const float *d = dy + ((size_t)oy * a->ow + ox) * cout;
+                    const float *src = a->x + ((size_t)(oy * a->sy - a->pt + ky) * a->iw + ox * a->sx - a->pl + kx) * cin;
                     for (int ci = 0; ci < cin; ci++) {
                         const float v = src[ci];
                         float *wr = wt + (size_t)ci * cout;
@@ -145,23 +147,29 @@ static void wgrad_portable(const core_args *a, const float *dy, float *dw) {
 
 static inline __mmask16 tail_mask(int n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 
-// A tile of PB output pixels (consecutive ox) x NV channel vectors (the last one masked).
-// Pixel p of input channel ci of tap (ky, kx) is at src[ky*rowstride + kx*kxstep + ci*cstep +
-// p*PSTEP] with PSTEP a compile-time constant, so every broadcast is one base pointer plus a
-// constant displacement: the inner loop is loads and FMAs only. Two layouts use it: NHWC
-// (kxstep = cin, cstep = 1, PSTEP = sx*cin for the common channel counts) and row-planar
+// A tile of PB output pixels (consecutive ox) x NV channel vectors (the last one masked), over
+// nky x nkx taps. Pixel p of input channel ci of tap (ky, kx) is at src[ky*rowstride +
+// kx*kxstep + ci*cstep + p*PSTEP], PSTEP a compile-time constant, so every broadcast is one base
+// pointer plus a constant displacement: the inner loop is loads and FMAs only. Two layouts use
+// it: NHWC (kxstep = cin, cstep = 1, PSTEP = sx*cin for the common channel counts) and row-planar
 // ([row][ci][x]: kxstep = 1, cstep = wp, PSTEP = sx) for everything else.
-INL void fwd_tile(const float *src, int rowstride, int kxstep, int cstep, int cin, const float *w, int cout,
-                  int kh, int kw, float *out, const int PB, const int NV, const int PSTEP, __mmask16 m) {
+typedef struct {
+    int rowstride, kxstep, cstep, cin, cout, nky, nkx;
+    size_t wky, wkx, ystep;
+} tile_args;
+
+INL void fwd_tile(const tile_args *t, const float *src, const float *w, float *out,
+                  const int PB, const int NV, const int PSTEP, __mmask16 m) {
     __m512 acc[16][4];
 #pragma clang loop unroll(full)
     for (int p = 0; p < PB; p++)
 #pragma clang loop unroll(full)
         for (int v = 0; v < NV; v++) acc[p][v] = _mm512_setzero_ps();
-    for (int ky = 0; ky < kh; ky++) {
-        for (int kx = 0; kx < kw; kx++) {
-            const float *s = src + (size_t)ky * rowstride + (size_t)kx * kxstep;
-            const float *wt = w + (size_t)(ky * kw + kx) * cin * cout;
+    const int cin = t->cin, cout = t->cout, cstep = t->cstep;
+    for (int ky = 0; ky < t->nky; ky++) {
+        for (int kx = 0; kx < t->nkx; kx++) {
+            const float *s = src + (size_t)ky * t->rowstride + (size_t)kx * t->kxstep;
+            const float *wt = w + ky * t->wky + kx * t->wkx;
             for (int ci = 0; ci < cin; ci++) {
                 __m512 wv[4];
 #pragma clang loop unroll(full)
@@ -182,12 +190,13 @@ INL void fwd_tile(const float *src, int rowstride, int kxstep, int cstep, int ci
     for (int p = 0; p < PB; p++)
 #pragma clang loop unroll(full)
         for (int v = 0; v < NV; v++) {
-            if (v == NV - 1) _mm512_mask_storeu_ps(out + (size_t)p * cout + 16 * v, m, acc[p][v]);
-            else _mm512_storeu_ps(out + (size_t)p * cout + 16 * v, acc[p][v]);
+            float *o = out + p * t->ystep + 16 * v;
+            if (v == NV - 1) _mm512_mask_storeu_ps(o, m, acc[p][v]);
+            else _mm512_storeu_ps(o, acc[p][v]);
         }
 }
 
-#define FWD_CASE(P, V, S) case P: fwd_tile(src, rowstride, kxstep, cstep, cin, w, cout, kh, kw, out, P, V, S, m); break;
+#define FWD_CASE(P, V, S) case P: fwd_tile(t, src, w, out, P, V, S, m); break;
 #define FWD_SWITCH(V, S)                                                                                         \
     switch (pb) {                                                                                                \
         FWD_CASE(1, V, S) FWD_CASE(2, V, S) FWD_CASE(3, V, S) FWD_CASE(4, V, S) FWD_CASE(5, V, S)                \
@@ -196,8 +205,8 @@ INL void fwd_tile(const float *src, int rowstride, int kxstep, int cstep, int ci
         FWD_CASE(16, V, S) default: break;                                                                       \
     }
 #define FWD_TILE_FN(S)                                                                                           \
-    static void fwd_tile_p##S(const float *src, int rowstride, int kxstep, int cstep, int cin, const float *w,   \
-                              int cout, int kh, int kw, float *out, int pb, int nv, __mmask16 m) {               \
+    static void fwd_tile_p##S(const tile_args *t, const float *src, const float *w, float *out, int pb, int nv,  \
+                              __mmask16 m) {                                                                     \
         switch (nv) {                                                                                            \
         case 1: FWD_SWITCH(1, S) break;                                                                          \
         case 2: FWD_SWITCH(2, S) break;                                                                          \
@@ -212,7 +221,7 @@ FWD_TILE_FN(32)
 FWD_TILE_FN(64)
 FWD_TILE_FN(128)
 
-typedef void (*fwd_tile_fn)(const float *, int, int, int, int, const float *, int, int, int, float *, int, int, __mmask16);
+typedef void (*fwd_tile_fn)(const tile_args *, const float *, const float *, float *, int, int, __mmask16);
 
 static fwd_tile_fn tile_for_pstep(int pstep) {
     switch (pstep) {
@@ -226,6 +235,86 @@ static fwd_tile_fn tile_for_pstep(int pstep) {
     }
 }
 
+// Stride-1 tile sharing each input broadcast across the KW kernel columns: input pixel q of the
+// tile's row feeds output pixels q - kx for every kx, so one broadcast serves up to KW x NV FMAs
+// (instead of NV), with the KW x NV weight vectors of (ky, ci) held in registers. NHWC only
+// (PSTEP = cin), interior pixels only (all KW columns inside the image).
+INL void fwd_tile_shared(const tile_args *t, const float *src, const float *w, float *out,
+                         const int PB, const int NV, const int PSTEP, const int KW, __mmask16 m) {
+    __m512 acc[16][4];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < PB; p++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) acc[p][v] = _mm512_setzero_ps();
+    const int cin = t->cin, cout = t->cout;
+    for (int ky = 0; ky < t->nky; ky++) {
+        const float *s = src + (size_t)ky * t->rowstride;
+        const float *wt = w + ky * t->wky;
+        for (int ci = 0; ci < cin; ci++) {
+            __m512 wv[3][4];
+#pragma clang loop unroll(full)
+            for (int kx = 0; kx < KW; kx++)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < NV; v++)
+                    wv[kx][v] = v == NV - 1 ? _mm512_maskz_loadu_ps(m, wt + kx * t->wkx + 16 * v)
+                                            : _mm512_loadu_ps(wt + kx * t->wkx + 16 * v);
+#pragma clang loop unroll(full)
+            for (int q = 0; q < PB + KW - 1; q++) {
+                __m512 b = _mm512_set1_ps(s[q * PSTEP]);
+#pragma clang loop unroll(full)
+                for (int kx = 0; kx < KW; kx++) {
+                    const int p = q - kx;
+                    if (p < 0 || p >= PB) continue;
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < NV; v++) acc[p][v] = _mm512_fmadd_ps(b, wv[kx][v], acc[p][v]);
+                }
+            }
+            s += 1;
+            wt += cout;
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int p = 0; p < PB; p++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) {
+            float *o = out + p * t->ystep + 16 * v;
+            if (v == NV - 1) _mm512_mask_storeu_ps(o, m, acc[p][v]);
+            else _mm512_storeu_ps(o, acc[p][v]);
+        }
+}
+
+#define SH(P, V, S, K) case P: fwd_tile_shared(t, src, w, out, P, V, S, K, m); break;
+#define SH_NV1(S, K) switch (pb) { SH(1,1,S,K) SH(2,1,S,K) SH(3,1,S,K) SH(4,1,S,K) SH(5,1,S,K) SH(6,1,S,K) SH(7,1,S,K) \
+    SH(8,1,S,K) SH(9,1,S,K) SH(10,1,S,K) SH(11,1,S,K) SH(12,1,S,K) SH(13,1,S,K) SH(14,1,S,K) SH(15,1,S,K) SH(16,1,S,K) default: break; }
+#define SH_NV2(S, K) switch (pb) { SH(1,2,S,K) SH(2,2,S,K) SH(3,2,S,K) SH(4,2,S,K) SH(5,2,S,K) SH(6,2,S,K) SH(7,2,S,K) \
+    SH(8,2,S,K) SH(9,2,S,K) SH(10,2,S,K) default: break; }
+#define SH_NV3(S, K) switch (pb) { SH(1,3,S,K) SH(2,3,S,K) SH(3,3,S,K) SH(4,3,S,K) SH(5,3,S,K) SH(6,3,S,K) default: break; }
+#define SH_NV4(S, K) switch (pb) { SH(1,4,S,K) SH(2,4,S,K) SH(3,4,S,K) SH(4,4,S,K) default: break; }
+#define SHARED_FN(S, K)                                                                                           \
+    static void fwd_shared_p##S##_k##K(const tile_args *t, const float *src, const float *w, float *out, int pb,  \
+                                       int nv, __mmask16 m) {                                                     \
+        switch (nv) {                                                                                             \
+        case 1: SH_NV1(S, K) break;                                                                               \
+        case 2: SH_NV2(S, K) break;                                                                               \
+        case 3: SH_NV3(S, K) break;                                                                               \
+        default: SH_NV4(S, K) break;                                                                              \
+        }                                                                                                         \
+    }
+SHARED_FN(16, 2) SHARED_FN(32, 2) SHARED_FN(64, 2) SHARED_FN(128, 2)
+SHARED_FN(16, 3) SHARED_FN(32, 3) SHARED_FN(64, 3) SHARED_FN(128, 3)
+
+static const int max_pb_shared[5] = {0, 16, 10, 6, 4};
+
+static fwd_tile_fn shared_tile_for(int cin, int kw) {
+    if (kw == 2) switch (cin) {
+        case 16: return fwd_shared_p16_k2; case 32: return fwd_shared_p32_k2;
+        case 64: return fwd_shared_p64_k2; case 128: return fwd_shared_p128_k2; default: return NULL; }
+    if (kw == 3) switch (cin) {
+        case 16: return fwd_shared_p16_k3; case 32: return fwd_shared_p32_k3;
+        case 64: return fwd_shared_p64_k3; case 128: return fwd_shared_p128_k3; default: return NULL; }
+    return NULL;
+}
+
 static const int max_pb_for_nv[5] = {0, 16, 12, 8, 6};
 
 // The largest tile width <= cap that divides n, unless that is much smaller than cap.
@@ -236,32 +325,147 @@ static int pick_block(int n, int cap) {
     return cap;
 }
 
-// a->layout: LAYOUT_NHWC_FAST (a->xp NHWC, sx*cin a specialised step) or LAYOUT_PLANAR.
-static void core_avx512(const core_args *a) {
-    const int cin = a->cin, cout = a->cout, wp = a->wp;
-    const int rowstride = wp * cin;
-    const int planar = a->layout == LAYOUT_PLANAR;
-    const int kxstep = planar ? 1 : cin, cstep = planar ? wp : 1;
-    const fwd_tile_fn tile = tile_for_pstep(planar ? a->sx : a->sx * cin);
+// One output pixel (a border pixel with a partial set of taps): a tile of width 1 would be one
+// FMA dependency chain per vector; four partial sums over ci mod 4 keep the FMA units busy.
+INL void border_pixel_nv(const tile_args *t, const float *src, const float *w, float *out, const int nv, __mmask16 m) {
+    __m512 acc[4][4];
+#pragma clang loop unroll(full)
+    for (int u = 0; u < 4; u++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) acc[u][v] = _mm512_setzero_ps();
+    const int cin = t->cin, cout = t->cout;
+    for (int ky = 0; ky < t->nky; ky++) {
+        for (int kx = 0; kx < t->nkx; kx++) {
+            const float *s = src + (size_t)ky * t->rowstride + (size_t)kx * t->kxstep;
+            const float *wt = w + ky * t->wky + kx * t->wkx;
+            int ci = 0;
+            for (; ci + 4 <= cin; ci += 4) {
+#pragma clang loop unroll(full)
+                for (int u = 0; u < 4; u++) {
+                    __m512 b = _mm512_set1_ps(s[(size_t)(ci + u) * t->cstep]);
+                    const float *wr = wt + (size_t)(ci + u) * cout;
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < nv; v++) {
+                        __m512 wv = v == nv - 1 ? _mm512_maskz_loadu_ps(m, wr + 16 * v) : _mm512_loadu_ps(wr + 16 * v);
+                        acc[u][v] = _mm512_fmadd_ps(b, wv, acc[u][v]);
+                    }
+                }
+            }
+            for (; ci < cin; ci++) {
+                __m512 b = _mm512_set1_ps(s[(size_t)ci * t->cstep]);
+                const float *wr = wt + (size_t)ci * cout;
+#pragma clang loop unroll(full)
+                for (int v = 0; v < nv; v++) {
+                    __m512 wv = v == nv - 1 ? _mm512_maskz_loadu_ps(m, wr + 16 * v) : _mm512_loadu_ps(wr + 16 * v);
+                    acc[0][v] = _mm512_fmadd_ps(b, wv, acc[0][v]);
+                }
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int v = 0; v < nv; v++) {
+        __m512 r = _mm512_add_ps(_mm512_add_ps(acc[0][v], acc[1][v]), _mm512_add_ps(acc[2][v], acc[3][v]));
+        if (v == nv - 1) _mm512_mask_storeu_ps(out + 16 * v, m, r);
+        else _mm512_storeu_ps(out + 16 * v, r);
+    }
+}
+
+static void border_pixel(const tile_args *t, const float *src, const float *w, float *out, int nv, __mmask16 m) {
+    switch (nv) {
+    case 1: border_pixel_nv(t, src, w, out, 1, m); break;
+    case 2: border_pixel_nv(t, src, w, out, 2, m); break;
+    case 3: border_pixel_nv(t, src, w, out, 3, m); break;
+    default: border_pixel_nv(t, src, w, out, 4, m); break;
+    }
+}
+
+static void zero_pixel(float *out, int cout) { memset(out, 0, (size_t)cout * sizeof(float)); }
+
+// NHWC straight from the image (a->sx * a->cin must have a specialised tile).
+static void conv1_nhwc(const conv1 *a) {
+    const int cin = a->cin, cout = a->cout, iw = a->iw, sx = a->sx;
+    const fwd_tile_fn shared_fn = sx == 1 ? shared_tile_for(cin, a->kw) : NULL;
+    int oxl, oxh;  // output columns whose taps all fall inside the image
+    {
+        int t = a->pl;
+        oxl = t > 0 ? (t + sx - 1) / sx : 0;
+        int t2 = iw + a->pl - a->kw;
+        oxh = t2 >= 0 ? t2 / sx + 1 : 0;
+        if (oxh > a->ow) oxh = a->ow;
+        if (oxl > a->ow) oxl = a->ow;
+        if (oxh < oxl) oxh = oxl;
+    }
     for (int co0 = 0; co0 < cout; co0 += 64) {
         const int cn = cout - co0 < 64 ? cout - co0 : 64;
         const int nv = (cn + 15) / 16;
         const __mmask16 m = tail_mask(cn - 16 * (nv - 1));
-        const int blk = pick_block(a->ow, max_pb_for_nv[nv]);
+        // Column sharing pays off while the KW x NV weight vectors leave room for a wide tile.
+        const fwd_tile_fn shared = nv <= 2 ? shared_fn : NULL;
+        const fwd_tile_fn tile = shared ? shared : tile_for_pstep(sx * cin);
+        const int blk = pick_block(oxh - oxl, shared ? max_pb_shared[nv] : max_pb_for_nv[nv]);
+        tile_args t = {iw * cin, cin, 1, cin, cout, 0, 0, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep};
         for (int oy = 0; oy < a->oh; oy++) {
-            for (int ox = 0; ox < a->ow; ox += blk) {
-                const int pb = a->ow - ox < blk ? a->ow - ox : blk;
-                const float *src = a->xp + (size_t)oy * a->sy * rowstride + (size_t)ox * a->sx * kxstep;
-                float *out = a->y + ((size_t)oy * a->ow + ox) * cout + co0;
-                tile(src, rowstride, kxstep, cstep, cin, a->w + co0, cout, a->kh, a->kw, out, pb, nv, m);
+            const int iy0 = oy * a->sy - a->pt;
+            const int kyl = iy0 < 0 ? -iy0 : 0;
+            const int kyh = a->ih - iy0 < a->kh ? a->ih - iy0 : a->kh;
+            float *orow = a->y + (size_t)oy * a->yrow + co0;
+            if (kyl >= kyh) {
+                for (int ox = 0; ox < a->ow; ox++) zero_pixel(orow + (size_t)ox * a->ystep, cn);
+                continue;
+            }
+            t.nky = kyh - kyl;
+            const float *xrow = a->x + (size_t)(iy0 + kyl) * iw * cin;
+            const float *wrow = a->w + (size_t)kyl * a->kw * cin * cout + co0;
+            for (int ox = 0; ox < a->ow;) {
+                if (ox >= oxl && ox < oxh) {
+                    const int pb = oxh - ox < blk ? oxh - ox : blk;
+                    t.nkx = a->kw;
+                    tile(&t, xrow + (size_t)(ox * sx - a->pl) * cin, wrow, orow + (size_t)ox * a->ystep, pb, nv, m);
+                    ox += pb;
+                } else {
+                    const int ix0 = ox * sx - a->pl;
+                    const int kxl = ix0 < 0 ? -ix0 : 0;
+                    const int kxh = iw - ix0 < a->kw ? iw - ix0 : a->kw;
+                    if (kxl >= kxh) zero_pixel(orow + (size_t)ox * a->ystep, cn);
+                    else {
+                        t.nkx = kxh - kxl;
+                        border_pixel(&t, xrow + (size_t)(ix0 + kxl) * cin, wrow + (size_t)kxl * cin * cout,
+                                     orow + (size_t)ox * a->ystep, nv, m);
+                    }
+                    ox += 1;
+                }
             }
         }
     }
 }
 
-// Weight-gradient tile: CB input channels x NV output-channel vectors of one tap, over all pixels.
-INL void wgrad_tile(const core_args *a, const float *xbase, const float *dy, float *dw, int ci0,
-                    const int CB, const int NV, __mmask16 m) {
+// Row-planar padded copy in buf (sx must be 1 or 2).
+static void conv1_planar(const conv1 *a, float *buf, int clear) {
+    const int cin = a->cin, cout = a->cout;
+    const int hp = planar_h(a), wp = planar_w(a);
+    place_planar(a->x, a->ih, a->iw, cin, buf, hp, wp, a->pt, a->pl, clear);
+    const fwd_tile_fn tile = tile_for_pstep(a->sx);
+    const int rowstride = wp * cin;
+    for (int co0 = 0; co0 < cout; co0 += 64) {
+        const int cn = cout - co0 < 64 ? cout - co0 : 64;
+        const int nv = (cn + 15) / 16;
+        const __mmask16 m = tail_mask(cn - 16 * (nv - 1));
+        const int blk = pick_block(a->ow, max_pb_for_nv[nv]);
+        tile_args t = {rowstride, 1, wp, cin, cout, a->kh, a->kw, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep};
+        for (int oy = 0; oy < a->oh; oy++) {
+            for (int ox = 0; ox < a->ow; ox += blk) {
+                const int pb = a->ow - ox < blk ? a->ow - ox : blk;
+                const float *src = buf + (size_t)oy * a->sy * rowstride + (size_t)ox * a->sx;
+                tile(&t, src, a->w + co0, a->y + (size_t)oy * a->yrow + (size_t)ox * a->ystep + co0, pb, nv, m);
+            }
+        }
+    }
+}
+
+// Weight-gradient tile: CB input channels x NV output-channel vectors of one tap, over the
+// output pixels [oyl, oyh) x [oxl, oxh) whose tap falls inside the image.
+INL void wgrad_tile(const conv1 *a, const float *dy, float *dw, int ky, int kx, int ci0, int oyl, int oyh,
+                    int oxl, int oxh, const int CB, const int NV, __mmask16 m) {
     const int cin = a->cin, cout = a->cout;
     __m512 acc[16][4];
 #pragma clang loop unroll(full)
@@ -271,10 +475,10 @@ INL void wgrad_tile(const core_args *a, const float *xbase, const float *dy, flo
             acc[c][v] = v == NV - 1 ? _mm512_maskz_loadu_ps(m, dw + (size_t)c * cout + 16 * v)
                                     : _mm512_loadu_ps(dw + (size_t)c * cout + 16 * v);
     const size_t pstep = (size_t)a->sx * cin;
-    for (int oy = 0; oy < a->oh; oy++) {
-        const float *s = xbase + (size_t)oy * a->sy * a->wp * cin + ci0;
-        const float *d = dy + (size_t)oy * a->ow * cout;
-        for (int ox = 0; ox < a->ow; ox++) {
+    for (int oy = oyl; oy < oyh; oy++) {
+        const float *s = a->x + ((size_t)(oy * a->sy - a->pt + ky) * a->iw + (oxl * a->sx - a->pl + kx)) * cin + ci0;
+        const float *d = dy + ((size_t)oy * a->ow + oxl) * cout;
+        for (int ox = oxl; ox < oxh; ox++) {
             __m512 dv[4];
 #pragma clang loop unroll(full)
             for (int v = 0; v < NV; v++)
@@ -298,7 +502,7 @@ INL void wgrad_tile(const core_args *a, const float *xbase, const float *dy, flo
         }
 }
 
-#define WG_CASE(C, V) case C: wgrad_tile(a, xbase, dy, dwp, ci0, C, V, m); break;
+#define WG_CASE(C, V) case C: wgrad_tile(a, dyp, dwp, ky, kx, ci0, oyl, oyh, oxl, oxh, C, V, m); break;
 #define WG_SWITCH(V)                                                                              \
     switch (cb) {                                                                                 \
         WG_CASE(1, V) WG_CASE(2, V) WG_CASE(3, V) WG_CASE(4, V) WG_CASE(5, V) WG_CASE(6, V)       \
@@ -306,7 +510,7 @@ INL void wgrad_tile(const core_args *a, const float *xbase, const float *dy, flo
         WG_CASE(13, V) WG_CASE(14, V) WG_CASE(15, V) WG_CASE(16, V) default: break;               \
     }
 
-static void wgrad_avx512(const core_args *a, const float *dy, float *dw) {
+static void wgrad_avx512(const conv1 *a, const float *dy, float *dw) {
     const int cin = a->cin, cout = a->cout;
     for (int co0 = 0; co0 < cout; co0 += 64) {
         const int cn = cout - co0 < 64 ? cout - co0 : 64;
@@ -314,17 +518,22 @@ static void wgrad_avx512(const core_args *a, const float *dy, float *dw) {
         const __mmask16 m = tail_mask(cn - 16 * (nv - 1));
         const int blk = pick_block(cin, max_pb_for_nv[nv]);
         for (int ky = 0; ky < a->kh; ky++) {
+            int oyl, oyh;
+            valid_range(a->oh, a->sy, a->pt, ky, a->ih, &oyl, &oyh);
+            if (oyl >= oyh) continue;
             for (int kx = 0; kx < a->kw; kx++) {
-                const float *xbase = a->xp + ((size_t)ky * a->wp + kx) * cin;
+                int oxl, oxh;
+                valid_range(a->ow, a->sx, a->pl, kx, a->iw, &oxl, &oxh);
+                if (oxl >= oxh) continue;
                 for (int ci0 = 0; ci0 < cin; ci0 += blk) {
                     const int cb = cin - ci0 < blk ? cin - ci0 : blk;
                     float *dwp = dw + ((size_t)(ky * a->kw + kx) * cin + ci0) * cout + co0;
                     const float *dyp = dy + co0;
                     switch (nv) {
-                    case 1: { const float *dy = dyp; WG_SWITCH(1) } break;
-                    case 2: { const float *dy = dyp; WG_SWITCH(2) } break;
-                    case 3: { const float *dy = dyp; WG_SWITCH(3) } break;
-                    default: { const float *dy = dyp; WG_SWITCH(4) } break;
+                    case 1: WG_SWITCH(1) break;
+                    case 2: WG_SWITCH(2) break;
+                    case 3: WG_SWITCH(3) break;
+                    default: WG_SWITCH(4) break;
                     }
                 }
             }
@@ -334,57 +543,45 @@ static void wgrad_avx512(const core_args *a, const float *dy, float *dw) {
 #pragma clang attribute pop
 #endif
 
-// Which kernel and input layout a convolution with this column stride and input channel count
-// runs on: AVX-512 straight from NHWC when sx*cin is a specialised step, AVX-512 on a row-planar
-// copy for other strides 1 and 2, else portable (NHWC).
-static int layout_for(int portable, int sx, int cin) {
+enum { PATH_PORTABLE = 0, PATH_PLANAR = 1, PATH_NHWC = 2 };
+
+// Which kernel a convolution runs on: AVX-512 straight from NHWC when sx*cin is a specialised
+// step, AVX-512 on a row-planar padded copy for other strides 1 and 2, else portable.
+static int path_for(const conv1 *a) {
 #if CK_X86
-    if (portable || !ck_uses_avx512()) return LAYOUT_PORTABLE;
-    const int step = sx * cin;
-    if (step == 16 || step == 32 || step == 64 || step == 128) return LAYOUT_NHWC_FAST;
-    if (sx == 1 || sx == 2) return LAYOUT_PLANAR;
-    return LAYOUT_PORTABLE;
-#else
-    (void)portable; (void)sx; (void)cin;
-    return LAYOUT_PORTABLE;
+    if (a->portable || !ck_uses_avx512()) return PATH_PORTABLE;
+    const int step = a->sx * a->cin;
+    if (step == 16 || step == 32 || step == 64 || step == 128) return PATH_NHWC;
+    if (a->sx == 1 || a->sx == 2) return PATH_PLANAR;
 #endif
+    return PATH_PORTABLE;
 }
 
-// Copies an image into the layout's zero-padded buffer (see place / place_planar).
-static void place_for(int layout, const float *src, int sh, int sw, int c, float *buf, int hp, int wp,
-                      int top, int left, int dy, int dx, int clear) {
-    if (layout == LAYOUT_PLANAR) place_planar(src, sh, sw, c, buf, hp, wp, top, left, dy, dx, clear);
-    else place(src, sh, sw, c, buf, hp, wp, top, left, dy, dx, clear);
-}
-
-static void core(const core_args *a) {
+// Runs one image; buf is scratch of planar_h * planar_w * cin floats when the path is planar.
+static void conv1_run(const conv1 *a, float *buf, int first) {
+    switch (path_for(a)) {
 #if CK_X86
-    if (a->layout != LAYOUT_PORTABLE) { core_avx512(a); return; }
+    case PATH_NHWC: conv1_nhwc(a); return;
+    case PATH_PLANAR: conv1_planar(a, buf, first); return;
 #endif
-    core_portable(a);
+    default: conv1_portable(a); return;
+    }
+    (void)buf; (void)first;
 }
 
-static void wgrad(const core_args *a, const float *dy, float *dw) {
-#if CK_X86
-    if (a->layout != LAYOUT_PORTABLE && ck_uses_avx512()) { wgrad_avx512(a, dy, dw); return; }
-#endif
-    wgrad_portable(a, dy, dw);
+static float *conv1_scratch(const conv1 *a) {
+    return path_for(a) == PATH_PLANAR ? scratch((size_t)planar_h(a) * planar_w(a) * a->cin) : NULL;
 }
-
-static int needs_padding(const ck_conv_geom *g) { return g->pt || g->pl || g->pb || g->pr; }
 
 void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1) {
     const int oh = ck_out_h(g), ow = ck_out_w(g);
-    const int hp = g->h + g->pt + g->pb, wp = g->w + g->pl + g->pr;
-    const int layout = layout_for(g->portable, g->sw, g->cin);
-    const int pad = needs_padding(g) || layout == LAYOUT_PLANAR;
-    float *buf = pad ? scratch((size_t)hp * wp * g->cin) : NULL;
+    conv1 a = {x, g->h, g->w, g->cin, g->pt, g->pl, w, g->cout, g->kh, g->kw, g->sh, g->sw,
+               y, oh, ow, (size_t)g->cout, (size_t)ow * g->cout, g->portable};
+    float *buf = conv1_scratch(&a);
     for (int n = n0; n < n1; n++) {
-        const float *img = x + (size_t)n * g->h * g->w * g->cin;
-        if (pad) place_for(layout, img, g->h, g->w, g->cin, buf, hp, wp, g->pt, g->pl, 1, 1, n == n0);
-        core_args a = {pad ? buf : img, pad ? wp : g->w, g->cin, w, g->cout, g->kh, g->kw, g->sh, g->sw,
-                       y + (size_t)n * oh * ow * g->cout, oh, ow, layout};
-        core(&a);
+        a.x = x + (size_t)n * g->h * g->w * g->cin;
+        a.y = y + (size_t)n * oh * ow * g->cout;
+        conv1_run(&a, buf, n == n0);
     }
     free(buf);
 }
@@ -399,18 +596,15 @@ void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip) {
         }
 }
 
-// dx[iy][ix][ci] = sum over taps and output pixels with oy*sy - pt + ky == iy (and likewise in x)
-// of dy[oy][ox][co] * w[ky][kx][ci][co]. Placing dy, dilated by the stride, at offset
-// (kh-1-pt, kw-1-pl) of a zero buffer turns this into a stride-1 convolution with the flipped,
-// transposed weights.
-// Strided case: split dx by the phase (iy mod sh, ix mod sw). Each phase only meets the taps
-// ky = ky0 + sh*j (ky0 = (py + pt) mod sh), and reads dy at oy = a + cy - j for dx row sh*a + py,
-// so it is a stride-1 convolution of the (undilated) dy with a sub-kernel: no multiplications by
-// the zeros a dilated dy would hold.
-static void backward_input_strided(const ck_conv_geom *g, const float *w, const float *dy, float *dx, int n0, int n1) {
+// dx[iy][ix][ci] = sum over taps and output pixels with oy*sh - pt + ky == iy (and likewise in x)
+// of dy[oy][ox][co] * w[ky][kx][ci][co]. Split dx by phase (iy mod sh, ix mod sw): a phase only
+// meets the taps ky = ky0 + sh*j (ky0 = (py + pt) mod sh) and reads dy at oy = a + cy - j for dx
+// row sh*a + py, so it is a stride-1 convolution of dy with a flipped, transposed sub-kernel
+// (for stride 1, the single phase is the whole flipped kernel with padding kh-1-pt): no
+// multiplications by the zeros of a dilated dy.
+void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float *w, float *dx, int n0, int n1) {
     const int oh = ck_out_h(g), ow = ck_out_w(g), sh = g->sh, sw = g->sw;
     const int cin = g->cin, cout = g->cout;
-    const int layout = layout_for(g->portable, 1, cout);
     for (int py = 0; py < sh; py++) {
         for (int px = 0; px < sw; px++) {
             const int na = py < g->h ? (g->h - py + sh - 1) / sh : 0;
@@ -421,10 +615,10 @@ static void backward_input_strided(const ck_conv_geom *g, const float *w, const 
             const int nx = kx0 < g->kw ? (g->kw - 1 - kx0) / sw + 1 : 0;
             if (ny == 0 || nx == 0) {
                 for (int n = n0; n < n1; n++)
-                for (int a = 0; a < na; a++)
-                    for (int b = 0; b < nb; b++)
-                        memset(dx + (size_t)n * g->h * g->w * cin + ((size_t)(sh * a + py) * g->w + sw * b + px) * cin, 0,
-                               (size_t)cin * sizeof(float));
+                    for (int a = 0; a < na; a++)
+                        for (int b = 0; b < nb; b++)
+                            memset(dx + (size_t)n * g->h * g->w * cin + ((size_t)(sh * a + py) * g->w + sw * b + px) * cin, 0,
+                                   (size_t)cin * sizeof(float));
                 continue;
             }
             const int cy = (py + g->pt - ky0) / sh, cx = (px + g->pl - kx0) / sw;
@@ -437,63 +631,30 @@ static void backward_input_strided(const ck_conv_geom *g, const float *w, const 
                     for (int ci = 0; ci < cin; ci++)
                         for (int co = 0; co < cout; co++) dst[(size_t)co * cin + ci] = src[(size_t)ci * cout + co];
                 }
-            const int hb = na + ny - 1, wb = nb + nx - 1;
-            float *buf = scratch((size_t)hb * wb * cout);
-            float *tmp = scratch((size_t)na * nb * cin);
+            conv1 a = {dy, oh, ow, cout, ny - 1 - cy, nx - 1 - cx, wsub, cin, ny, nx, 1, 1,
+                       dx, na, nb, (size_t)sw * cin, (size_t)sh * g->w * cin, g->portable};
+            float *buf = conv1_scratch(&a);
             for (int n = n0; n < n1; n++) {
-                const float *dyimg = dy + (size_t)n * oh * ow * cout;
-                float *dximg = dx + (size_t)n * g->h * g->w * cin;
-                place_for(layout, dyimg, oh, ow, cout, buf, hb, wb, ny - 1 - cy, nx - 1 - cx, 1, 1, n == n0);
-                core_args ca = {buf, wb, cout, wsub, cin, ny, nx, 1, 1, tmp, na, nb, layout};
-                core(&ca);
-                for (int a = 0; a < na; a++)
-                    for (int b = 0; b < nb; b++)
-                        memcpy(dximg + ((size_t)(sh * a + py) * g->w + sw * b + px) * cin, tmp + ((size_t)a * nb + b) * cin,
-                               (size_t)cin * sizeof(float));
+                a.x = dy + (size_t)n * oh * ow * cout;
+                a.y = dx + (size_t)n * g->h * g->w * cin + ((size_t)py * g->w + px) * cin;
+                conv1_run(&a, buf, n == n0);
             }
-            free(tmp);
             free(buf);
             free(wsub);
         }
     }
 }
 
-// dx[iy][ix][ci] = sum over taps and output pixels with oy*sy - pt + ky == iy (and likewise in x)
-// of dy[oy][ox][co] * w[ky][kx][ci][co]. For stride 1, placing dy at offset (kh-1-pt, kw-1-pl)
-// of a zero buffer turns this into a convolution with the flipped, transposed weights.
-void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float *w, float *dx, int n0, int n1) {
-    if (g->sh != 1 || g->sw != 1) {
-        backward_input_strided(g, w, dy, dx, n0, n1);
-        return;
-    }
-    const int oh = ck_out_h(g), ow = ck_out_w(g);
-    float *wflip = scratch((size_t)g->kh * g->kw * g->cin * g->cout);
-    ck_conv_flip_weights(g, w, wflip);
-    const int hb = g->h + g->kh - 1, wb = g->w + g->kw - 1;
-    float *buf = scratch((size_t)hb * wb * g->cout);
-    const int layout = layout_for(g->portable, 1, g->cout);
-    for (int n = n0; n < n1; n++) {
-        place_for(layout, dy + (size_t)n * oh * ow * g->cout, oh, ow, g->cout, buf, hb, wb, g->kh - 1 - g->pt,
-                  g->kw - 1 - g->pl, 1, 1, n == n0);
-        core_args a = {buf, wb, g->cout, wflip, g->cin, g->kh, g->kw, 1, 1,
-                       dx + (size_t)n * g->h * g->w * g->cin, g->h, g->w, layout};
-        core(&a);
-    }
-    free(buf);
-    free(wflip);
-}
-
 void ck_conv_backward_weight(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1) {
     const int oh = ck_out_h(g), ow = ck_out_w(g);
-    const int hp = g->h + g->pt + g->pb, wp = g->w + g->pl + g->pr;
-    const int pad = needs_padding(g);
-    float *buf = pad ? scratch((size_t)hp * wp * g->cin) : NULL;
+    conv1 a = {x, g->h, g->w, g->cin, g->pt, g->pl, NULL, g->cout, g->kh, g->kw, g->sh, g->sw,
+               NULL, oh, ow, 0, 0, g->portable};
     for (int n = n0; n < n1; n++) {
-        const float *img = x + (size_t)n * g->h * g->w * g->cin;
-        if (pad) place(img, g->h, g->w, g->cin, buf, hp, wp, g->pt, g->pl, 1, 1, n == n0);
-        core_args a = {pad ? buf : img, pad ? wp : g->w, g->cin, NULL, g->cout, g->kh, g->kw, g->sh, g->sw,
-                       NULL, oh, ow, g->portable ? LAYOUT_PORTABLE : LAYOUT_NHWC_FAST};
-        wgrad(&a, dy + (size_t)n * oh * ow * g->cout, dw);
+        a.x = x + (size_t)n * g->h * g->w * g->cin;
+        const float *dyn = dy + (size_t)n * oh * ow * g->cout;
+#if CK_X86
+        if (!g->portable && ck_uses_avx512()) { wgrad_avx512(&a, dyn, dw); continue; }
+#endif
+        wgrad_portable(&a, dyn, dw);
     }
-    free(buf);
 }

@@ -58,6 +58,7 @@ public enum BLASRuntime {
 
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
+        Parallelism.threads = n  // the engine's own parallel loops follow the same budget
     }
 
     /// One line for logs and the report's provenance.

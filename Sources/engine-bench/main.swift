@@ -27,11 +27,13 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Threads (OpenBLAS and the engine's own parallel loops).") var threads: Int = 2
     @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
     @Option(help: "Size of the square sgemm timed as the peak reference (0: skip).") var peakSize: Int = 2048
+    @Option(help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice).") var gemmChannelProduct: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 
     func run() throws {
         BLASRuntime.setThreads(threads)
         Parallelism.threads = threads
+        if let g = gemmChannelProduct { KernelConfiguration.gemmChannelProduct = g }
         var rng = SeededGenerator(seed: 0)
         let spec: ModelSpec
         let name: String

@@ -123,4 +123,29 @@ import Randomness
             #expect(one.y == two.y && one.dx == two.dx && one.dw == two.dw, "\(c)")
         }
     }
+
+    /// Training steps of a small ResNet and EfficientNet (all kernels: direct conv, depthwise,
+    /// batch norm, swish, ReLU, linear) give bit-identical weights on 1 and 2 threads.
+    @Test func trainingIsBitIdenticalAcrossThreadCounts() {
+        func train(threads: Int, spec: ModelSpec) -> [[Float]] {
+            Parallelism.threads = threads
+            defer { Parallelism.threads = 1 }
+            var rng = SeededGenerator(seed: 21)
+            let model = spec.build(rng: &rng)
+            var x = Tensor(zeros: [6, 16, 16, 3])
+            for i in 0..<x.count { x.scalars[i] = rng.normal() }
+            let labels = (0..<6).map { _ in rng.int(below: 10) }
+            var opt = SGD(momentum: 0.9, nesterov: true, weightDecay: 5e-4)
+            for step in 0..<3 {
+                model.zeroGradients()
+                let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: UInt64(step)))
+                softmaxCrossEntropy(logits: model(Variable(x), ctx), labels: labels).backward()
+                opt.step(model.parameters, learningRate: 0.05)
+            }
+            return model.parameters.map { $0.value.scalars }
+        }
+        for spec in [ModelSpec.resnet(depth: 8, width: 16), .efficientNet(width: 0.25, depth: 0.25)] {
+            #expect(train(threads: 1, spec: spec) == train(threads: 2, spec: spec), "\(spec)")
+        }
+    }
 }

@@ -49,4 +49,8 @@ void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, si
 void ck_bn_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                           const float *invstd, const float *a, const float *k1, const float *k2, float *dx);
 
+/// Swish: y = x * sigmoid(x); dx = g * (s + x * s * (1 - s)) with s = sigmoid(x).
+void ck_swish_forward(const float *x, float *y, size_t n);
+void ck_swish_backward(const float *x, const float *g, float *dx, size_t n);
+
 #endif

@@ -10,6 +10,10 @@ enum ConvKernels {
     /// How a convolution is computed. `.automatic` picks per geometry; tests force the others.
     enum Path: Sendable { case automatic, gemm, direct, directPortable }
 
+    /// Dense convolutions with at least this many input x output channels go to im2col + sgemm
+    /// under `.automatic` (0: all direct). Benchmarks tune it.
+    nonisolated(unsafe) static var gemmThreshold = Int.max
+
     /// Fixed number of partial sums for weight gradients: independent of the thread count, so
     /// results are bit-identical whatever `Parallelism.threads` is.
     static let weightGradientChunks = 8
@@ -29,6 +33,7 @@ enum ConvKernels {
         case .direct, .directPortable: return true
         case .automatic: break
         }
+        if g.inChannels * g.outChannels >= gemmThreshold { return false }
         if g.kernelH == 1 && g.kernelW == 1 && g.inChannels * g.outChannels >= 128 * 128 && g.isPointwise { return false }
         return true
     }
@@ -223,7 +228,11 @@ enum ConvKernels {
     static func depthwiseForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                  y: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
-        for n in 0..<g.batch {
+        let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
+        let chunks = min(g.batch, Parallelism.threads)
+        Parallelism.forEach(chunks) { chunk in
+        let x = xs.value, w = ws.value, y = ys.value
+        for n in (chunk * g.batch / chunks)..<((chunk + 1) * g.batch / chunks) {
             let img = x + n * g.height * g.width * c
             for oy in 0..<oh {
                 for ox in 0..<ow {
@@ -243,13 +252,18 @@ enum ConvKernels {
                 }
             }
         }
+        }
     }
 
     static func depthwiseBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                        dx: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
         dx.update(repeating: 0, count: g.batch * g.height * g.width * c)
-        for n in 0..<g.batch {
+        let dys = UncheckedSendable(dy), ws = UncheckedSendable(w), dxs = UncheckedSendable(dx)
+        let chunks = min(g.batch, Parallelism.threads)
+        Parallelism.forEach(chunks) { chunk in
+        let dy = dys.value, w = ws.value, dx = dxs.value
+        for n in (chunk * g.batch / chunks)..<((chunk + 1) * g.batch / chunks) {
             let img = dx + n * g.height * g.width * c
             for oy in 0..<oh {
                 for ox in 0..<ow {
@@ -268,12 +282,22 @@ enum ConvKernels {
                 }
             }
         }
+        }
     }
 
     static func depthwiseBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                         dw: UnsafeMutablePointer<Float>) {
         let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
-        for n in 0..<g.batch {
+        // Fixed chunks of images, each into its own partial sum, combined in chunk order.
+        let size = g.kernelH * g.kernelW * c
+        let chunks = min(g.batch, weightGradientChunks)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * size)
+        partial.initialize(repeating: 0, count: chunks * size)
+        defer { partial.deallocate() }
+        let xs = UncheckedSendable(x), dys = UncheckedSendable(dy), ps = UncheckedSendable(partial)
+        Parallelism.forEach(chunks) { chunk in
+        let x = xs.value, dy = dys.value, dw = ps.value + chunk * size
+        for n in (chunk * g.batch / chunks)..<((chunk + 1) * g.batch / chunks) {
             let img = x + n * g.height * g.width * c
             for oy in 0..<oh {
                 for ox in 0..<ow {
@@ -291,6 +315,11 @@ enum ConvKernels {
                     }
                 }
             }
+        }
+        }
+        for k in 0..<chunks {
+            let p = partial + k * size
+            for i in 0..<size { dw[i] += p[i] }
         }
     }
 

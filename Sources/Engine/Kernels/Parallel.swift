@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import Foundation
 import Synchronization
 
 /// The engine's own parallel loops (the work OpenBLAS does not do: direct convolutions,
@@ -9,10 +10,10 @@ import Synchronization
 /// size, never on the thread count; reductions combine per-chunk partial results in chunk
 /// order. So the same inputs give bit-identical outputs whatever `threads` is.
 public enum Parallelism {
-    private static let threadCount = Atomic<Int>(1)
+    private static let threadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// Worker threads for the engine's loops (1 = run inline). `engine-bench --threads` and the
-    /// CLIs set it together with `BLASRuntime.setThreads`.
+    /// Worker threads for the engine's loops (1 = run inline); defaults to the active processors,
+    /// like OpenBLAS. `BLASRuntime.setThreads` sets both. Results do not depend on it.
     public static var threads: Int {
         get { threadCount.load(ordering: .relaxed) }
         set { threadCount.store(max(1, newValue), ordering: .relaxed) }
@@ -62,4 +63,11 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 public enum KernelConfiguration {
     /// "avx512" when the CPU runs the AVX-512 C kernels, else "portable".
     public static var kernelSet: String { ck_uses_avx512() != 0 ? "avx512" : "portable" }
+
+    /// Dense convolutions with cin * cout at or above this go to im2col + sgemm, the rest to the
+    /// direct kernels. Set once at start-up (not thread-safe to change while ops run).
+    public static var gemmChannelProduct: Int {
+        get { ConvKernels.gemmThreshold }
+        set { ConvKernels.gemmThreshold = newValue }
+    }
 }

@@ -44,16 +44,20 @@ public func swish(_ x: Variable) -> Variable {
     let xv = x.value
     let y = Tensor(shape: xv.shape) { out in
         xv.scalars.withUnsafeBufferPointer { p in
-            for i in 0..<out.count { out[i] = p[i] * sigmoidScalar(p[i]) }
+            let ps = UncheckedSendable(p.baseAddress!), os = UncheckedSendable(out.baseAddress!)
+            Parallelism.forRanges(out.count, minPerChunk: 1 << 13) { lo, hi in
+                ck_swish_forward(ps.value + lo, os.value + lo, hi - lo)
+            }
         }
     }
     return Variable(y, parents: [x]) { g in
         [Tensor(shape: g.shape) { out in
             g.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { p in
-                    for i in 0..<out.count {
-                        let s = sigmoidScalar(p[i])
-                        out[i] = gp[i] * (s + p[i] * s * (1 - s))
+                    let ps = UncheckedSendable(p.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
+                    let os = UncheckedSendable(out.baseAddress!)
+                    Parallelism.forRanges(out.count, minPerChunk: 1 << 13) { lo, hi in
+                        ck_swish_backward(ps.value + lo, gs.value + lo, os.value + lo, hi - lo)
                     }
                 }
             }
