@@ -1,7 +1,9 @@
 #!/bin/bash
 # Side by side: PyTorch (NCHW, channels_last) and engine-bench, interleaved, same settings.
-B=/work/wt-perf/.build/release/engine-bench
-T="/work/torchenv/bin/python /work/shared/bench/torch_anchor.py"
+#   TORCH_PYTHON=/work/torchenv/bin/python docs/bench-side-by-side.sh > side-by-side.log
+# Run from the package root after `swift build -c release --product engine-bench`.
+B=${ENGINE_BENCH:-.build/release/engine-bench}
+T="${TORCH_PYTHON:-python3} ${TORCH_ANCHOR:-../shared/bench/torch_anchor.py}"
 for round in 1 2; do
 for cfg in "8 16" "20 16" "26 32"; do
   set -- $cfg
