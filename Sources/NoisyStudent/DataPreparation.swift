@@ -72,7 +72,8 @@ public struct PreparedData: Sendable {
                                 classes: folder.classNames.count, classNames: folder.classNames, unlabeledNames: folder.unlabeledPaths)
         case .synthetic:
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
-            splits = try Splits.load(.synthetic(parameters: .default, unlabeled: settings.unlabeledCount ?? 10_000, test: settings.testCount),
+            let parameters = settings.syntheticDifficulty.map { SyntheticHouseNumbers.Parameters.difficulty($0) } ?? .default
+            splits = try Splits.load(.synthetic(parameters: parameters, unlabeled: settings.unlabeledCount ?? 10_000, test: settings.testCount),
                                      spec: spec, threads: threads)
         case .svhn(let dir):
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,

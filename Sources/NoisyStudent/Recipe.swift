@@ -49,10 +49,12 @@ public struct DataSettings: Codable, Hashable, Sendable {
     public var validationCount: Int
     /// Synthetic test-set size (real data use their own test sets).
     public var testCount: Int
+    /// Synthetic difficulty: 0 = easy, 1 = the default (SVHN-like), above 1 harder; nil = 1.
+    public var syntheticDifficulty: Float?
 
-    public init(labeledPerClass: Int, unlabeledCount: Int?, validationCount: Int, testCount: Int) {
+    public init(labeledPerClass: Int, unlabeledCount: Int?, validationCount: Int, testCount: Int, syntheticDifficulty: Float? = nil) {
         self.labeledPerClass = labeledPerClass; self.unlabeledCount = unlabeledCount
-        self.validationCount = validationCount; self.testCount = testCount
+        self.validationCount = validationCount; self.testCount = testCount; self.syntheticDifficulty = syntheticDifficulty
     }
 }
 
@@ -92,7 +94,8 @@ public struct Recipe: Codable, Hashable, Sendable {
             let model = ModelSpec.wideResNet(depth: 10, width: 1, classes: classes, inputChannels: inputChannels)
             return Recipe(
                 scale: .tiny,
-                data: DataSettings(labeledPerClass: 30, unlabeledCount: 1_500, validationCount: 200, testCount: 500),
+                // Easy synthetic digits: a few dozen steps must show learning at this scale.
+                data: DataSettings(labeledPerClass: 30, unlabeledCount: 1_500, validationCount: 200, testCount: 500, syntheticDifficulty: 0),
                 teacher: model, students: [model, model],
                 teacherTraining: TrainingSettings(epochs: 6, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 0.5),
                 studentTraining: TrainingSettings(epochs: 6, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 0.5),
