@@ -345,13 +345,14 @@ public struct HTMLRenderer {
     }
 
     func tocHTML(_ toc: [(level: Int, id: String, text: String)]) -> String {
-        let entries = toc.filter { $0.level >= 2 && $0.level <= 3 }
+        // Chapter titles (level 1) and their sections; the first title names the whole report.
+        let entries = toc.dropFirst(toc.first?.level == 1 ? 1 : 0).filter { $0.level <= 3 }
         guard !entries.isEmpty else { return "" }
         var html = "<nav class=\"toc\"><h2>Contents</h2><ul>\n"
         for e in entries {
             html += "<li class=\"toc\(e.level)\"><a href=\"#\(e.id)\">\(e.text)</a></li>\n"
         }
-        return html + "<li class=\"toc2\"><a href=\"#provenance\">Provenance</a></li>\n</ul></nav>\n"
+        return html + "<li class=\"toc1\"><a href=\"#provenance\">Provenance</a></li>\n</ul></nav>\n"
     }
 
     func provenanceHTML() -> String {
