@@ -108,15 +108,11 @@ public struct HTMLRenderer {
                 blockHTML.append(html)
             }
             var html = Markdown.html(markdown)
-            for (k, block) in blockHTML.enumerated() {
-                html = html.replacingOccurrences(of: "<p>WEAVEBLOCK\(k)X</p>", with: block)
-            }
+            html = Self.substitute(html, prefix: "WEAVEBLOCK", with: blockHTML) { _ in true }
             // Tokens before headings, so that a value in a heading reads right in the contents.
             // Display math replaces its whole paragraph.
-            for i in replacement.indices.reversed() where html.contains(PreparedProse.placeholder(i)) {
-                let placeholder = PreparedProse.placeholder(i)
-                html = html.replacingOccurrences(of: "<p>\(placeholder)</p>", with: replacement[i])
-                html = html.replacingOccurrences(of: placeholder, with: replacement[i])
+            html = Self.substitute(html, prefix: "WEAVETOKEN", with: replacement) { i in
+                if case .math(_, true) = plan.tokens[i].token { return true } else { return false }
             }
             // Headings get ids for the table of contents.
             html = addHeadingIDs(html, toc: &toc, used: &usedIDs)
@@ -137,6 +133,44 @@ public struct HTMLRenderer {
         var flat: [String: JSONValue] = [:]
         for (k, v) in published { if let v { flat[k] = v } }
         return RenderedReport(html: html, results: flat, figures: figures, errors: errors)
+    }
+
+    /// Replaces every `PREFIX<n>X` with `values[n]` in one pass (a search per placeholder over a
+    /// long chapter costs seconds). Where `ownParagraph(n)`, a `<p>` wrapping only the
+    /// placeholder goes too: blocks and display math are not inline content.
+    public static func substitute(_ html: String, prefix: String, with values: [String], ownParagraph: (Int) -> Bool) -> String {
+        let bytes = Array(html.utf8)
+        let marker = Array(prefix.utf8)
+        let open = Array("<p>".utf8), close = Array("</p>".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        func matches(_ pattern: [UInt8], at position: Int) -> Bool {
+            position >= 0 && position + pattern.count <= bytes.count && Array(bytes[position..<(position + pattern.count)]) == pattern
+        }
+        while i < bytes.count {
+            if bytes[i] == marker[0], matches(marker, at: i) {
+                var j = i + marker.count
+                var n = 0
+                var digits = 0
+                while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 { n = n * 10 + Int(bytes[j] - 48); j += 1; digits += 1 }
+                if digits > 0, j < bytes.count, bytes[j] == UInt8(ascii: "X"), n < values.count {
+                    let end = j + 1
+                    if ownParagraph(n), out.count >= open.count, Array(out.suffix(open.count)) == open, matches(close, at: end) {
+                        out.removeLast(open.count)
+                        out += Array(values[n].utf8)
+                        i = end + close.count
+                    } else {
+                        out += Array(values[n].utf8)
+                        i = end
+                    }
+                    continue
+                }
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func missing(_ source: String, _ why: String) -> String {
@@ -311,13 +345,14 @@ public struct HTMLRenderer {
     }
 
     func tocHTML(_ toc: [(level: Int, id: String, text: String)]) -> String {
-        let entries = toc.filter { $0.level >= 2 && $0.level <= 3 }
+        // Chapter titles (level 1) and their sections; the first title names the whole report.
+        let entries = toc.dropFirst(toc.first?.level == 1 ? 1 : 0).filter { $0.level <= 3 }
         guard !entries.isEmpty else { return "" }
         var html = "<nav class=\"toc\"><h2>Contents</h2><ul>\n"
         for e in entries {
             html += "<li class=\"toc\(e.level)\"><a href=\"#\(e.id)\">\(e.text)</a></li>\n"
         }
-        return html + "<li class=\"toc2\"><a href=\"#provenance\">Provenance</a></li>\n</ul></nav>\n"
+        return html + "<li class=\"toc1\"><a href=\"#provenance\">Provenance</a></li>\n</ul></nav>\n"
     }
 
     func provenanceHTML() -> String {

@@ -28,7 +28,8 @@ enum ReportStyle {
     .math.display { overflow-x: auto; margin: 1rem 0; text-align: center; }
     nav.toc { font: 14.5px/1.5 system-ui, sans-serif; border: 1px solid var(--rule); border-radius: 6px; padding: .3rem 1rem; }
     nav.toc h2 { font-size: 1rem; border: 0; margin: .5rem 0; } nav.toc ul { list-style: none; padding-left: 0; }
-    nav.toc .toc3 { padding-left: 1.2rem; }
+    nav.toc .toc1 { font-weight: 600; margin-top: .4rem; } nav.toc .toc2 { padding-left: 1.2rem; }
+    nav.toc .toc3 { padding-left: 2.4rem; }
     p.scale { font: 13px system-ui, sans-serif; color: var(--muted); }
     table.provenance th { width: 7rem; } table.stages { font-size: 13px; }
     .kw { color: #a626a4; } .str { color: #50a14f; } .com { color: #8e8e93; font-style: italic; } .num { color: #986801; }

@@ -36,6 +36,11 @@ public enum ValueFilter: Sendable, Equatable {
 
     /// Formats a value, or says why it cannot (an object where a number was expected).
     public func format(_ value: JSONValue) -> Result<String, WeaveError> {
+        // Numbers published as text ("69257") still take number filters.
+        var value = value
+        if self != .plain, case .string(let s) = value, let n = Double(s.trimmingCharacters(in: .whitespaces)) {
+            value = .number(n)
+        }
         switch (self, value) {
         case (.plain, .string(let s)): return .success(s)
         case (.plain, .bool(let b)): return .success(b ? "true" : "false")

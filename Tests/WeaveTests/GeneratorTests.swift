@@ -59,6 +59,13 @@ import Weave
         #expect(generator.mainSource([try parse("Just prose.")]).contains("[String: StageEntry] = [\n    :\n]"))
     }
 
+    @Test func placeholdersAreReplacedInOnePass() {
+        let html = "<p>WEAVEBLOCK1X</p>\n<p>a WEAVEBLOCK0X b WEAVEBLOCK10X WEAVEBLOCKX</p>"
+        let values = (0...10).map { "<v\($0)>" }
+        #expect(HTMLRenderer.substitute(html, prefix: "WEAVEBLOCK", with: values) { $0 == 1 }
+                == "<v1>\n<p>a <v0> b <v10> WEAVEBLOCKX</p>")
+    }
+
     @Test func longOutputsAreAbridged() {
         let log = (1...500).map { "step \($0)" }.joined(separator: "\n")
         let short = HTMLRenderer.abridged(log)

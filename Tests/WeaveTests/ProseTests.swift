@@ -60,6 +60,8 @@ import Weave
         #expect(ValueFilter(parsing: "fixed(x)") == nil)
         #expect(ValueFilter(parsing: "percent(99)") == nil)
         #expect(f("percent", .string("x")) == nil)
+        #expect(f("thousands", .string("69257")) == "69,257")
+        #expect(f("", .string("007")) == "007")
         #expect(f("", .object([:])) == nil)
     }
 

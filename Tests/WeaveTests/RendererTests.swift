@@ -80,7 +80,8 @@ import Weave
         #expect(html.contains("stage student failed</strong> <span class=\"where\">chapters/01-report.md:12</span>"))
         #expect(html.contains("loss became NaN at epoch 3"))
         #expect(html.contains("stage after not run</strong>"))
-        #expect(html.contains("<a href=\"#teacher-at-97-3\">Teacher at 97.3%</a>"))
+        #expect(html.contains("<li class=\"toc2\"><a href=\"#teacher-at-97-3\">Teacher at 97.3%</a></li>"))
+        #expect(!html.contains("<a href=\"#the-report\">"))  // the title is not its own contents entry
         #expect(html.contains("<td>abc123</td>") && html.contains("OpenBLAS kernel SkylakeX"))
         #expect(html.contains("<td>cache hit</td>") && html.contains("<td>fresh run</td>") && html.contains("<td>failed</td>"))
         #expect(!html.contains("WEAVETOKEN") && !html.contains("WEAVEBLOCK"))
