@@ -104,15 +104,24 @@ public struct Recipe: Codable, Hashable, Sendable {
                 unlabeledRatio: 2, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
                 filter: FilterSettings(threshold: 0.3), seed: 0)
         case .default:
-            let teacher = ModelSpec.wideResNet(depth: 10, width: 2, classes: classes, inputChannels: inputChannels)
+            // Sized so one seed's loop (teacher + 3 students) takes about 5 minutes on 2 cores,
+            // and tuned on the validation split only (seed 0; see the report's method chapter):
+            // lr 0.05 left the teacher stuck near chance for a third of its schedule, so peak lr
+            // is 0.4; the official Cutout 16x16 on top of RandAugment erased too much of each
+            // centred digit for a 20-epoch student (validation 87.6% without RandAugment but
+            // with Cutout, 94.6% with RandAugment and no Cutout; teacher test 86.5%), so it is off
+            // here (RandAugment's own small Cutout op stays) and is one of the ablations.
+            let model = ModelSpec.wideResNet(depth: 10, width: 1, classes: classes, inputChannels: inputChannels)
+            var noise = NoiseSettings.official
+            noise.cutout = false
             return Recipe(
                 scale: .default,
-                data: DataSettings(labeledPerClass: 200, unlabeledCount: 20_000, validationCount: 1_000, testCount: 4_000),
-                teacher: teacher, students: [teacher, teacher, teacher],
-                teacherTraining: TrainingSettings(epochs: 30, batchSize: 64, peakLearningRate: 0.05, warmupEpochs: 1),
-                studentTraining: TrainingSettings(epochs: 30, batchSize: 64, peakLearningRate: 0.05, warmupEpochs: 1),
-                teacherNoise: .none, studentNoise: .official,
-                unlabeledRatio: 3, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
+                data: DataSettings(labeledPerClass: 100, unlabeledCount: 20_000, validationCount: 1_000, testCount: 4_000),
+                teacher: model, students: [model, model, model],
+                teacherTraining: TrainingSettings(epochs: 30, batchSize: 64, peakLearningRate: 0.4, warmupEpochs: 1),
+                studentTraining: TrainingSettings(epochs: 20, batchSize: 32, peakLearningRate: 0.4, warmupEpochs: 1),
+                teacherNoise: .none, studentNoise: noise,
+                unlabeledRatio: 2, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
                 filter: FilterSettings(threshold: 0.3), seed: 0)
         case .paper:
             // EfficientNet-B0 (32x32 adaptation), RMSProp 0.9/0.9/1e-3, lr 0.008 peak after 5
