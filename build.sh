@@ -66,16 +66,20 @@ case "$cmd" in
         swift build -c release --build-tests --scratch-path .build-test -Xswiftc -enable-testing
         swift test -c release --skip-build --scratch-path .build-test "${args[@]}"
         ;;
-    report)
+    report|figure)
         swift build -c release --product weave
         bin="$(swift build -c release --show-bin-path)"
-        "$bin/weave" build --scale "$scale" "${args[@]}"
-        echo "report: $PWD/report/index.html"
-        ;;
-    figure)
-        swift build -c release --product weave
-        bin="$(swift build -c release --show-bin-path)"
-        "$bin/weave" figure --scale "$scale" "${args[@]}"
+        # figures/ holds the published default-scale figures (committed); other scales draw
+        # theirs beside their report so a quick tiny build never overwrites them.
+        figures=(); [ "$scale" = "default" ] || figures=(--figures "report/figures-$scale")
+        if [ "$cmd" = "report" ]; then
+            "$bin/weave" build --scale "$scale" "${figures[@]}" "${args[@]}"
+            echo "report: $PWD/report/index.html"
+        else
+            "$bin/weave" figure --scale "$scale" "${figures[@]}" "${args[@]}"
+        fi
+        # Every published number of the default-scale report, beside its figures.
+        [ "$scale" != "default" ] || cp report/results.json figures/results.json
         ;;
     fetch)
         swift build -c release --product noisy-student
