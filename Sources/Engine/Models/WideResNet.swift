@@ -8,7 +8,8 @@ import Randomness
 /// Model noise as Noisy Student applies it: `dropout` on the pooled features before the
 /// classifier (the official code's placement, not the WRN paper's in-block dropout, which slowed
 /// learning on our short schedules and cost a mask per activation) and stochastic depth with
-/// survival falling linearly from 1 to `finalSurvival` over the blocks.
+/// survival falling linearly from 1 to `finalSurvival` over the blocks, on blocks whose skip is
+/// the identity.
 public final class WideResNet: Layer {
     final class Block: Layer {
         let bn1: BatchNorm, conv1: Conv2D, bn2: BatchNorm, conv2: Conv2D
@@ -33,7 +34,11 @@ public final class WideResNet: Layer {
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
             let a = relu(bn1(x, ctx))
             var h = conv2(relu(bn2(conv1(a, ctx), ctx)), ctx)
-            if ctx.training && survival < 1 { h = dropPath(h, survival: survival, rng: &ctx.rng) }
+            // Stochastic depth drops only branches beside an identity skip, as the official
+            // drop_connect does: dropping a projection block's branch would leave a 1x1
+            // projection alone, a different network rather than a shallower one (on WRN-10-1,
+            // two of three blocks, it kept noised students near chance for many epochs).
+            if ctx.training && survival < 1 && projection == nil { h = dropPath(h, survival: survival, rng: &ctx.rng) }
             // The projection sees the pre-activated input, as in the reference implementation.
             return h + (projection.map { $0(a, ctx) } ?? x)
         }
