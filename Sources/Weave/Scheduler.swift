@@ -63,6 +63,7 @@ public struct Scheduler {
         var inFlight: [String: (work: URL, left: Int, failure: String?)] = [:]
         var replicaQueue: [(stage: Stage, replica: Int, work: URL, inputs: [String: String])] = []
         var lastDraw = Date.distantPast
+        let priority = graph.dispatchPriority()
 
         func finish(_ name: String, _ result: StageResult) {
             results[name] = result
@@ -104,7 +105,12 @@ public struct Scheduler {
                 }
             }
             while running.count < jobs, !replicaQueue.isEmpty {
-                let next = replicaQueue.removeFirst()
+                // Highest priority first; replicas of one stage keep their order (stable).
+                var best = 0
+                for (i, r) in replicaQueue.enumerated() where (priority[r.stage.name] ?? 0) > (priority[replicaQueue[best].stage.name] ?? 0) {
+                    best = i
+                }
+                let next = replicaQueue.remove(at: best)
                 do {
                     let p = try StageProcess(stage: next.stage, replica: next.replica, work: next.work, inputs: next.inputs,
                                              settings: settings)

@@ -80,6 +80,20 @@ public struct StageGraph: Sendable {
         return seen
     }
 
+    /// Which ready stage process to start first when several wait for a free job: `expensive`
+    /// stages first, then stages more of the report waits on, then document order. Starting the
+    /// long runs first lets the short ones fill the last gaps, so a cold build ends sooner.
+    public func dispatchPriority() -> [String: Int] {
+        var rank: [String: Int] = [:]
+        let ordered = order.enumerated().sorted { a, b in
+            func key(_ name: String) -> (Int, Int) { (self[name]?.expensive == true ? 1 : 0, dependents(of: name).count) }
+            let (ka, kb) = (key(a.element), key(b.element))
+            return ka != kb ? ka > kb : a.offset < b.offset
+        }
+        for (r, item) in ordered.enumerated() { rank[item.element] = ordered.count - r }
+        return rank
+    }
+
     /// Everything downstream of `name` (what a failure of `name` leaves not run).
     public func dependents(of name: String) -> Set<String> {
         var result: Set<String> = []

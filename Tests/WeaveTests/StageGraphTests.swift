@@ -44,4 +44,16 @@ import Weave
         let error = firstError { _ = try StageGraph(stages: [stage("a", needs: ["a"], line: 2)]) }
         #expect(error?.message.contains("itself") == true)
     }
+
+    /// Long stages start first; among the rest, the ones more of the report waits on.
+    @Test func dispatchPriorityPutsExpensiveThenUpstreamStagesFirst() throws {
+        var costly = stage("costly")
+        costly.expensive = true
+        let graph = try StageGraph(stages: [
+            stage("leaf"), stage("root"), stage("a", needs: ["root"]), stage("b", needs: ["a"]), costly,
+        ])
+        let p = graph.dispatchPriority()
+        let ranked = graph.order.sorted { (p[$0] ?? 0) > (p[$1] ?? 0) }
+        #expect(ranked == ["costly", "root", "a", "leaf", "b"])
+    }
 }
