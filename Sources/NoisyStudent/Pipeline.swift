@@ -15,6 +15,9 @@ public struct Pipeline {
     public var runDirectory: URL?
     public var resume: Bool
     public var progress: any ProgressReporter
+    /// Measure validation top-1 after every epoch (training curves). Off for runs that only
+    /// need the final model: it saves one pass over the validation split per epoch.
+    public var validatesEachEpoch = true
 
     public init(recipe: Recipe, data: PreparedData, runDirectory: URL? = nil, resume: Bool = false,
                 progress: any ProgressReporter = SilentProgress()) {
@@ -42,7 +45,7 @@ public struct Pipeline {
                               unlabeledLossWeight: recipe.unlabeledLossWeight, checkpoint: file("\(name).training.ckpt"),
                               progress: progress)
         trainer.checkpointEverySteps = 200
-        if data.splits.validation.count > 0 {
+        if validatesEachEpoch, data.splits.validation.count > 0 {
             let (validation, norm, classes) = (data.splits.validation, data.normalization, data.classes)
             trainer.validation = { Evaluator.evaluate($0, on: validation, normalization: norm, classes: classes).top1 }
         }

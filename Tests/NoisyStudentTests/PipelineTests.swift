@@ -57,6 +57,20 @@ import Testing
         #expect(result.teacher.history.count == 10 && result.teacher.history.last!.loss < result.teacher.history.first!.loss)
     }
 
+    /// Ablation students skip the per-epoch validation pass; the weights must not depend on it.
+    @Test func perEpochValidationIsOptionalAndChangesNothing() throws {
+        let data = try #require(Self.data, "Fashion-MNIST is missing: apt-get install dataset-fashion-mnist")
+        var recipe = Self.recipe()
+        recipe.teacherTraining.epochs = 2
+        var quiet = Pipeline(recipe: recipe, data: data)
+        quiet.validatesEachEpoch = false
+        let a = try quiet.trainModel(0, pseudoLabeled: nil)
+        let b = try Pipeline(recipe: recipe, data: data).trainModel(0, pseudoLabeled: nil)
+        #expect(a.history.count == 2 && a.history.allSatisfy { $0.validationTop1 == nil })
+        #expect(b.history.count == 2 && b.history.allSatisfy { $0.validationTop1 != nil })
+        #expect(a.model.checkpointTensors().map { $0.tensor.scalars } == b.model.checkpointTensors().map { $0.tensor.scalars })
+    }
+
     @Test func interruptedTrainingResumesToTheSameWeights() throws {
         let data = try #require(Self.data)
         let spec = ModelSpec.wideResNet(depth: 10, width: 1, inputChannels: 1, dropout: 0.2, stochasticDepth: 0.2)
