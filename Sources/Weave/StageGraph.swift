@@ -84,13 +84,16 @@ public struct StageGraph: Sendable {
     /// stages first, then stages more of the report waits on, then document order. Starting the
     /// long runs first lets the short ones fill the last gaps, so a cold build ends sooner.
     public func dispatchPriority() -> [String: Int] {
-        var rank: [String: Int] = [:]
-        let ordered = order.enumerated().sorted { a, b in
-            func key(_ name: String) -> (Int, Int) { (self[name]?.expensive == true ? 1 : 0, dependents(of: name).count) }
-            let (ka, kb) = (key(a.element), key(b.element))
-            return ka != kb ? ka > kb : a.offset < b.offset
+        // Keys computed once per stage, not inside the sort's comparisons.
+        let keyed = order.enumerated().map { offset, name in
+            (name: name, expensive: self[name]?.expensive == true ? 1 : 0, dependents: dependents(of: name).count, offset: offset)
         }
-        for (r, item) in ordered.enumerated() { rank[item.element] = ordered.count - r }
+        let ordered = keyed.sorted { a, b in
+            (a.expensive, a.dependents) != (b.expensive, b.dependents)
+                ? (a.expensive, a.dependents) > (b.expensive, b.dependents) : a.offset < b.offset
+        }
+        var rank: [String: Int] = [:]
+        for (r, item) in ordered.enumerated() { rank[item.name] = ordered.count - r }
         return rank
     }
 
