@@ -91,6 +91,24 @@ INL void bn_apply_body(const float *x, size_t c, size_t r0, size_t r1, const flo
 }
 VARIANTS(bn_apply, (const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y),
          (x, c, r0, r1, a, b, y))
+
+// The same followed by ReLU, in one pass (the expression is bn_apply's, so the values are the
+// same as bn_apply then relu_fwd).
+INL void bn_apply_relu_body(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y) {
+    for (size_t r = r0; r < r1; r++) {
+        const float *row = x + r * c;
+        float *o = y + r * c;
+        for (size_t j = 0; j < c; j++) {
+            float t = row[j] * a[j] + b[j];
+            o[j] = t > 0 ? t : 0;
+        }
+    }
+}
+VARIANTS(bn_apply_relu, (const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y),
+         (x, c, r0, r1, a, b, y))
+void ck_bn_apply_relu(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y) {
+    DISPATCH(bn_apply_relu, (x, c, r0, r1, a, b, y))
+}
 void ck_bn_apply(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y) {
     DISPATCH(bn_apply, (x, c, r0, r1, a, b, y))
 }
@@ -112,6 +130,53 @@ VARIANTS(bn_bwd_sums, (const float *x, const float *g, size_t c, size_t r0, size
 void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                          const float *invstd, double *sdy, double *sdyx) {
     DISPATCH(bn_bwd_sums, (x, g, c, r0, r1, mean, invstd, sdy, sdyx))
+}
+
+// bn_bwd_sums after a ReLU: g counts only where the forward output x * a + b was positive
+// (recomputed from x with bn_apply's expression, so the mask is the forward's exactly).
+INL void bn_relu_bwd_sums_body(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                               const float *invstd, const float *a, const float *b, double *sdy, double *sdyx) {
+    for (size_t j = 0; j < c; j++) { sdy[j] = 0; sdyx[j] = 0; }
+    for (size_t r = r0; r < r1; r++) {
+        const float *xr = x + r * c, *gr = g + r * c;
+        for (size_t j = 0; j < c; j++) {
+            float t = xr[j] * a[j] + b[j];
+            float gj = t > 0 ? gr[j] : 0;
+            sdy[j] += (double)gj;
+            sdyx[j] += (double)(gj * ((xr[j] - mean[j]) * invstd[j]));
+        }
+    }
+}
+VARIANTS(bn_relu_bwd_sums, (const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                            const float *invstd, const float *a, const float *b, double *sdy, double *sdyx),
+         (x, g, c, r0, r1, mean, invstd, a, b, sdy, sdyx))
+void ck_bn_relu_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                              const float *invstd, const float *a, const float *b, double *sdy, double *sdyx) {
+    DISPATCH(bn_relu_bwd_sums, (x, g, c, r0, r1, mean, invstd, a, b, sdy, sdyx))
+}
+
+// bn_bwd_dx after a ReLU (k1 = k2 = 0: inference mode, dx = a * masked g).
+INL void bn_relu_bwd_dx_body(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                             const float *invstd, const float *a, const float *b, const float *k1, const float *k2,
+                             float *dx) {
+    for (size_t r = r0; r < r1; r++) {
+        const float *xr = x + r * c, *gr = g + r * c;
+        float *o = dx + r * c;
+        for (size_t j = 0; j < c; j++) {
+            float t = xr[j] * a[j] + b[j];
+            float gj = t > 0 ? gr[j] : 0;
+            float xhat = (xr[j] - mean[j]) * invstd[j];
+            o[j] = a[j] * (gj - k1[j] - xhat * k2[j]);
+        }
+    }
+}
+VARIANTS(bn_relu_bwd_dx, (const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                          const float *invstd, const float *a, const float *b, const float *k1, const float *k2,
+                          float *dx), (x, g, c, r0, r1, mean, invstd, a, b, k1, k2, dx))
+void ck_bn_relu_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                               const float *invstd, const float *a, const float *b, const float *k1,
+                               const float *k2, float *dx) {
+    DISPATCH(bn_relu_bwd_dx, (x, g, c, r0, r1, mean, invstd, a, b, k1, k2, dx))
 }
 
 // dx[r][j] = a[j] * (g[r][j] - k1[j] - (x[r][j] - mean[j]) * invstd[j] * k2[j]).

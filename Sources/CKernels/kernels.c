@@ -4,9 +4,8 @@
 // thin (N = cout = 16..64, K = 9 * cin) and im2col/col2im move 9x the activations through memory.
 // These kernels compute the convolution directly, one image at a time, vectorised over output
 // channels: 16 floats = one zmm register; a tile of PB output pixels x NV channel vectors
-// accumulates in registers. Zero padding is virtual: each output row only visits the kernel rows
-// that fall inside the image, border pixels only the kernel columns that do, so nothing is copied
-// (except for channel counts without a specialised kernel, which get a padded row-planar copy).
+// accumulates in registers. Zero padding is a padded copy of one image at a time (NHWC for the
+// specialised channel counts, row-planar for the others), so whole rows run as register tiles.
 //
 // Every function has an AVX-512 version (selected at run time with __builtin_cpu_supports) and a
 // portable one, so the binary runs on any x86-64. The arithmetic order of each output element is
@@ -439,6 +438,26 @@ static void conv1_nhwc(const conv1 *a) {
     }
 }
 
+// NHWC through a zero-padded copy in buf (planar_h x planar_w x cin, the image at (pt, pl)):
+// every output pixel then has all its taps inside, so whole rows run as register tiles instead
+// of the 2 border columns per row running one pixel at a time (a quarter of an 8x8 map). The
+// zeros are written once per buffer (clear); each image overwrites only the interior.
+static void conv1_nhwc_padded(const conv1 *a, float *buf, int clear) {
+    const int hp = planar_h(a), wp = planar_w(a), cin = a->cin;
+    if (clear) memset(buf, 0, (size_t)hp * wp * cin * sizeof(float));
+    const int x0 = 0, x1 = a->iw < wp - a->pl ? a->iw : wp - a->pl;
+    for (int y = 0; y < a->ih; y++) {
+        const int by = a->pt + y;
+        if (by >= hp) break;
+        if (x1 > x0)
+            memcpy(buf + ((size_t)by * wp + a->pl + x0) * cin, a->x + ((size_t)y * a->iw + x0) * cin,
+                   (size_t)(x1 - x0) * cin * sizeof(float));
+    }
+    conv1 b = *a;
+    b.x = buf; b.ih = hp; b.iw = wp; b.pt = 0; b.pl = 0;
+    conv1_nhwc(&b);
+}
+
 // Row-planar padded copy in buf (sx must be 1 or 2).
 static void conv1_planar(const conv1 *a, float *buf, int clear) {
     const int cin = a->cin, cout = a->cout;
@@ -543,7 +562,13 @@ static void wgrad_avx512(const conv1 *a, const float *dy, float *dw) {
 #pragma clang attribute pop
 #endif
 
-enum { PATH_PORTABLE = 0, PATH_PLANAR = 1, PATH_NHWC = 2 };
+enum { PATH_PORTABLE = 0, PATH_PLANAR = 1, PATH_NHWC = 2, PATH_NHWC_PADDED = 3 };
+
+// Whether some output pixel of a conv1 has a tap outside the image (a zero-padding tap).
+static int has_border(const conv1 *a) {
+    return a->pt > 0 || a->pl > 0 || (a->oh - 1) * a->sy - a->pt + a->kh > a->ih
+        || (a->ow - 1) * a->sx - a->pl + a->kw > a->iw;
+}
 
 // Which kernel a convolution runs on: AVX-512 straight from NHWC when sx*cin is a specialised
 // step, AVX-512 on a row-planar padded copy for other strides 1 and 2, else portable.
@@ -551,7 +576,7 @@ static int path_for(const conv1 *a) {
 #if CK_X86
     if (a->portable || !ck_uses_avx512()) return PATH_PORTABLE;
     const int step = a->sx * a->cin;
-    if (step == 16 || step == 32 || step == 64 || step == 128) return PATH_NHWC;
+    if (step == 16 || step == 32 || step == 64 || step == 128) return has_border(a) && a->pt >= 0 && a->pl >= 0 ? PATH_NHWC_PADDED : PATH_NHWC;
     if (a->sx == 1 || a->sx == 2) return PATH_PLANAR;
 #endif
     return PATH_PORTABLE;
@@ -562,6 +587,7 @@ static void conv1_run(const conv1 *a, float *buf, int first) {
     switch (path_for(a)) {
 #if CK_X86
     case PATH_NHWC: conv1_nhwc(a); return;
+    case PATH_NHWC_PADDED: conv1_nhwc_padded(a, buf, first); return;
     case PATH_PLANAR: conv1_planar(a, buf, first); return;
 #endif
     default: conv1_portable(a); return;
@@ -570,7 +596,8 @@ static void conv1_run(const conv1 *a, float *buf, int first) {
 }
 
 static float *conv1_scratch(const conv1 *a) {
-    return path_for(a) == PATH_PLANAR ? scratch((size_t)planar_h(a) * planar_w(a) * a->cin) : NULL;
+    const int path = path_for(a);
+    return path == PATH_PLANAR || path == PATH_NHWC_PADDED ? scratch((size_t)planar_h(a) * planar_w(a) * a->cin) : NULL;
 }
 
 void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1) {

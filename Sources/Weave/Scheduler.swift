@@ -121,6 +121,8 @@ public struct Scheduler {
                     inFlight[next.stage.name]?.failure = "could not start: \(error)"
                 }
             }
+            Self.lendIdleThreads(to: running, jobs: jobs, threadsPerJob: settings.blasThreads,
+                                 waiting: !replicaQueue.isEmpty)
             // Completed stages (every replica done).
             for (name, state) in inFlight where state.left == 0 {
                 inFlight[name] = nil
@@ -156,6 +158,24 @@ public struct Scheduler {
         }
         display.finish()
         return results
+    }
+
+    /// While fewer stages run than `jobs` and none waits to start (the end of a build, or a
+    /// stage everything else needs), the running stages share the whole budget of
+    /// `jobs x threadsPerJob` threads instead of leaving cores idle; when stages wait again,
+    /// each goes back to `threadsPerJob`. Safe because results do not depend on thread counts.
+    static func lendIdleThreads(to running: [StageProcess], jobs: Int, threadsPerJob: Int, waiting: Bool) {
+        for (i, p) in running.enumerated() {
+            p.setThreads(threadBudget(index: i, running: running.count, jobs: jobs, threadsPerJob: threadsPerJob,
+                                      waiting: waiting))
+        }
+    }
+
+    /// The budget of the `index`-th of `running` stages (see `lendIdleThreads`).
+    public static func threadBudget(index: Int, running: Int, jobs: Int, threadsPerJob: Int, waiting: Bool) -> Int {
+        guard !waiting, running > 0, running < jobs else { return threadsPerJob }
+        let total = jobs * threadsPerJob
+        return total / running + (index < total % running ? 1 : 0)
     }
 
     /// Commits a finished stage to the cache, or records its failure.

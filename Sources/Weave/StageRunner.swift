@@ -41,6 +41,9 @@ final class StageProcess {
     let output: URL
     let progressFile: URL
     let stderrFile: URL
+    /// The stage's thread budget, which the scheduler may change while it runs (see `lend`).
+    let threadsFile: URL
+    private(set) var threads: Int
     let process = Process()
     let started = Date()
 
@@ -52,6 +55,9 @@ final class StageProcess {
         self.output = stage.seeds > 1 ? work.appendingPathComponent("replica-\(replica)") : out
         self.progressFile = work.appendingPathComponent("progress-\(replica).json")
         self.stderrFile = work.appendingPathComponent("stderr-\(replica).txt")
+        self.threadsFile = work.appendingPathComponent("threads-\(replica)")
+        self.threads = settings.blasThreads
+        try AtomicFile.write(Data("\(threads)\n".utf8), to: threadsFile)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let stdoutFile = output.appendingPathComponent("stdout.txt")
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
@@ -66,6 +72,7 @@ final class StageProcess {
         env[StageProtocol.dataVariable] = settings.dataPaths.joined(separator: ":")
         env[StageProtocol.inputsVariable] = String(decoding: try JSONEncoder().encode(inputs), as: UTF8.self)
         env["OPENBLAS_NUM_THREADS"] = String(settings.blasThreads)
+        env[StageProtocol.threadsVariable] = threadsFile.path
         if let core = RunSettings.blasCoreType() { env["OPENBLAS_CORETYPE"] = core }
         // The runtime's crash backtracer prints pages of registers; the error card wants the
         // "Fatal error: ..." line. Authors who want the backtrace can set SWIFT_BACKTRACE.
@@ -78,6 +85,12 @@ final class StageProcess {
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
+    }
+
+    /// Changes the thread budget the stage reads between steps (a no-op when unchanged).
+    func setThreads(_ n: Int) {
+        guard n != threads, (try? AtomicFile.write(Data("\(n)\n".utf8), to: threadsFile)) != nil else { return }
+        threads = n
     }
 
     var progress: ProgressReport? {

@@ -15,6 +15,10 @@ public enum StageProtocol {
     public static let inputsVariable = "WEAVE_INPUTS"
     /// File the stage rewrites with its latest `ProgressReport` (polled by the weaver).
     public static let progressVariable = "WEAVE_PROGRESS"
+    /// File holding the stage's thread budget (a decimal count), which the weaver raises when
+    /// cores would otherwise idle (the last stages of a build) and lowers when others start.
+    /// Stages may follow it between steps: results must not depend on the thread count.
+    public static let threadsVariable = "WEAVE_THREADS_FILE"
     /// Optional data paths given to `weave build --data` (colon separated).
     public static let dataVariable = "WEAVE_DATA"
 

@@ -12,9 +12,10 @@ public struct StageContext: Sendable {
     let inputs: [String: String]
     let output: URL
     let progressFile: URL?
+    let threadsFile: URL?
 
     public init(stage: String, scale: String, seed: UInt64, inputs: [String: String], output: URL,
-                progressFile: URL? = nil, dataPaths: [String] = []) {
+                progressFile: URL? = nil, dataPaths: [String] = [], threadsFile: URL? = nil) {
         self.stage = stage
         self.scale = scale
         self.seed = seed
@@ -22,6 +23,7 @@ public struct StageContext: Sendable {
         self.output = output
         self.progressFile = progressFile
         self.dataPaths = dataPaths
+        self.threadsFile = threadsFile
     }
 
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> StageContext {
@@ -38,7 +40,8 @@ public struct StageContext: Sendable {
             inputs: inputs,
             output: URL(fileURLWithPath: try required(StageProtocol.outputVariable)),
             progressFile: env[StageProtocol.progressVariable].map { URL(fileURLWithPath: $0) },
-            dataPaths: (env[StageProtocol.dataVariable] ?? "").split(separator: ":").map(String.init))
+            dataPaths: (env[StageProtocol.dataVariable] ?? "").split(separator: ":").map(String.init),
+            threadsFile: env[StageProtocol.threadsVariable].map { URL(fileURLWithPath: $0) })
     }
 
     /// Names of every artifact this stage may read.
@@ -101,6 +104,16 @@ public struct StageContext: Sendable {
 
     /// Tells the weaver's live display how far along the stage is. Cheap enough to call per
     /// epoch; failures to write are ignored because progress is cosmetic.
+    /// The threads the weaver currently lets this stage use (nil outside a weaver build, or when
+    /// it has not said). Read it between steps, e.g. with each progress report; it changes when
+    /// the stages beside this one finish or start.
+    public func threadBudget() -> Int? {
+        guard let file = threadsFile, let data = try? Data(contentsOf: file),
+              let n = Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+              n > 0 else { return nil }
+        return n
+    }
+
     public func progress(_ text: String, fraction: Double? = nil) {
         guard let file = progressFile,
               let data = try? JSONEncoder().encode(ProgressReport(text: text, fraction: fraction)) else { return }

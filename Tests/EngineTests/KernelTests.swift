@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Engine
 import Randomness
@@ -29,6 +30,8 @@ import Randomness
         (1, 7, 7, 8, 8, 5, 1, -1, 8),      // depthwise 5x5
         (2, 6, 6, 8, 12, 3, 1, 1, 4),      // grouped
         (1, 5, 5, 6, 6, 3, 2, 1, 2),       // grouped stride 2
+        (2, 8, 8, 16, 32, 3, 2, -1, 1),    // padded NHWC copy, SAME stride 2 (bottom/right only)
+        (1, 6, 7, 32, 16, 5, 1, -1, 1),    // padded NHWC copy, 5x5, more padding than one column
     ]
 
     static func random(_ n: Int, _ rng: inout SeededGenerator) -> [Float] {
@@ -85,6 +88,14 @@ import Randomness
             worst = max(worst, e.isNaN ? .infinity : e)
         }
         return worst / scale
+    }
+
+    @Test func threadCountDefaultsToTheBLASBudget() {
+        #expect(Parallelism.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "1"]) == 1)
+        #expect(Parallelism.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "3"]) == 3)
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        #expect(Parallelism.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "lots"]) == cores)
+        #expect(Parallelism.defaultThreads(environment: [:]) == cores)
     }
 
     @Test(arguments: cases)

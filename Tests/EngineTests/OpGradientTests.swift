@@ -37,6 +37,54 @@ import Randomness
         }
     }
 
+    @Test mutating func fusedBatchNormReLU() {
+        // Central differences are meaningless across the ReLU's kink, so keep every input well away
+        // from it: beta = 0 and gamma > 0 put the kink at x = the channel's mean (the batch's in
+        // training, the running one, set equal, in inference); push x at least 0.4 from it.
+        var x = r([4, 3, 3, 5], 2), gamma = r([5]), beta = Tensor(zeros: [5])
+        for j in 0..<5 { gamma.scalars[j] = abs(gamma.scalars[j]) + 0.5 }
+        var means = [Float](repeating: 0, count: 5)
+        for _ in 0..<3 {  // pushing moves the mean a little; repeat until stable
+            means = (0..<5).map { j in stride(from: j, to: x.count, by: 5).map { x.scalars[$0] }.reduce(0, +) / 36 }
+            for i in 0..<x.count where abs(x.scalars[i] - means[i % 5]) < 0.4 {
+                x.scalars[i] = means[i % 5] + (x.scalars[i] < means[i % 5] ? -0.4 : 0.4)
+            }
+        }
+        for training in [true, false] {
+            let err = GradientCheck.maxRelativeError([x, gamma, beta], samples: 60) { v in
+                let mean = Parameter(Tensor(shape: [5], scalars: means), trainable: false)
+                let variance = Parameter(Tensor(repeating: 1.7, shape: [5]), trainable: false)
+                return batchNorm(v[0], scale: v[1], offset: v[2], runningMean: mean, runningVariance: variance,
+                                 momentum: 0.9, epsilon: 1e-3, training: training, relu: true)
+            }
+            #expect(err < tolerance, "batch norm + ReLU training=\(training): \(err)")
+        }
+    }
+
+    /// The fused op is an optimisation, not a new function: same values and gradients, bit for bit.
+    @Test mutating func fusedBatchNormReLUEqualsTheComposition() {
+        let x = r([6, 5, 4, 24], 2), gamma = r([24]), beta = r([24]), seed = r([6, 5, 4, 24])
+        for training in [true, false] {
+            func run(fused: Bool) -> [[Float]] {
+                let mean = Parameter(Tensor(repeating: 0.3, shape: [24]), trainable: false)
+                let variance = Parameter(Tensor(repeating: 1.7, shape: [24]), trainable: false)
+                let v = [x, gamma, beta].map { Variable($0, requiresGrad: true) }
+                let y = fused
+                    ? batchNorm(v[0], scale: v[1], offset: v[2], runningMean: mean, runningVariance: variance,
+                                momentum: 0.9, epsilon: 1e-3, training: training, relu: true)
+                    : relu(batchNorm(v[0], scale: v[1], offset: v[2], runningMean: mean, runningVariance: variance,
+                                     momentum: 0.9, epsilon: 1e-3, training: training))
+                GradientCheck.project(y, seed).backward()
+                return [y.value.scalars] + v.map { $0.grad?.scalars ?? [] } + [mean.value.scalars, variance.value.scalars]
+            }
+            let fused = run(fused: true), composed = run(fused: false)
+            #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "the test must exercise both sides of the ReLU")
+            for (k, (a, b)) in zip(fused, composed).enumerated() {
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "training=\(training): output \(k) differs")
+            }
+        }
+    }
+
     @Test mutating func activations() {
         // Keep ReLU inputs away from the kink, where central differences are meaningless.
         var x = r([3, 4, 5])

@@ -17,7 +17,7 @@ import Testing
         r.teacher = model
         r.students = Array(repeating: model, count: students)
         r.teacherTraining = TrainingSettings(epochs: 10, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 1)
-        r.studentTraining = TrainingSettings(epochs: 4, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 1)
+        r.studentTraining = TrainingSettings(epochs: 6, batchSize: 32, peakLearningRate: 0.05, warmupEpochs: 1)
         r.studentNoise = NoiseSettings(randAugment: true, cutout: false, crop: true, dropout: 0.1, stochasticDepth: 0.1)
         r.unlabeledRatio = 2
         return r

@@ -41,6 +41,22 @@ import Weave
         #expect(report == ProgressReport(text: "epoch 3/10", fraction: 0.3))
     }
 
+    @Test func threadBudgetIsReadFromTheWeaversFile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("threads-0")
+        let env = [StageProtocol.stageVariable: "s", StageProtocol.outputVariable: folder.path,
+                   StageProtocol.threadsVariable: file.path]
+        let context = try StageContext.fromEnvironment(env)
+        #expect(context.threadBudget() == nil)  // not written yet
+        try "2\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(context.threadBudget() == 2)
+        try "0".write(to: file, atomically: true, encoding: .utf8)
+        #expect(context.threadBudget() == nil)  // nonsense is ignored, not obeyed
+        #expect(try StageContext.fromEnvironment([StageProtocol.stageVariable: "s", StageProtocol.outputVariable: "/tmp/x"])
+            .threadBudget() == nil)
+    }
+
     @Test func contextComesFromTheEnvironment() throws {
         let env = [
             StageProtocol.stageVariable: "train", StageProtocol.scaleVariable: "paper", StageProtocol.seedVariable: "7",

@@ -19,6 +19,8 @@ import Weave
       crashes) kill -SEGV $$ ;;
       slow1|slow2) date +%s.%N > "$out/artifacts/$WEAVE_STAGE.json.start"; sleep 1; echo "[$OPENBLAS_NUM_THREADS]" > "$out/artifacts/$WEAVE_STAGE.json" ;;
       seeded) echo "$WEAVE_SEED" > "$out/artifacts/seeded.json" ;;
+      lone) n=0; while [ "$(cat "$WEAVE_THREADS_FILE")" != 2 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done
+            cat "$WEAVE_THREADS_FILE" > "$out/artifacts/lone.json" ;;
     esac
     """
 
@@ -41,6 +43,31 @@ import Weave
 
     func keys(_ graph: StageGraph) -> [String: KeyParts] {
         KeyCalculator(scale: "tiny", seed: 10, computeLibrary: "l", presentationLibrary: "p").keys(for: graph, definitions: "")
+    }
+
+    @Test func aStageRunningAloneGetsTheIdleCores() throws {
+        let (folder, settings) = try setUp()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let graph = try StageGraph(stages: [stage("lone")])
+        let cache = Cache(folder: folder.appendingPathComponent("cache"))
+        var scheduler = Scheduler(graph: graph, cache: cache, keys: keys(graph), settings: settings, jobs: 2,
+                                  display: ProgressDisplay(mode: .quiet))
+        let results = scheduler.run(graph.order, known: [:])
+        let entry = try #require(results["lone"]?.entry)
+        let budget = try Data(contentsOf: entry.output.appendingPathComponent("artifacts/lone.json"))
+        #expect(String(decoding: budget, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+    }
+
+    @Test func idleThreadsAreLentOnlyWhenNothingWaits() {
+        func budgets(running: Int, jobs: Int, per: Int, waiting: Bool) -> [Int] {
+            (0..<running).map { Scheduler.threadBudget(index: $0, running: running, jobs: jobs, threadsPerJob: per, waiting: waiting) }
+        }
+        #expect(budgets(running: 2, jobs: 2, per: 1, waiting: false) == [1, 1])
+        #expect(budgets(running: 1, jobs: 2, per: 1, waiting: false) == [2])
+        #expect(budgets(running: 1, jobs: 2, per: 1, waiting: true) == [1])
+        #expect(budgets(running: 2, jobs: 3, per: 1, waiting: false) == [2, 1])
+        #expect(budgets(running: 1, jobs: 2, per: 2, waiting: false) == [4])
+        #expect(budgets(running: 1, jobs: 1, per: 2, waiting: false) == [2])
     }
 
     @Test func failuresStayContainedAndEverythingElseRuns() throws {

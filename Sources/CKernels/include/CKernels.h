@@ -44,6 +44,13 @@ void ck_accumulate(float *y, const float *a, size_t n);
 void ck_bn_sum(const float *x, size_t c, size_t r0, size_t r1, double *sum);
 void ck_bn_sqdev(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq);
 void ck_bn_apply(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
+// Batch norm followed by ReLU: forward in one pass, backward with the ReLU mask recomputed from x.
+void ck_bn_apply_relu(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
+void ck_bn_relu_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                              const float *invstd, const float *a, const float *b, double *sdy, double *sdyx);
+void ck_bn_relu_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
+                               const float *invstd, const float *a, const float *b, const float *k1,
+                               const float *k2, float *dx);
 void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                          const float *invstd, double *sdy, double *sdyx);
 void ck_bn_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,

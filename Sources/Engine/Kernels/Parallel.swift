@@ -10,13 +10,20 @@ import Synchronization
 /// size, never on the thread count; reductions combine per-chunk partial results in chunk
 /// order. So the same inputs give bit-identical outputs whatever `threads` is.
 public enum Parallelism {
-    private static let threadCount = Atomic<Int>(max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private static let threadCount = Atomic<Int>(defaultThreads())
 
-    /// Worker threads for the engine's loops (1 = run inline); defaults to the active processors,
-    /// like OpenBLAS. `BLASRuntime.setThreads` sets both. Results do not depend on it.
+    /// Worker threads for the engine's loops (1 = run inline). Defaults to `OPENBLAS_NUM_THREADS`
+    /// when it is set, so a process given a budget (a weaver stage running beside others) keeps
+    /// to it for all its work, else to the active processors, like OpenBLAS.
+    /// `BLASRuntime.setThreads` sets both. Results do not depend on it.
     public static var threads: Int {
         get { threadCount.load(ordering: .relaxed) }
         set { threadCount.store(max(1, newValue), ordering: .relaxed) }
+    }
+
+    static func defaultThreads(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        if let budget = environment["OPENBLAS_NUM_THREADS"].flatMap({ Int($0) }), budget > 0 { return budget }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// Runs `body(chunk)` for chunk in 0..<chunks, spread over `threads` workers, each taking a

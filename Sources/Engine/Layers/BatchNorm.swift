@@ -22,4 +22,11 @@ public final class BatchNorm: Layer {
         batchNorm(x, scale: ctx.variable(scale), offset: ctx.variable(offset), runningMean: runningMean,
                   runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, training: ctx.training)
     }
+
+    /// `relu(self(x, ctx))` in one fused pass (the same numbers).
+    public func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        batchNorm(x, scale: ctx.variable(scale), offset: ctx.variable(offset), runningMean: runningMean,
+                  runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, training: ctx.training,
+                  relu: true)
+    }
 }

@@ -25,7 +25,7 @@ public final class ResNet: Layer {
         }
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-            let y = bn2(conv2(relu(bn1(conv1(x, ctx), ctx)), ctx), ctx)
+            let y = bn2(conv2(bn1.thenReLU(conv1(x, ctx), ctx), ctx), ctx)
             let skip = shortcut.map { $0.bn($0.conv(x, ctx), ctx) } ?? x
             return relu(y + skip)
         }
@@ -58,7 +58,7 @@ public final class ResNet: Layer {
     }
 
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-        var h = relu(stemBN(stem(x, ctx), ctx))
+        var h = stemBN.thenReLU(stem(x, ctx), ctx)
         for b in blocks { h = b(h, ctx) }
         return classifier(globalAveragePool(h), ctx)
     }

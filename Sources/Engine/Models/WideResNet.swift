@@ -32,8 +32,8 @@ public final class WideResNet: Layer {
         }
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-            let a = relu(bn1(x, ctx))
-            var h = conv2(relu(bn2(conv1(a, ctx), ctx)), ctx)
+            let a = bn1.thenReLU(x, ctx)
+            var h = conv2(bn2.thenReLU(conv1(a, ctx), ctx), ctx)
             // Stochastic depth drops only branches beside an identity skip, as the official
             // drop_connect does: dropping a projection block's branch would leave a 1x1
             // projection alone, a different network rather than a shallower one (on WRN-10-1,
@@ -81,7 +81,7 @@ public final class WideResNet: Layer {
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         var h = stem(x, ctx)
         for b in blocks { h = b(h, ctx) }
-        var features = globalAveragePool(relu(finalBN(h, ctx)))
+        var features = globalAveragePool(finalBN.thenReLU(h, ctx))
         if ctx.training && dropout > 0 { features = Engine.dropout(features, rate: dropout, rng: &ctx.rng) }
         return classifier(features, ctx)
     }

@@ -6,9 +6,13 @@ import CKernels
 /// TensorFlow's way: `running = momentum * running + (1 - momentum) * batch` (momentum 0.99 keeps
 /// 99%). The running variance uses the unbiased batch variance, as TF and PyTorch do.
 /// Inference mode normalises with the running statistics.
+///
+/// `relu: true` applies ReLU to the result in the same pass (and masks the gradient by
+/// recomputing the pre-ReLU value from x): the same numbers as `relu(batchNorm(...))`, without
+/// writing and re-reading the intermediate tensor.
 public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                       runningMean: Parameter, runningVariance: Parameter,
-                      momentum: Float, epsilon: Float, training: Bool) -> Variable {
+                      momentum: Float, epsilon: Float, training: Bool, relu: Bool = false) -> Variable {
     let c = x.shape.last ?? 0
     precondition(scale.shape == [c] && offset.shape == [c], "batchNorm: scale/offset must be [\(c)]")
     let xv = x.value
@@ -54,7 +58,8 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                     let px = UncheckedSendable(p.baseAddress!), po = UncheckedSendable(out.baseAddress!)
                     let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
                     Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
-                        ck_bn_apply(px.value, c, r0, r1, pa.value, pb.value, po.value)
+                        if relu { ck_bn_apply_relu(px.value, c, r0, r1, pa.value, pb.value, po.value) }
+                        else { ck_bn_apply(px.value, c, r0, r1, pa.value, pb.value, po.value) }
                     }
                 }
             }
@@ -68,10 +73,20 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             xv.scalars.withUnsafeBufferPointer { p in
                 mean.withUnsafeBufferPointer { mp in
                     invStd.withUnsafeBufferPointer { ip in
-                        let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
-                        let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
-                        BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
-                            ck_bn_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value, o1, o2)
+                        a.withUnsafeBufferPointer { ap in
+                            b.withUnsafeBufferPointer { bp in
+                                let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
+                                let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
+                                let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
+                                BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
+                                    if relu {
+                                        ck_bn_relu_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                 pa.value, pb.value, o1, o2)
+                                    } else {
+                                        ck_bn_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value, o1, o2)
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -83,8 +98,9 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             dx = Tensor(shape: xv.shape) { out in
                 dy.scalars.withUnsafeBufferPointer { g in
                     xv.scalars.withUnsafeBufferPointer { p in
-                        if isTraining {
-                            let invM = 1 / Float(m)
+                        if isTraining || relu {
+                            // Inference mode treats mean and invStd as constants: k1 = k2 = 0.
+                            let invM = isTraining ? 1 / Float(m) : 0
                             var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
                             for j in 0..<c {
                                 k1[j] = sumDy[j] * invM
@@ -93,16 +109,21 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                             let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
                             let po = UncheckedSendable(out.baseAddress!)
                             mean.withUnsafeBufferPointer { mp in invStd.withUnsafeBufferPointer { ip in
-                                a.withUnsafeBufferPointer { ap in k1.withUnsafeBufferPointer { k1p in
-                                    k2.withUnsafeBufferPointer { k2p in
+                                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                                    k1.withUnsafeBufferPointer { k1p in k2.withUnsafeBufferPointer { k2p in
                                         let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
                                         let pa = UncheckedSendable(ap.baseAddress!), pk1 = UncheckedSendable(k1p.baseAddress!)
-                                        let pk2 = UncheckedSendable(k2p.baseAddress!)
+                                        let pb = UncheckedSendable(bp.baseAddress!), pk2 = UncheckedSendable(k2p.baseAddress!)
                                         Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
-                                            ck_bn_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
-                                                                 pa.value, pk1.value, pk2.value, po.value)
+                                            if relu {
+                                                ck_bn_relu_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                          pa.value, pb.value, pk1.value, pk2.value, po.value)
+                                            } else {
+                                                ck_bn_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                     pa.value, pk1.value, pk2.value, po.value)
+                                            }
                                         }
-                                    }
+                                    } }
                                 } }
                             } }
                         } else {
