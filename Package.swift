@@ -22,7 +22,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
@@ -32,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Plain C kernels (llm.c style) with per-CPU clones, called by the engine.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
-        .target(name: "Weave", dependencies: ["CCmark", "WeaveRuntime", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime"],
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [

@@ -360,7 +360,7 @@ public struct HTMLRenderer {
         var html = "<section class=\"appendix\" id=\"provenance\"><h2>Provenance</h2>\n<table class=\"provenance\"><tbody>\n"
         let rows: [(String, String)] = [
             ("Commit", p.commit), ("Toolchain", p.toolchain),
-            ("BLAS", "OpenBLAS kernel \(p.blasKernel), \(p.blasThreads) thread\(p.blasThreads == 1 ? "" : "s") per stage, \(p.jobs) stage\(p.jobs == 1 ? "" : "s") at a time"),
+            ("BLAS", "OpenBLAS kernel \(p.blasKernel), \(p.blasThreads) thread\(p.blasThreads == 1 ? "" : "s") per stage, \(p.jobs) stage\(p.jobs == 1 ? "" : "s") at a time" + (p.jobs > 1 ? " (idle cores lent to the stages still running)" : "")),
             ("Scale", p.scale), ("Seed", String(p.seed)), ("Host", p.host),
             ("Built", Self.dateFormatter.string(from: p.date)),
         ]

@@ -41,7 +41,7 @@ final class StageProcess {
     let output: URL
     let progressFile: URL
     let stderrFile: URL
-    /// The stage's thread budget, which the scheduler may change while it runs (see `lend`).
+    /// The stage's thread budget, which the scheduler may change while it runs (see `Scheduler.lendIdleThreads`).
     let threadsFile: URL
     private(set) var threads: Int
     let process = Process()

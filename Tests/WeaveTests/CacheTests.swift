@@ -19,6 +19,22 @@ import Weave
         return work
     }
 
+    /// Checksums are SHA-256 (FIPS 180-2 test vectors), also for files streamed in 1 MiB chunks.
+    @Test func checksumsAreSHA256() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = Cache(folder: folder)
+        let million = Data(repeating: UInt8(ascii: "a"), count: 1_000_000)
+        let work = try finishedWork(cache, value: "abc", blob: million + million)
+        try Data().write(to: work.appendingPathComponent("out/empty.txt"))
+        let entry = try cache.commit(work: work, stage: "train", parts: parts, duration: 1)
+        let files = entry.manifest.files
+        #expect(files["artifacts/train.json"]?.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(files["empty.txt"]?.sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        // Two million 'a's: crosses the 1 MiB read boundary (checked with Python's hashlib).
+        #expect(files["files/weights"]?.sha256 == "bcf7f9d1b4311c3352e60502255ce09a6744df84e8f2c89f79c4b5d74933a95a")
+    }
+
     @Test func committedEntriesReadBackVerified() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
