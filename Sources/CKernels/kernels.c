@@ -600,15 +600,18 @@ static float *conv1_scratch(const conv1 *a) {
     return path == PATH_PLANAR || path == PATH_NHWC_PADDED ? scratch((size_t)planar_h(a) * planar_w(a) * a->cin) : NULL;
 }
 
-void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1) {
+void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1,
+                     const ck_epilogue *epilogue) {
     const int oh = ck_out_h(g), ow = ck_out_w(g);
     conv1 a = {x, g->h, g->w, g->cin, g->pt, g->pl, w, g->cout, g->kh, g->kw, g->sh, g->sw,
                y, oh, ow, (size_t)g->cout, (size_t)ow * g->cout, g->portable};
     float *buf = conv1_scratch(&a);
+    const size_t pixels = (size_t)oh * ow;
     for (int n = n0; n < n1; n++) {
         a.x = x + (size_t)n * g->h * g->w * g->cin;
-        a.y = y + (size_t)n * oh * ow * g->cout;
+        a.y = y + (size_t)n * pixels * g->cout;
         conv1_run(&a, buf, n == n0);
+        if (epilogue) ck_epilogue_rows(epilogue, y, (size_t)g->cout, (size_t)n * pixels, (size_t)(n + 1) * pixels);
     }
     free(buf);
 }

@@ -26,6 +26,36 @@ import Randomness
         }
     }
 
+    /// Inference fuses batch norm, residual adds and ReLUs into the convolutions (when no
+    /// parameter gradients are recorded). A pass that records them takes the separate ops: both
+    /// must give the same logits bit for bit, and the same input gradient (FGSM's).
+    @Test func fusedInferenceGivesTheSeparateOpsNumbers() {
+        var rng = SeededGenerator(seed: 5)
+        let x = GradientCheck.random([4, 16, 16, 3], &rng)
+        for spec: ModelSpec in [.resnet(depth: 8, width: 16), .resnet(depth: 14, width: 8), .wideResNet(depth: 10, width: 1)] {
+            var initRNG = SeededGenerator(seed: 6)
+            let model = spec.build(rng: &initRNG)
+            // Running statistics away from their initial 0 / 1, so every batch norm does something.
+            for (name, p) in model.namedParameters where name.hasSuffix("runningMean") || name.hasSuffix("runningVariance")
+                || name.hasSuffix("scale") || name.hasSuffix("offset") {
+                for i in 0..<p.value.count {
+                    let v = rng.normal() * 0.3
+                    p.value.scalars[i] = name.hasSuffix("Variance") || name.hasSuffix("scale") ? 1 + abs(v) : v
+                }
+            }
+            func run(recording: Bool) -> (logits: [Float], inputGradient: [Float]) {
+                let input = Variable(x, requiresGrad: true)
+                let logits = model(input, ForwardContext(training: false, recordsGradients: recording))
+                softmaxCrossEntropy(logits: logits, labels: [0, 3, 5, 9]).backward()
+                model.zeroGradients()
+                return (logits.value.scalars, input.grad?.scalars ?? [])
+            }
+            let fused = run(recording: false), separate = run(recording: true)
+            #expect(fused.logits.map(\.bitPattern) == separate.logits.map(\.bitPattern), "logits: \(spec)")
+            #expect(!fused.inputGradient.isEmpty && fused.inputGradient == separate.inputGradient, "input gradient: \(spec)")
+        }
+    }
+
     /// Whole-network check: parameter gradients of small models (BN, residuals, SE, depthwise,
     /// stochastic depth, dropout) against central differences on sampled weights.
     @Test func networkParameterAndInputGradients() {

@@ -85,6 +85,87 @@ import Randomness
         }
     }
 
+    /// Batch norm + residual add + ReLU in one pass: the composition's values and gradients
+    /// (input, scale, offset and residual), bit for bit, in training and inference.
+    @Test mutating func fusedBatchNormAddReLUEqualsTheComposition() {
+        let x = r([6, 5, 4, 32], 2), gamma = r([32]), beta = r([32]), skip = r([6, 5, 4, 32]), seed = r([6, 5, 4, 32])
+        for training in [true, false] {
+            func run(fused: Bool) -> [[Float]] {
+                let mean = Parameter(Tensor(repeating: 0.3, shape: [32]), trainable: false)
+                let variance = Parameter(Tensor(repeating: 1.7, shape: [32]), trainable: false)
+                let v = [x, gamma, beta, skip].map { Variable($0, requiresGrad: true) }
+                let y = fused
+                    ? batchNorm(v[0], scale: v[1], offset: v[2], runningMean: mean, runningVariance: variance,
+                                momentum: 0.9, epsilon: 1e-3, training: training, relu: true, residual: v[3])
+                    : relu(batchNorm(v[0], scale: v[1], offset: v[2], runningMean: mean, runningVariance: variance,
+                                     momentum: 0.9, epsilon: 1e-3, training: training) + v[3])
+                GradientCheck.project(y, seed).backward()
+                return [y.value.scalars] + v.map { $0.grad?.scalars ?? [] } + [mean.value.scalars, variance.value.scalars]
+            }
+            let fused = run(fused: true), composed = run(fused: false)
+            #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "the test must exercise both sides of the ReLU")
+            #expect(fused[4].count == x.count, "the residual must get a gradient")
+            for (k, (a, b)) in zip(fused, composed).enumerated() {
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "training=\(training): output \(k) differs")
+            }
+        }
+    }
+
+    /// A convolution with an epilogue (inference batch norm, residual add, ReLU, in any
+    /// combination) against the separate ops, on the direct kernels (stride 1 and 2), the
+    /// sgemm path (wide 1x1) and depthwise: the same outputs bit for bit, the same input,
+    /// weight and residual gradients.
+    @Test(arguments: [
+        // (kernel, stride, cin, cout, groups)
+        (3, 1, 16, 16, 1), (3, 2, 16, 32, 1), (1, 1, 128, 128, 1), (3, 1, 8, 8, 8), (3, 1, 5, 7, 1),
+    ])
+    mutating func convolutionEpiloguesEqualTheSeparateOps(_ c: (Int, Int, Int, Int, Int)) {
+        let (k, s, cin, cout, groups) = c
+        let x = r([3, 8, 8, cin]), w = r([k, k, cin / groups, cout], 0.3)
+        let oh = (8 + 2 * (k / 2) - k) / s + 1
+        let skip = r([3, oh, oh, cout]), seed = r([3, oh, oh, cout])
+        let mean = Parameter(r([cout]), trainable: false)
+        var variance = r([cout])
+        for j in 0..<cout { variance.scalars[j] = abs(variance.scalars[j]) + 0.2 }
+        let runningVariance = Parameter(variance, trainable: false)
+        let gamma = r([cout]), beta = r([cout])
+        for (normalize, add, relu) in [(true, false, true), (true, false, false), (true, true, true),
+                                       (false, true, false), (true, true, false), (false, false, true)] {
+            func run(fused: Bool) -> [[Float]] {
+                let xv = Variable(x, requiresGrad: true), wv = Variable(w, requiresGrad: true)
+                let sv = Variable(skip, requiresGrad: true)
+                var y: Variable
+                if fused {
+                    var a: [Float]? = nil, b: [Float]? = nil
+                    if normalize {  // inference batch norm as x * a + b, computed as batchNorm does
+                        a = (0..<cout).map { j in gamma.scalars[j] * (1 / (variance.scalars[j] + 1e-3).squareRoot()) }
+                        b = (0..<cout).map { j in beta.scalars[j] - mean.value.scalars[j] * a![j] }
+                    }
+                    y = conv2d(xv, wv, stride: s, padding: k / 2, groups: groups,
+                               epilogue: ConvEpilogue(scale: a, shift: b, residual: add ? sv : nil, relu: relu))
+                } else {
+                    y = conv2d(xv, wv, stride: s, padding: k / 2, groups: groups)
+                    if normalize {
+                        y = batchNorm(y, scale: Variable(gamma), offset: Variable(beta), runningMean: mean,
+                                      runningVariance: runningVariance, momentum: 0.9, epsilon: 1e-3, training: false,
+                                      relu: relu && !add)
+                    }
+                    if add { y = y + sv }
+                    if relu && (add || !normalize) { y = Engine.relu(y) }
+                }
+                GradientCheck.project(y, seed).backward()
+                return [y.value.scalars, xv.grad?.scalars ?? [], wv.grad?.scalars ?? [], sv.grad?.scalars ?? []]
+            }
+            let fused = run(fused: true), separate = run(fused: false)
+            let what = "\(c) bn=\(normalize) add=\(add) relu=\(relu)"
+            #expect(fused[0].map(\.bitPattern) == separate[0].map(\.bitPattern), "output: \(what)")
+            // Gradients compare as numbers: a zero's sign may differ (0 * a against a * (0 - 0)).
+            #expect(fused[1] == separate[1] && fused[2] == separate[2], "input/weight gradients: \(what)")
+            #expect(fused[3] == separate[3] && (fused[3].isEmpty != add), "residual gradient: \(what)")
+            if relu { #expect(fused[0].contains(0) && fused[0].contains { $0 > 0 }, "both sides of the ReLU: \(what)") }
+        }
+    }
+
     @Test mutating func activations() {
         // Keep ReLU inputs away from the kink, where central differences are meaningless.
         var x = r([3, 4, 5])

@@ -18,8 +18,22 @@ typedef struct {
 static inline int ck_out_h(const ck_conv_geom *g) { return (g->h + g->pt + g->pb - g->kh) / g->sh + 1; }
 static inline int ck_out_w(const ck_conv_geom *g) { return (g->w + g->pl + g->pr - g->kw) / g->sw + 1; }
 
-/// y = conv(x, w) for images [n0, n1) (y overwritten). x, y point at image 0.
-void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1);
+/// What a convolution's output goes through before it is stored, applied in this order:
+/// y * a + b per channel (inference batch norm; a == NULL: none), + skip (NULL: none, else a
+/// tensor shaped like y), ReLU (relu != 0). The values are those of the separate ops.
+typedef struct {
+    const float *a, *b;
+    const float *skip;
+    int relu;
+} ck_epilogue;
+
+/// Applies an epilogue to rows [r0, r1) of y ([rows, c], in place).
+void ck_epilogue_rows(const ck_epilogue *e, float *y, size_t c, size_t r0, size_t r1);
+
+/// y = conv(x, w) for images [n0, n1) (y overwritten). x, y point at image 0. A non-NULL
+/// epilogue is applied to each image's output right after it is computed (still in cache).
+void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1,
+                     const ck_epilogue *epilogue);
 
 /// wflip[ky][kx][co][ci] = w[kh-1-ky][kw-1-kx][ci][co]: the weights of the transposed convolution.
 void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip);
@@ -46,6 +60,9 @@ void ck_bn_sqdev(const float *x, size_t c, size_t r0, size_t r1, const float *me
 void ck_bn_apply(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
 // Batch norm followed by ReLU: forward in one pass, backward with the ReLU mask recomputed from x.
 void ck_bn_apply_relu(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
+/// relu((x * a + b) + s): batch norm, residual add and ReLU (the values of the three ops in turn).
+void ck_bn_apply_add_relu(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b,
+                          const float *s, float *y);
 void ck_bn_relu_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                               const float *invstd, const float *a, const float *b, double *sdy, double *sdyx);
 void ck_bn_relu_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,

@@ -39,13 +39,14 @@ enum ConvKernels {
     }
 
     static func directForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                              y: UnsafeMutablePointer<Float>, portable: Bool) {
+                              y: UnsafeMutablePointer<Float>, portable: Bool, epilogue: UnsafePointer<ck_epilogue>?) {
         let cg = cGeometry(g, portable: portable)
         let chunks = min(g.batch, Parallelism.threads)
         let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
+        let es = UncheckedSendable(epilogue)
         Parallelism.forEach(chunks) { c in
             let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
-            withUnsafePointer(to: cg) { ck_conv_forward($0, xs.value, ws.value, ys.value, Int32(n0), Int32(n1)) }
+            withUnsafePointer(to: cg) { ck_conv_forward($0, xs.value, ws.value, ys.value, Int32(n0), Int32(n1), es.value) }
         }
     }
 
@@ -144,10 +145,26 @@ enum ConvKernels {
 
     // MARK: Forward
 
+    /// y = conv(x, w), then the epilogue if any: per image inside the direct kernels (while the
+    /// image's output is in cache), else one pass over y afterwards.
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                        y: UnsafeMutablePointer<Float>, path: Path = .automatic) {
+                        y: UnsafeMutablePointer<Float>, path: Path = .automatic,
+                        epilogue: UnsafePointer<ck_epilogue>? = nil) {
         WorkCounter.add(g.macs)
-        if direct(g, path) { return directForward(g, x: x, w: w, y: y, portable: path == .directPortable) }
+        if direct(g, path) {
+            return directForward(g, x: x, w: w, y: y, portable: path == .directPortable, epilogue: epilogue)
+        }
+        undirectedForward(g, x: x, w: w, y: y)
+        guard let epilogue else { return }
+        let c = g.outChannels, rows = g.batch * g.outHeight * g.outWidth
+        let es = UncheckedSendable(epilogue), ys = UncheckedSendable(y)
+        Parallelism.forRanges(rows, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+            ck_epilogue_rows(es.value, ys.value, c, r0, r1)
+        }
+    }
+
+    private static func undirectedForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                          y: UnsafeMutablePointer<Float>) {
         if g.isDepthwise { return depthwiseForward(g, x: x, w: w, y: y) }
         if g.groups != 1 { return groupedForward(g, x: x, w: w, y: y) }
         let k = g.kernelH * g.kernelW * g.inChannels

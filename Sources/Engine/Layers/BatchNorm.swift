@@ -18,15 +18,31 @@ public final class BatchNorm: Layer {
         [("scale", scale), ("offset", offset), ("runningMean", runningMean), ("runningVariance", runningVariance)]
     }
 
-    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-        batchNorm(x, scale: ctx.variable(scale), offset: ctx.variable(offset), runningMean: runningMean,
-                  runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, training: ctx.training)
-    }
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx) }
 
     /// `relu(self(x, ctx))` in one fused pass (the same numbers).
-    public func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+    public func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx, relu: true) }
+
+    /// `self(conv(x, ctx), ctx)`, then `+ residual` and ReLU when given: a convolution and the
+    /// batch norm after it, as in post-activation ResNets. The same numbers as the separate ops.
+    /// In inference passes that record no parameter gradients, the batch norm (constants then),
+    /// the add and the ReLU run inside the convolution, image by image while its output is in
+    /// cache; in training, the batch norm, add and ReLU are one pass.
+    public func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
+                            adding residual: Variable? = nil, relu: Bool = false) -> Variable {
+        if !ctx.training && !ctx.recordsGradients && conv.bias == nil {
+            let (mean, invStd) = inferenceStatistics(runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
+            let (a, b) = normalizingAffine(gamma: scale.value.scalars, beta: offset.value.scalars, mean: mean, invStd: invStd)
+            return conv(x, ctx, epilogue: ConvEpilogue(scale: a, shift: b, residual: residual, relu: relu))
+        }
+        let h = conv(x, ctx)
+        guard let residual else { return normalize(h, ctx, relu: relu) }
+        return relu ? normalize(h, ctx, relu: true, residual: residual) : normalize(h, ctx) + residual
+    }
+
+    private func normalize(_ x: Variable, _ ctx: ForwardContext, relu: Bool = false, residual: Variable? = nil) -> Variable {
         batchNorm(x, scale: ctx.variable(scale), offset: ctx.variable(offset), runningMean: runningMean,
                   runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, training: ctx.training,
-                  relu: true)
+                  relu: relu, residual: residual)
     }
 }

@@ -24,6 +24,12 @@ public final class Conv2D: Layer {
         guard let bias else { return y }
         return addChannelBias(y, ctx.variable(bias))
     }
+
+    /// The convolution with an epilogue fused into it (bias-free layers only).
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext, epilogue: ConvEpilogue) -> Variable {
+        precondition(bias == nil, "Conv2D: an epilogue is fused only into bias-free convolutions")
+        return conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, epilogue: epilogue)
+    }
 }
 
 /// y[..., c] = x[..., c] + b[c].

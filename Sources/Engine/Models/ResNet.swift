@@ -25,9 +25,9 @@ public final class ResNet: Layer {
         }
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-            let y = bn2(conv2(bn1.thenReLU(conv1(x, ctx), ctx), ctx), ctx)
-            let skip = shortcut.map { $0.bn($0.conv(x, ctx), ctx) } ?? x
-            return relu(y + skip)
+            let skip = shortcut.map { $0.bn.normalizing($0.conv, x, ctx) } ?? x
+            let h = bn1.normalizing(conv1, x, ctx, relu: true)
+            return bn2.normalizing(conv2, h, ctx, adding: skip, relu: true)
         }
     }
 
@@ -58,7 +58,7 @@ public final class ResNet: Layer {
     }
 
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-        var h = stemBN.thenReLU(stem(x, ctx), ctx)
+        var h = stemBN.normalizing(stem, x, ctx, relu: true)
         for b in blocks { h = b(h, ctx) }
         return classifier(globalAveragePool(h), ctx)
     }

@@ -33,14 +33,18 @@ public final class WideResNet: Layer {
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
             let a = bn1.thenReLU(x, ctx)
-            var h = conv2(bn2.thenReLU(conv1(a, ctx), ctx), ctx)
+            let h = bn2.normalizing(conv1, a, ctx, relu: true)
+            // The projection sees the pre-activated input, as in the reference implementation.
+            let skip = projection.map { $0(a, ctx) } ?? x
+            // Inference adds the skip inside the convolution (the same numbers, one pass fewer).
+            if !ctx.training && !ctx.recordsGradients { return conv2(h, ctx, epilogue: ConvEpilogue(residual: skip)) }
+            var branch = conv2(h, ctx)
             // Stochastic depth drops only branches beside an identity skip, as the official
             // drop_connect does: dropping a projection block's branch would leave a 1x1
             // projection alone, a different network rather than a shallower one (on WRN-10-1,
             // two of three blocks, it kept noised students near chance for many epochs).
-            if ctx.training && survival < 1 && projection == nil { h = dropPath(h, survival: survival, rng: &ctx.rng) }
-            // The projection sees the pre-activated input, as in the reference implementation.
-            return h + (projection.map { $0(a, ctx) } ?? x)
+            if ctx.training && survival < 1 && projection == nil { branch = dropPath(branch, survival: survival, rng: &ctx.rng) }
+            return branch + skip
         }
     }
 

@@ -9,18 +9,22 @@ public func relu(_ x: Variable) -> Variable {
             Parallelism.forRanges(out.count) { lo, hi in ck_relu_forward(ps.value + lo, os.value + lo, hi - lo) }
         }
     }
-    return Variable(y, parents: [x]) { g in
-        [Tensor(shape: g.shape) { out in
-            g.scalars.withUnsafeBufferPointer { gp in
-                xv.scalars.withUnsafeBufferPointer { p in
-                    let ps = UncheckedSendable(p.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
-                    let os = UncheckedSendable(out.baseAddress!)
-                    Parallelism.forRanges(out.count) { lo, hi in
-                        ck_relu_backward(ps.value + lo, gs.value + lo, os.value + lo, hi - lo)
-                    }
+    return Variable(y, parents: [x]) { g in [reluPullback(g, maskedBy: xv)] }
+}
+
+/// `g` where the ReLU passed its input, else 0. The mask can be read from the ReLU's input or
+/// its output (both are > 0 at the same places), so fused ops that keep only the output use it too.
+func reluPullback(_ g: Tensor, maskedBy x: Tensor) -> Tensor {
+    Tensor(shape: g.shape) { out in
+        g.scalars.withUnsafeBufferPointer { gp in
+            x.scalars.withUnsafeBufferPointer { p in
+                let ps = UncheckedSendable(p.baseAddress!), gs = UncheckedSendable(gp.baseAddress!)
+                let os = UncheckedSendable(out.baseAddress!)
+                Parallelism.forRanges(out.count) { lo, hi in
+                    ck_relu_backward(ps.value + lo, gs.value + lo, os.value + lo, hi - lo)
                 }
             }
-        }]
+        }
     }
 }
 

@@ -9,12 +9,17 @@ import CKernels
 ///
 /// `relu: true` applies ReLU to the result in the same pass (and masks the gradient by
 /// recomputing the pre-ReLU value from x): the same numbers as `relu(batchNorm(...))`, without
-/// writing and re-reading the intermediate tensor.
+/// writing and re-reading the intermediate tensor. A `residual` (with `relu: true`) is added
+/// before the ReLU, the closing `relu(bn(conv(h)) + skip)` of a post-activation residual block:
+/// the same numbers as `relu(batchNorm(...) + residual)`.
 public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                       runningMean: Parameter, runningVariance: Parameter,
-                      momentum: Float, epsilon: Float, training: Bool, relu: Bool = false) -> Variable {
+                      momentum: Float, epsilon: Float, training: Bool, relu: Bool = false,
+                      residual: Variable? = nil) -> Variable {
     let c = x.shape.last ?? 0
     precondition(scale.shape == [c] && offset.shape == [c], "batchNorm: scale/offset must be [\(c)]")
+    precondition(residual == nil || relu, "batchNorm: a residual is fused only with the ReLU after it")
+    precondition(residual.map { $0.shape == x.shape } ?? true, "batchNorm: residual \(residual?.shape ?? []) does not match \(x.shape)")
     let xv = x.value
     let m = xv.count / max(c, 1)
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
@@ -42,31 +47,35 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             runningVariance.value.scalars[j] = momentum * runningVariance.value.scalars[j] + (1 - momentum) * unbiased
         }
     } else {
-        for j in 0..<c {
-            mean[j] = runningMean.value.scalars[j]
-            invStd[j] = 1 / (runningVariance.value.scalars[j] + epsilon).squareRoot()
-        }
+        (mean, invStd) = inferenceStatistics(runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
     }
-    let gamma = scale.value.scalars, beta = offset.value.scalars
-    // y = x * a + b with per-channel a = gamma * invStd, b = beta - mean * a.
-    var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
-    for j in 0..<c { a[j] = gamma[j] * invStd[j]; b[j] = beta[j] - mean[j] * a[j] }
+    let (a, b) = normalizingAffine(gamma: scale.value.scalars, beta: offset.value.scalars, mean: mean, invStd: invStd)
+    let skip = residual?.value.scalars ?? []
     let y = Tensor(shape: xv.shape) { out in
         xv.scalars.withUnsafeBufferPointer { p in
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
-                    let px = UncheckedSendable(p.baseAddress!), po = UncheckedSendable(out.baseAddress!)
-                    let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
-                    Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
-                        if relu { ck_bn_apply_relu(px.value, c, r0, r1, pa.value, pb.value, po.value) }
-                        else { ck_bn_apply(px.value, c, r0, r1, pa.value, pb.value, po.value) }
+                    skip.withUnsafeBufferPointer { sp in
+                        let px = UncheckedSendable(p.baseAddress!), po = UncheckedSendable(out.baseAddress!)
+                        let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
+                        let ps = UncheckedSendable(residual == nil ? nil : sp.baseAddress)
+                        Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+                            if let s = ps.value { ck_bn_apply_add_relu(px.value, c, r0, r1, pa.value, pb.value, s, po.value) }
+                            else if relu { ck_bn_apply_relu(px.value, c, r0, r1, pa.value, pb.value, po.value) }
+                            else { ck_bn_apply(px.value, c, r0, r1, pa.value, pb.value, po.value) }
+                        }
                     }
                 }
             }
         }
     }
-    let isTraining = training
-    return Variable(y, parents: [x, scale, offset]) { dy in
+    let isTraining = training, maskFromInput = relu && residual == nil
+    let parents = [x, scale, offset] + (residual.map { [$0] } ?? [])
+    return Variable(y, parents: parents) { upstream in
+        // With a residual, the ReLU's mask comes from the output (the sum is not kept); the
+        // residual's gradient is the masked one, and the batch norm continues without a ReLU.
+        let masked = residual == nil ? nil : reluPullback(upstream, maskedBy: y)
+        let dy = masked ?? upstream
         // Per-channel sums of dy and dy * xhat (fixed chunks, combined in order).
         var sumDyD = [Double](repeating: 0, count: c), sumDyXhatD = [Double](repeating: 0, count: c)
         dy.scalars.withUnsafeBufferPointer { g in
@@ -79,7 +88,7 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                                 let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
                                 let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
                                 BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
-                                    if relu {
+                                    if maskFromInput {
                                         ck_bn_relu_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value,
                                                                  pa.value, pb.value, o1, o2)
                                     } else {
@@ -98,7 +107,7 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             dx = Tensor(shape: xv.shape) { out in
                 dy.scalars.withUnsafeBufferPointer { g in
                     xv.scalars.withUnsafeBufferPointer { p in
-                        if isTraining || relu {
+                        if isTraining || maskFromInput {
                             // Inference mode treats mean and invStd as constants: k1 = k2 = 0.
                             let invM = isTraining ? 1 / Float(m) : 0
                             var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
@@ -115,7 +124,7 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                                         let pa = UncheckedSendable(ap.baseAddress!), pk1 = UncheckedSendable(k1p.baseAddress!)
                                         let pb = UncheckedSendable(bp.baseAddress!), pk2 = UncheckedSendable(k2p.baseAddress!)
                                         Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
-                                            if relu {
+                                            if maskFromInput {
                                                 ck_bn_relu_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
                                                                           pa.value, pb.value, pk1.value, pk2.value, po.value)
                                             } else {
@@ -136,8 +145,28 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                 }
             }
         }
-        return [dx, Tensor(shape: [c], scalars: sumDyXhat), Tensor(shape: [c], scalars: sumDy)]
+        return [dx, Tensor(shape: [c], scalars: sumDyXhat), Tensor(shape: [c], scalars: sumDy)] + (masked.map { [$0] } ?? [])
     }
+}
+
+/// Inference mode's mean and 1 / sqrt(variance + epsilon): the running statistics.
+func inferenceStatistics(runningMean: Parameter, runningVariance: Parameter,
+                         epsilon: Float) -> (mean: [Float], invStd: [Float]) {
+    let c = runningMean.value.count
+    var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
+    for j in 0..<c {
+        mean[j] = runningMean.value.scalars[j]
+        invStd[j] = 1 / (runningVariance.value.scalars[j] + epsilon).squareRoot()
+    }
+    return (mean, invStd)
+}
+
+/// Batch norm as y = x * a + b per channel: a = gamma * invStd, b = beta - mean * a.
+func normalizingAffine(gamma: [Float], beta: [Float], mean: [Float], invStd: [Float]) -> (a: [Float], b: [Float]) {
+    let c = gamma.count
+    var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
+    for j in 0..<c { a[j] = gamma[j] * invStd[j]; b[j] = beta[j] - mean[j] * a[j] }
+    return (a, b)
 }
 
 /// Per-channel reductions over rows, cut into a fixed number of chunks (independent of the

@@ -1,12 +1,9 @@
+import CKernels
+
 /// 2-D convolution of NHWC `x` with HWIO weights `w` ([kh, kw, cin/groups, cout]).
 /// `padding: nil` pads like TensorFlow's "SAME"; an integer pads symmetrically (PyTorch style).
 public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1) -> Variable {
-    precondition(x.shape.count == 4, "conv2d: input must be NHWC, got \(x.shape)")
-    precondition(w.shape.count == 4, "conv2d: weight must be [kh, kw, cin/groups, cout], got \(w.shape)")
-    precondition(w.shape[0] == w.shape[1], "conv2d: square kernels only, got \(w.shape)")
-    let g = ConvGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: x.shape[3],
-                         outChannels: w.shape[3], kernel: w.shape[0], stride: stride, padding: padding, groups: groups)
-    precondition(w.shape == g.weightShape, "conv2d: weight \(w.shape) does not fit input \(x.shape) (expected \(g.weightShape))")
+    let g = convGeometry(x, w, stride: stride, padding: padding, groups: groups)
     let xv = x.value, wv = w.value
     let y = Tensor(shape: g.outputShape) { out in
         xv.scalars.withUnsafeBufferPointer { xp in
@@ -15,26 +12,105 @@ public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? 
             }
         }
     }
-    return Variable(y, parents: [x, w]) { dy in
-        var dx: Tensor? = nil, dw: Tensor? = nil
-        dy.scalars.withUnsafeBufferPointer { dyp in
-            if x.requiresGrad {
-                dx = Tensor(shape: g.inputShape) { out in
-                    wv.scalars.withUnsafeBufferPointer { wp in
-                        ConvKernels.backwardInput(g, dy: dyp.baseAddress!, w: wp.baseAddress!, dx: out.baseAddress!)
+    return Variable(y, parents: [x, w]) { dy in convolutionPullback(g, x, w, dy) }
+}
+
+/// What a convolution's output goes through before it is stored: an inference-mode batch norm
+/// (a per-channel `y * scale + shift`), a residual add, a ReLU, in that order. Fused into the
+/// convolution, the output is finished image by image while it is in cache, instead of in a
+/// pass per op over the whole batch; the values are the separate ops'. Scale and shift are
+/// constants here: the fusion is for passes that record no parameter gradients.
+public struct ConvEpilogue {
+    public var scale: [Float]?, shift: [Float]?
+    public var residual: Variable?
+    public var relu: Bool
+
+    public init(scale: [Float]? = nil, shift: [Float]? = nil, residual: Variable? = nil, relu: Bool = false) {
+        precondition((scale == nil) == (shift == nil), "ConvEpilogue: scale and shift go together")
+        self.scale = scale; self.shift = shift; self.residual = residual; self.relu = relu
+    }
+}
+
+/// `conv2d` followed by `epilogue`, in one pass over the output. Gradients flow to `x`, `w` and
+/// the residual (for input gradients such as FGSM's), not to the epilogue's scale and shift.
+public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1,
+                   epilogue: ConvEpilogue) -> Variable {
+    let g = convGeometry(x, w, stride: stride, padding: padding, groups: groups)
+    let c = g.outChannels
+    if let s = epilogue.scale { precondition(s.count == c && epilogue.shift?.count == c, "conv2d: epilogue scale/shift must be [\(c)]") }
+    if let r = epilogue.residual { precondition(r.shape == g.outputShape, "conv2d: residual \(r.shape) does not match the output \(g.outputShape)") }
+    let xv = x.value, wv = w.value
+    let scale = epilogue.scale ?? [], shift = epilogue.shift ?? []
+    let skip = epilogue.residual?.value.scalars ?? []
+    let y = Tensor(shape: g.outputShape) { out in
+        xv.scalars.withUnsafeBufferPointer { xp in
+            wv.scalars.withUnsafeBufferPointer { wp in
+                scale.withUnsafeBufferPointer { ap in
+                    shift.withUnsafeBufferPointer { bp in
+                        skip.withUnsafeBufferPointer { sp in
+                            var e = ck_epilogue(a: epilogue.scale == nil ? nil : ap.baseAddress,
+                                                b: epilogue.shift == nil ? nil : bp.baseAddress,
+                                                skip: epilogue.residual == nil ? nil : sp.baseAddress,
+                                                relu: epilogue.relu ? 1 : 0)
+                            withUnsafePointer(to: &e) {
+                                ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!, epilogue: $0)
+                            }
+                        }
                     }
                 }
-            }
-            if w.requiresGrad {
-                var t = Tensor(zeros: g.weightShape)
-                t.scalars.withUnsafeMutableBufferPointer { out in
-                    xv.scalars.withUnsafeBufferPointer { xp in
-                        ConvKernels.backwardWeight(g, x: xp.baseAddress!, dy: dyp.baseAddress!, dw: out.baseAddress!)
-                    }
-                }
-                dw = t
             }
         }
-        return [dx, dw]
     }
+    let parents = [x, w] + (epilogue.residual.map { [$0] } ?? [])
+    let relu = epilogue.relu, hasScale = epilogue.scale != nil, hasResidual = epilogue.residual != nil
+    return Variable(y, parents: parents) { dy in
+        // Back through the ReLU (its mask is the output's sign), the add (the residual gets that
+        // gradient as is) and the batch norm (inference mode: times the scale), as the separate ops do.
+        let masked = relu ? reluPullback(dy, maskedBy: y) : dy
+        var dconv = masked
+        if hasScale {
+            dconv = Tensor(shape: masked.shape) { out in
+                masked.scalars.withUnsafeBufferPointer { g in
+                    for r in 0..<(g.count / c) {
+                        for j in 0..<c { out[r * c + j] = g[r * c + j] * scale[j] }
+                    }
+                }
+            }
+        }
+        return convolutionPullback(g, x, w, dconv) + (hasResidual ? [masked] : [])
+    }
+}
+
+private func convGeometry(_ x: Variable, _ w: Variable, stride: Int, padding: Int?, groups: Int) -> ConvGeometry {
+    precondition(x.shape.count == 4, "conv2d: input must be NHWC, got \(x.shape)")
+    precondition(w.shape.count == 4, "conv2d: weight must be [kh, kw, cin/groups, cout], got \(w.shape)")
+    precondition(w.shape[0] == w.shape[1], "conv2d: square kernels only, got \(w.shape)")
+    let g = ConvGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: x.shape[3],
+                         outChannels: w.shape[3], kernel: w.shape[0], stride: stride, padding: padding, groups: groups)
+    precondition(w.shape == g.weightShape, "conv2d: weight \(w.shape) does not fit input \(x.shape) (expected \(g.weightShape))")
+    return g
+}
+
+/// Gradients of a convolution with respect to its input and weights, each only when wanted.
+private func convolutionPullback(_ g: ConvGeometry, _ x: Variable, _ w: Variable, _ dy: Tensor) -> [Tensor?] {
+    var dx: Tensor? = nil, dw: Tensor? = nil
+    dy.scalars.withUnsafeBufferPointer { dyp in
+        if x.requiresGrad {
+            dx = Tensor(shape: g.inputShape) { out in
+                w.value.scalars.withUnsafeBufferPointer { wp in
+                    ConvKernels.backwardInput(g, dy: dyp.baseAddress!, w: wp.baseAddress!, dx: out.baseAddress!)
+                }
+            }
+        }
+        if w.requiresGrad {
+            var t = Tensor(zeros: g.weightShape)
+            t.scalars.withUnsafeMutableBufferPointer { out in
+                x.value.scalars.withUnsafeBufferPointer { xp in
+                    ConvKernels.backwardWeight(g, x: xp.baseAddress!, dy: dyp.baseAddress!, dw: out.baseAddress!)
+                }
+            }
+            dw = t
+        }
+    }
+    return [dx, dw]
 }
