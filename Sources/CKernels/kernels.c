@@ -394,11 +394,15 @@ static void conv1_nhwc(const conv1 *a) {
         if (oxl > a->ow) oxl = a->ow;
         if (oxh < oxl) oxh = oxl;
     }
-    for (int co0 = 0; co0 < cout; co0 += 64) {
-        const int cn = cout - co0 < 64 ? cout - co0 : 64;
+    // Column sharing pays off while the KW x NV weight vectors leave room for a wide tile: with
+    // it, output channels go in blocks of 32 (NV = 2, tiles up to 10 pixels wide, each weight
+    // vector loaded once per 8-10 FMAs). Blocks of 64 (NV = 4) allow only 4-6 pixels, so every
+    // weight vector, streamed from L2 for the deep layers, fed 4-6 FMAs.
+    const int coblock = shared_fn ? 32 : 64;
+    for (int co0 = 0; co0 < cout; co0 += coblock) {
+        const int cn = cout - co0 < coblock ? cout - co0 : coblock;
         const int nv = (cn + 15) / 16;
         const __mmask16 m = tail_mask(cn - 16 * (nv - 1));
-        // Column sharing pays off while the KW x NV weight vectors leave room for a wide tile.
         const fwd_tile_fn shared = nv <= 2 ? shared_fn : NULL;
         const fwd_tile_fn tile = shared ? shared : tile_for_pstep(sx * cin);
         const int blk = pick_block(oxh - oxl, shared ? max_pb_shared[nv] : max_pb_for_nv[nv]);
@@ -445,13 +449,12 @@ static void conv1_nhwc(const conv1 *a) {
 static void conv1_nhwc_padded(const conv1 *a, float *buf, int clear) {
     const int hp = planar_h(a), wp = planar_w(a), cin = a->cin;
     if (clear) memset(buf, 0, (size_t)hp * wp * cin * sizeof(float));
-    const int x0 = 0, x1 = a->iw < wp - a->pl ? a->iw : wp - a->pl;
+    const int x1 = a->iw < wp - a->pl ? a->iw : wp - a->pl;  // image columns that land in buf
     for (int y = 0; y < a->ih; y++) {
         const int by = a->pt + y;
         if (by >= hp) break;
-        if (x1 > x0)
-            memcpy(buf + ((size_t)by * wp + a->pl + x0) * cin, a->x + ((size_t)y * a->iw + x0) * cin,
-                   (size_t)(x1 - x0) * cin * sizeof(float));
+        if (x1 > 0)
+            memcpy(buf + ((size_t)by * wp + a->pl) * cin, a->x + (size_t)y * a->iw * cin, (size_t)x1 * cin * sizeof(float));
     }
     conv1 b = *a;
     b.x = buf; b.ih = hp; b.iw = wp; b.pt = 0; b.pl = 0;
@@ -535,7 +538,11 @@ static void wgrad_avx512(const conv1 *a, const float *dy, float *dw) {
         const int cn = cout - co0 < 64 ? cout - co0 : 64;
         const int nv = (cn + 15) / 16;
         const __mmask16 m = tail_mask(cn - 16 * (nv - 1));
-        const int blk = pick_block(cin, max_pb_for_nv[nv]);
+        // The widest channel block the registers allow, even if the last block is narrower: each
+        // pixel costs NV loads + CB broadcasts for CB x NV FMAs (pick_block's divisor of 64 or
+        // 128 was 4 for NV = 4, half a load per FMA). Blocking does not change what each dw
+        // element sums, or in which order.
+        const int blk = cin < max_pb_for_nv[nv] ? cin : max_pb_for_nv[nv];
         for (int ky = 0; ky < a->kh; ky++) {
             int oyl, oyh;
             valid_range(a->oh, a->sy, a->pt, ky, a->ih, &oyl, &oyh);

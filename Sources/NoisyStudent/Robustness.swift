@@ -33,7 +33,9 @@ public struct CorruptionErrors: Codable, Sendable, Equatable {
             ce[name] = b > 0 ? 100 * e / b : .nan
         }
         perCorruption = ce
-        mCE = ce.isEmpty ? .nan : ce.values.reduce(0, +) / Double(ce.count)
+        // Summed in name order: a Dictionary's order changes from process to process, and so
+        // would the last digit of the mean.
+        mCE = ce.isEmpty ? .nan : ce.keys.sorted().reduce(0) { $0 + ce[$1, default: 0] } / Double(ce.count)
     }
 }
 
