@@ -41,10 +41,10 @@ enum ConvKernels {
     static func directForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                               y: UnsafeMutablePointer<Float>, portable: Bool, epilogue: UnsafePointer<ck_epilogue>?) {
         let cg = cGeometry(g, portable: portable)
-        let chunks = min(g.batch, Parallelism.threads)
+        let chunks = imageChunks(g)
         let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
         let es = UncheckedSendable(epilogue)
-        Parallelism.forEach(chunks) { c in
+        Parallelism.forEachDynamic(chunks) { c in
             let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
             withUnsafePointer(to: cg) { ck_conv_forward($0, xs.value, ws.value, ys.value, Int32(n0), Int32(n1), es.value) }
         }
@@ -53,12 +53,19 @@ enum ConvKernels {
     static func directBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                     dx: UnsafeMutablePointer<Float>, portable: Bool) {
         let cg = cGeometry(g, portable: portable)
-        let chunks = min(g.batch, Parallelism.threads)
+        let chunks = imageChunks(g)
         let dys = UncheckedSendable(dy), fs = UncheckedSendable(w), dxs = UncheckedSendable(dx)
-        Parallelism.forEach(chunks) { c in
+        Parallelism.forEachDynamic(chunks) { c in
             let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
             withUnsafePointer(to: cg) { ck_conv_backward_input($0, dys.value, fs.value, dxs.value, Int32(n0), Int32(n1)) }
         }
+    }
+
+    /// Chunks of images for the per-image direct kernels: several per thread, handed out as
+    /// threads free up, so a slow core does not hold up the layer. Each image's output is the
+    /// same whichever chunk computes it.
+    static func imageChunks(_ g: ConvGeometry) -> Int {
+        Parallelism.threads <= 1 ? 1 : min(g.batch, 4 * Parallelism.threads)
     }
 
     static func directBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,

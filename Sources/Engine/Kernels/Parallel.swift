@@ -44,6 +44,30 @@ public enum Parallelism {
         }
     }
 
+    /// Runs `body(chunk)` for chunk in 0..<chunks, each worker taking the next chunk not yet
+    /// taken: a worker slowed down (another process, a busy host core) does less of the work
+    /// instead of holding up the rest. Only for chunks whose results do not depend on which
+    /// worker runs them (independent images), since that assignment varies run to run.
+    @inline(__always)
+    static func forEachDynamic(_ chunks: Int, _ body: (Int) -> Void) {
+        let t = min(threads, chunks)
+        if t <= 1 {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: t) { _ in
+                while true {
+                    let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if c >= chunks { break }
+                    box.value(c)
+                }
+            }
+        }
+    }
+
     /// Splits [0, n) into one contiguous range per thread (fewer when n is small) and runs
     /// `body(lo, hi)` on each. Only for work without cross-element reductions: the split
     /// depends on the thread count.
