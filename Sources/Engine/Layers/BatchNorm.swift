@@ -30,7 +30,7 @@ public final class BatchNorm: Layer {
     /// cache; in training, the batch norm, add and ReLU are one pass.
     public func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
                             adding residual: Variable? = nil, relu: Bool = false) -> Variable {
-        if !ctx.training && !ctx.recordsGradients && conv.bias == nil {
+        if ctx.fusesInference && conv.bias == nil {
             let (mean, invStd) = inferenceStatistics(runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
             let (a, b) = normalizingAffine(gamma: scale.value.scalars, beta: offset.value.scalars, mean: mean, invStd: invStd)
             return conv(x, ctx, epilogue: ConvEpilogue(scale: a, shift: b, residual: residual, relu: relu))

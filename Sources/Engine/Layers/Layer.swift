@@ -17,6 +17,10 @@ public final class ForwardContext {
 
     public static func inference() -> ForwardContext { ForwardContext(training: false) }
 
+    /// Whether layers may fuse the ops after a convolution into it: inference with no parameter
+    /// gradients recorded, where batch-norm parameters are constants (input gradients still flow).
+    public var fusesInference: Bool { !training && !recordsGradients }
+
     /// The graph leaf for a parameter in this pass.
     public func variable(_ p: Parameter) -> Variable { Variable(p, recording: recordsGradients) }
 }

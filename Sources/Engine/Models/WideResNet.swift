@@ -37,7 +37,7 @@ public final class WideResNet: Layer {
             // The projection sees the pre-activated input, as in the reference implementation.
             let skip = projection.map { $0(a, ctx) } ?? x
             // Inference adds the skip inside the convolution (the same numbers, one pass fewer).
-            if !ctx.training && !ctx.recordsGradients { return conv2(h, ctx, epilogue: ConvEpilogue(residual: skip)) }
+            if ctx.fusesInference { return conv2(h, ctx, epilogue: ConvEpilogue(residual: skip)) }
             var branch = conv2(h, ctx)
             // Stochastic depth drops only branches beside an identity skip, as the official
             // drop_connect does: dropping a projection block's branch would leave a 1x1
