@@ -72,6 +72,7 @@ typedef struct {
     const float *w; int cout, kh, kw, sy, sx;
     float *y; int oh, ow; size_t ystep, yrow;
     int portable;
+    const float *wpacked;  // w packed for the column-sharing tiles (conv1_pack), or NULL
 } conv1;
 
 // Rows of the planar copy a conv1 needs (and columns): enough for every tap of every output.
@@ -155,6 +156,7 @@ static inline __mmask16 tail_mask(int n) { return n >= 16 ? (__mmask16)0xFFFF : 
 typedef struct {
     int rowstride, kxstep, cstep, cin, cout, nky, nkx;
     size_t wky, wkx, ystep;
+    size_t wci;  // weight step from one input channel to the next (cout, or the packed layout's)
 } tile_args;
 
 INL void fwd_tile(const tile_args *t, const float *src, const float *w, float *out,
@@ -181,7 +183,7 @@ INL void fwd_tile(const tile_args *t, const float *src, const float *w, float *o
                     for (int v = 0; v < NV; v++) acc[p][v] = _mm512_fmadd_ps(b, wv[v], acc[p][v]);
                 }
                 s += cstep;
-                wt += cout;
+                wt += t->wci;
             }
         }
     }
@@ -269,7 +271,7 @@ INL void fwd_tile_shared(const tile_args *t, const float *src, const float *w, f
                 }
             }
             s += 1;
-            wt += cout;
+            wt += t->wci;
         }
     }
 #pragma clang loop unroll(full)
@@ -342,7 +344,7 @@ INL void border_pixel_nv(const tile_args *t, const float *src, const float *w, f
 #pragma clang loop unroll(full)
                 for (int u = 0; u < 4; u++) {
                     __m512 b = _mm512_set1_ps(s[(size_t)(ci + u) * t->cstep]);
-                    const float *wr = wt + (size_t)(ci + u) * cout;
+                    const float *wr = wt + (size_t)(ci + u) * t->wci;
 #pragma clang loop unroll(full)
                     for (int v = 0; v < nv; v++) {
                         __m512 wv = v == nv - 1 ? _mm512_maskz_loadu_ps(m, wr + 16 * v) : _mm512_loadu_ps(wr + 16 * v);
@@ -352,7 +354,7 @@ INL void border_pixel_nv(const tile_args *t, const float *src, const float *w, f
             }
             for (; ci < cin; ci++) {
                 __m512 b = _mm512_set1_ps(s[(size_t)ci * t->cstep]);
-                const float *wr = wt + (size_t)ci * cout;
+                const float *wr = wt + (size_t)ci * t->wci;
 #pragma clang loop unroll(full)
                 for (int v = 0; v < nv; v++) {
                     __m512 wv = v == nv - 1 ? _mm512_maskz_loadu_ps(m, wr + 16 * v) : _mm512_loadu_ps(wr + 16 * v);
@@ -406,7 +408,14 @@ static void conv1_nhwc(const conv1 *a) {
         const fwd_tile_fn shared = nv <= 2 ? shared_fn : NULL;
         const fwd_tile_fn tile = shared ? shared : tile_for_pstep(sx * cin);
         const int blk = pick_block(oxh - oxl, shared ? max_pb_shared[nv] : max_pb_for_nv[nv]);
-        tile_args t = {iw * cin, cin, 1, cin, cout, 0, 0, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep};
+        // Weights: HWIO as given, or packed per 32-channel block for the column-sharing tiles.
+        const float *wblock = a->w + co0;
+        tile_args t = {iw * cin, cin, 1, cin, cout, 0, 0, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep,
+                       (size_t)cout};
+        if (shared && a->wpacked) {
+            wblock = a->wpacked + (size_t)(co0 / 32) * a->kh * cin * a->kw * 32;
+            t.wky = (size_t)cin * a->kw * 32; t.wkx = 32; t.wci = (size_t)a->kw * 32;
+        }
         for (int oy = 0; oy < a->oh; oy++) {
             const int iy0 = oy * a->sy - a->pt;
             const int kyl = iy0 < 0 ? -iy0 : 0;
@@ -418,7 +427,7 @@ static void conv1_nhwc(const conv1 *a) {
             }
             t.nky = kyh - kyl;
             const float *xrow = a->x + (size_t)(iy0 + kyl) * iw * cin;
-            const float *wrow = a->w + (size_t)kyl * a->kw * cin * cout + co0;
+            const float *wrow = wblock + (size_t)kyl * t.wky;
             for (int ox = 0; ox < a->ow;) {
                 if (ox >= oxl && ox < oxh) {
                     const int pb = oxh - ox < blk ? oxh - ox : blk;
@@ -432,7 +441,7 @@ static void conv1_nhwc(const conv1 *a) {
                     if (kxl >= kxh) zero_pixel(orow + (size_t)ox * a->ystep, cn);
                     else {
                         t.nkx = kxh - kxl;
-                        border_pixel(&t, xrow + (size_t)(ix0 + kxl) * cin, wrow + (size_t)kxl * cin * cout,
+                        border_pixel(&t, xrow + (size_t)(ix0 + kxl) * cin, wrow + (size_t)kxl * t.wkx,
                                      orow + (size_t)ox * a->ystep, nv, m);
                     }
                     ox += 1;
@@ -473,7 +482,8 @@ static void conv1_planar(const conv1 *a, float *buf, int clear) {
         const int nv = (cn + 15) / 16;
         const __mmask16 m = tail_mask(cn - 16 * (nv - 1));
         const int blk = pick_block(a->ow, max_pb_for_nv[nv]);
-        tile_args t = {rowstride, 1, wp, cin, cout, a->kh, a->kw, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep};
+        tile_args t = {rowstride, 1, wp, cin, cout, a->kh, a->kw, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep,
+                       (size_t)cout};
         for (int oy = 0; oy < a->oh; oy++) {
             for (int ox = 0; ox < a->ow; ox += blk) {
                 const int pb = a->ow - ox < blk ? a->ow - ox : blk;
@@ -607,12 +617,40 @@ static float *conv1_scratch(const conv1 *a) {
     return path == PATH_PLANAR || path == PATH_NHWC_PADDED ? scratch((size_t)planar_h(a) * planar_w(a) * a->cin) : NULL;
 }
 
+// Weights packed for the column-sharing tiles, which take output channels 32 at a time: per
+// block, [ky][ci][kx][32] (a short last block zero-padded). A tile's weights for one (ky, ci) are
+// then 3 x 128 consecutive bytes and a block streams through in order; in HWIO they were 2 of
+// every 8 cache lines at a stride of cout floats, the kx columns cin x cout floats apart, and
+// the loads stalled on L2 (the hottest instructions of a ResNet-26 inference profile). Same
+// values, same order of operations: only where the weights are read from changes.
+static float *conv1_pack(const conv1 *a) {
+#if CK_X86
+    const int path = path_for(a);
+    if ((path != PATH_NHWC && path != PATH_NHWC_PADDED) || a->sx != 1 || !shared_tile_for(a->cin, a->kw)) return NULL;
+    const int cin = a->cin, cout = a->cout, kh = a->kh, kw = a->kw, blocks = (cout + 31) / 32;
+    float *p = scratch((size_t)blocks * kh * cin * kw * 32);
+    float *o = p;
+    for (int b = 0; b < blocks; b++)
+        for (int ky = 0; ky < kh; ky++)
+            for (int ci = 0; ci < cin; ci++)
+                for (int kx = 0; kx < kw; kx++) {
+                    const float *src = a->w + ((size_t)(ky * kw + kx) * cin + ci) * cout + b * 32;
+                    for (int j = 0; j < 32; j++) *o++ = b * 32 + j < cout ? src[j] : 0;
+                }
+    return p;
+#else
+    (void)a;
+    return NULL;
+#endif
+}
+
 void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, float *y, int n0, int n1,
                      const ck_epilogue *epilogue) {
     const int oh = ck_out_h(g), ow = ck_out_w(g);
     conv1 a = {x, g->h, g->w, g->cin, g->pt, g->pl, w, g->cout, g->kh, g->kw, g->sh, g->sw,
                y, oh, ow, (size_t)g->cout, (size_t)ow * g->cout, g->portable};
-    float *buf = conv1_scratch(&a);
+    float *buf = conv1_scratch(&a), *packed = conv1_pack(&a);
+    a.wpacked = packed;
     const size_t pixels = (size_t)oh * ow;
     for (int n = n0; n < n1; n++) {
         a.x = x + (size_t)n * g->h * g->w * g->cin;
@@ -621,6 +659,7 @@ void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, floa
         if (epilogue) ck_epilogue_rows(epilogue, y, (size_t)g->cout, (size_t)n * pixels, (size_t)(n + 1) * pixels);
     }
     free(buf);
+    free(packed);
 }
 
 void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip) {
@@ -670,13 +709,15 @@ void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float 
                 }
             conv1 a = {dy, oh, ow, cout, ny - 1 - cy, nx - 1 - cx, wsub, cin, ny, nx, 1, 1,
                        dx, na, nb, (size_t)sw * cin, (size_t)sh * g->w * cin, g->portable};
-            float *buf = conv1_scratch(&a);
+            float *buf = conv1_scratch(&a), *packed = conv1_pack(&a);
+            a.wpacked = packed;
             for (int n = n0; n < n1; n++) {
                 a.x = dy + (size_t)n * oh * ow * cout;
                 a.y = dx + (size_t)n * g->h * g->w * cin + ((size_t)py * g->w + px) * cin;
                 conv1_run(&a, buf, n == n0);
             }
             free(buf);
+            free(packed);
             free(wsub);
         }
     }

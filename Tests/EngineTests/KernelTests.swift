@@ -32,6 +32,9 @@ import Randomness
         (1, 5, 5, 6, 6, 3, 2, 1, 2),       // grouped stride 2
         (2, 8, 8, 16, 32, 3, 2, -1, 1),    // padded NHWC copy, SAME stride 2 (bottom/right only)
         (1, 6, 7, 32, 16, 5, 1, -1, 1),    // padded NHWC copy, 5x5, more padding than one column
+        (2, 7, 9, 16, 48, 3, 1, 1, 1),     // packed weights, a short last 32-channel block
+        (1, 6, 6, 128, 40, 2, 1, 0, 1),    // packed weights, 2x2 column sharing
+        (2, 6, 6, 24, 32, 3, 1, 1, 1),     // input gradient through packed 32-channel weights
     ]
 
     static func random(_ n: Int, _ rng: inout SeededGenerator) -> [Float] {
