@@ -30,17 +30,8 @@ public enum Parallelism {
     /// contiguous range of chunks. `body` must only write memory owned by its chunk.
     @inline(__always)
     static func forEach(_ chunks: Int, _ body: (Int) -> Void) {
-        let t = min(threads, chunks)
-        if t <= 1 {
-            for c in 0..<chunks { body(c) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: t) { worker in
-                let lo = worker * chunks / t, hi = (worker + 1) * chunks / t
-                for c in lo..<hi { box.value(c) }
-            }
+        onWorkers(chunks, body) { t, worker, run in
+            for c in (worker * chunks / t)..<((worker + 1) * chunks / t) { run(c) }
         }
     }
 
@@ -50,20 +41,30 @@ public enum Parallelism {
     /// worker runs them (independent images), since that assignment varies run to run.
     @inline(__always)
     static func forEachDynamic(_ chunks: Int, _ body: (Int) -> Void) {
+        let next = Atomic<Int>(0)
+        onWorkers(chunks, body) { _, _, run in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
+                run(c)
+            }
+        }
+    }
+
+    /// `chunks` chunks of `body` on min(threads, chunks) workers, each running
+    /// `schedule(workers, worker, body)`; inline when one worker is enough.
+    @inline(__always)
+    private static func onWorkers(_ chunks: Int, _ body: (Int) -> Void,
+                                  _ schedule: (Int, Int, (Int) -> Void) -> Void) {
         let t = min(threads, chunks)
         if t <= 1 {
             for c in 0..<chunks { body(c) }
             return
         }
-        let next = Atomic<Int>(0)
         withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: t) { _ in
-                while true {
-                    let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if c >= chunks { break }
-                    box.value(c)
-                }
+            withoutActuallyEscaping(schedule) { schedule in
+                let box = UncheckedSendable((body: body, schedule: schedule))
+                DispatchQueue.concurrentPerform(iterations: t) { worker in box.value.schedule(t, worker, box.value.body) }
             }
         }
     }

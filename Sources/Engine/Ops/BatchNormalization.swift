@@ -103,44 +103,39 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
         }
         let sumDy = sumDyD.map { Float($0) }, sumDyXhat = sumDyXhatD.map { Float($0) }
         var dx: Tensor? = nil
-        if x.requiresGrad {
+        if x.requiresGrad && !isTraining && !maskFromInput {
+            dx = channelScaled(dy, by: a)  // inference, no ReLU: dx = a * dy
+        } else if x.requiresGrad {
             dx = Tensor(shape: xv.shape) { out in
                 dy.scalars.withUnsafeBufferPointer { g in
                     xv.scalars.withUnsafeBufferPointer { p in
-                        if isTraining || maskFromInput {
-                            // Inference mode treats mean and invStd as constants: k1 = k2 = 0.
-                            let invM = isTraining ? 1 / Float(m) : 0
-                            var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
-                            for j in 0..<c {
-                                k1[j] = sumDy[j] * invM
-                                k2[j] = sumDyXhat[j] * invM
-                            }
-                            let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
-                            let po = UncheckedSendable(out.baseAddress!)
-                            mean.withUnsafeBufferPointer { mp in invStd.withUnsafeBufferPointer { ip in
-                                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
-                                    k1.withUnsafeBufferPointer { k1p in k2.withUnsafeBufferPointer { k2p in
-                                        let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
-                                        let pa = UncheckedSendable(ap.baseAddress!), pk1 = UncheckedSendable(k1p.baseAddress!)
-                                        let pb = UncheckedSendable(bp.baseAddress!), pk2 = UncheckedSendable(k2p.baseAddress!)
-                                        Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
-                                            if maskFromInput {
-                                                ck_bn_relu_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
-                                                                          pa.value, pb.value, pk1.value, pk2.value, po.value)
-                                            } else {
-                                                ck_bn_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
-                                                                     pa.value, pk1.value, pk2.value, po.value)
-                                            }
+                        // Inference mode treats mean and invStd as constants: k1 = k2 = 0.
+                        let invM = isTraining ? 1 / Float(m) : 0
+                        var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
+                        for j in 0..<c {
+                            k1[j] = sumDy[j] * invM
+                            k2[j] = sumDyXhat[j] * invM
+                        }
+                        let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
+                        let po = UncheckedSendable(out.baseAddress!)
+                        mean.withUnsafeBufferPointer { mp in invStd.withUnsafeBufferPointer { ip in
+                            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                                k1.withUnsafeBufferPointer { k1p in k2.withUnsafeBufferPointer { k2p in
+                                    let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
+                                    let pa = UncheckedSendable(ap.baseAddress!), pk1 = UncheckedSendable(k1p.baseAddress!)
+                                    let pb = UncheckedSendable(bp.baseAddress!), pk2 = UncheckedSendable(k2p.baseAddress!)
+                                    Parallelism.forRanges(m, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
+                                        if maskFromInput {
+                                            ck_bn_relu_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                      pa.value, pb.value, pk1.value, pk2.value, po.value)
+                                        } else {
+                                            ck_bn_backward_input(px.value, pg.value, c, r0, r1, pm.value, pi.value,
+                                                                 pa.value, pk1.value, pk2.value, po.value)
                                         }
-                                    } }
+                                    }
                                 } }
                             } }
-                        } else {
-                            for r in 0..<m {
-                                let gr = g.baseAddress! + r * c, o = out.baseAddress! + r * c
-                                for j in 0..<c { o[j] = gr[j] * a[j] }
-                            }
-                        }
+                        } }
                     }
                 }
             }
@@ -167,6 +162,19 @@ func normalizingAffine(gamma: [Float], beta: [Float], mean: [Float], invStd: [Fl
     var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
     for j in 0..<c { a[j] = gamma[j] * invStd[j]; b[j] = beta[j] - mean[j] * a[j] }
     return (a, b)
+}
+
+/// g[r][j] * a[j] for an [m, c] (or NHWC) tensor: the gradient through a per-channel scale, such
+/// as an inference-mode batch norm's.
+func channelScaled(_ g: Tensor, by a: [Float]) -> Tensor {
+    let c = a.count
+    return Tensor(shape: g.shape) { out in
+        g.scalars.withUnsafeBufferPointer { gp in
+            for r in 0..<(gp.count / max(c, 1)) {
+                for j in 0..<c { out[r * c + j] = gp[r * c + j] * a[j] }
+            }
+        }
+    }
 }
 
 /// Per-channel reductions over rows, cut into a fixed number of chunks (independent of the

@@ -3,16 +3,7 @@ import CKernels
 /// 2-D convolution of NHWC `x` with HWIO weights `w` ([kh, kw, cin/groups, cout]).
 /// `padding: nil` pads like TensorFlow's "SAME"; an integer pads symmetrically (PyTorch style).
 public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1) -> Variable {
-    let g = convGeometry(x, w, stride: stride, padding: padding, groups: groups)
-    let xv = x.value, wv = w.value
-    let y = Tensor(shape: g.outputShape) { out in
-        xv.scalars.withUnsafeBufferPointer { xp in
-            wv.scalars.withUnsafeBufferPointer { wp in
-                ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!)
-            }
-        }
-    }
-    return Variable(y, parents: [x, w]) { dy in convolutionPullback(g, x, w, dy) }
+    convolution(x, w, stride: stride, padding: padding, groups: groups, epilogue: nil)
 }
 
 /// What a convolution's output goes through before it is stored: an inference-mode batch norm
@@ -35,25 +26,30 @@ public struct ConvEpilogue {
 /// the residual (for input gradients such as FGSM's), not to the epilogue's scale and shift.
 public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1,
                    epilogue: ConvEpilogue) -> Variable {
+    convolution(x, w, stride: stride, padding: padding, groups: groups, epilogue: epilogue)
+}
+
+/// Both `conv2d`s: the convolution, with the epilogue (if any) applied as the kernels store.
+private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int?, groups: Int,
+                         epilogue: ConvEpilogue?) -> Variable {
     let g = convGeometry(x, w, stride: stride, padding: padding, groups: groups)
     let c = g.outChannels
-    if let s = epilogue.scale { precondition(s.count == c && epilogue.shift?.count == c, "conv2d: epilogue scale/shift must be [\(c)]") }
-    if let r = epilogue.residual { precondition(r.shape == g.outputShape, "conv2d: residual \(r.shape) does not match the output \(g.outputShape)") }
+    if let s = epilogue?.scale { precondition(s.count == c && epilogue?.shift?.count == c, "conv2d: epilogue scale/shift must be [\(c)]") }
+    if let r = epilogue?.residual { precondition(r.shape == g.outputShape, "conv2d: residual \(r.shape) does not match the output \(g.outputShape)") }
     let xv = x.value, wv = w.value
-    let scale = epilogue.scale ?? [], shift = epilogue.shift ?? []
-    let skip = epilogue.residual?.value.scalars ?? []
+    let scale = epilogue?.scale, shift = epilogue?.shift ?? [], residual = epilogue?.residual
+    let skip = residual?.value.scalars ?? []
     let y = Tensor(shape: g.outputShape) { out in
         xv.scalars.withUnsafeBufferPointer { xp in
             wv.scalars.withUnsafeBufferPointer { wp in
-                scale.withUnsafeBufferPointer { ap in
+                (scale ?? []).withUnsafeBufferPointer { ap in
                     shift.withUnsafeBufferPointer { bp in
                         skip.withUnsafeBufferPointer { sp in
-                            var e = ck_epilogue(a: epilogue.scale == nil ? nil : ap.baseAddress,
-                                                b: epilogue.shift == nil ? nil : bp.baseAddress,
-                                                skip: epilogue.residual == nil ? nil : sp.baseAddress,
-                                                relu: epilogue.relu ? 1 : 0)
+                            var e = ck_epilogue(a: scale == nil ? nil : ap.baseAddress, b: scale == nil ? nil : bp.baseAddress,
+                                                skip: residual == nil ? nil : sp.baseAddress, relu: epilogue?.relu == true ? 1 : 0)
                             withUnsafePointer(to: &e) {
-                                ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!, epilogue: $0)
+                                ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!,
+                                                    epilogue: epilogue == nil ? nil : $0)
                             }
                         }
                     }
@@ -61,23 +57,14 @@ public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? 
             }
         }
     }
-    let parents = [x, w] + (epilogue.residual.map { [$0] } ?? [])
-    let relu = epilogue.relu, hasScale = epilogue.scale != nil, hasResidual = epilogue.residual != nil
+    let parents = [x, w] + (residual.map { [$0] } ?? [])
+    let reluOutput = epilogue?.relu == true ? y : nil  // kept for the backward pass only when needed
     return Variable(y, parents: parents) { dy in
         // Back through the ReLU (its mask is the output's sign), the add (the residual gets that
         // gradient as is) and the batch norm (inference mode: times the scale), as the separate ops do.
-        let masked = relu ? reluPullback(dy, maskedBy: y) : dy
-        var dconv = masked
-        if hasScale {
-            dconv = Tensor(shape: masked.shape) { out in
-                masked.scalars.withUnsafeBufferPointer { g in
-                    for r in 0..<(g.count / c) {
-                        for j in 0..<c { out[r * c + j] = g[r * c + j] * scale[j] }
-                    }
-                }
-            }
-        }
-        return convolutionPullback(g, x, w, dconv) + (hasResidual ? [masked] : [])
+        let masked = reluOutput.map { reluPullback(dy, maskedBy: $0) } ?? dy
+        let dconv = scale.map { channelScaled(masked, by: $0) } ?? masked
+        return convolutionPullback(g, x, w, dconv) + (residual == nil ? [] : [masked])
     }
 }
 
