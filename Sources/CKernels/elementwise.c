@@ -11,6 +11,13 @@ __attribute__((constructor)) static void ck_tune_allocator(void) {
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
 }
 
+// No reassociation in this file: every element's expression is evaluated as written, so a fused
+// kernel and the composition of the separate ones give the same bits on every kernel path. With
+// -ffast-math the portable build regrouped the batch-norm backward sums differently in the fused
+// and the separate kernels (last-bit differences in the gradients). No loop here reduces along
+// its vectorised dimension, so this costs no vectorisation.
+#pragma clang fp reassociate(off)
+
 #define INL static inline __attribute__((always_inline))
 // Per-channel loops run over c = 16-128 channels a row: short enough that the vectoriser's own
 // cost model left them scalar (one float at a time, measured: vmovss/vfmadd213ss). Forcing a

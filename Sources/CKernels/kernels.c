@@ -13,6 +13,7 @@
 #include "CKernels.h"
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define CK_X86 1
@@ -20,21 +21,69 @@
 
 int ck_version(void) { return 2; }
 
-static int g_avx512 = -1;
-
-int ck_uses_avx512(void) {
+static int cpu_has_avx512(void) {
 #if CK_X86
-    if (g_avx512 < 0) {
-        __builtin_cpu_init();
-        g_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
-            && __builtin_cpu_supports("fma");
-    }
-    return g_avx512;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("fma");
 #else
     return 0;
 #endif
 }
+
+int ck_isa_supported(int isa) {
+    switch (isa) {
+    case CK_ISA_PORTABLE: return 1;
+    case CK_ISA_AVX512: return cpu_has_avx512();
+    default: return 0;  // no AVX2 kernels in this build
+    }
+}
+
+const char *ck_isa_name(int isa) {
+    switch (isa) {
+    case CK_ISA_PORTABLE: return "portable";
+    case CK_ISA_AVX2: return "avx2";
+    case CK_ISA_AVX512: return "avx512";
+    default: return NULL;
+    }
+}
+
+int ck_isa_parse(const char *text, char *err, size_t errlen) {
+    for (int isa = CK_ISA_PORTABLE; isa <= CK_ISA_AVX512; isa++) {
+        if (strcmp(text, ck_isa_name(isa)) != 0) continue;
+        if (ck_isa_supported(isa)) return isa;
+        if (err) snprintf(err, errlen, "ENGINE_ISA=%s: this CPU or build cannot run the %s kernels", text, text);
+        return -2;
+    }
+    if (err) snprintf(err, errlen, "ENGINE_ISA=%s: unknown kernel path (use avx512, avx2 or portable)", text);
+    return -1;
+}
+
+// Written once, on first use, and only read afterwards; every thread computes the same value,
+// so a racing first use stores the same number twice.
+static _Atomic int g_isa = -1;
+
+int ck_isa(void) {
+    int isa = g_isa;
+    if (isa >= 0) return isa;
+    const char *forced = getenv("ENGINE_ISA");
+    if (forced && *forced) {
+        char err[160];
+        isa = ck_isa_parse(forced, err, sizeof err);
+        if (isa < 0) {
+            fprintf(stderr, "error: %s\n", err);
+            exit(2);
+        }
+    } else {
+        isa = ck_isa_supported(CK_ISA_AVX512) ? CK_ISA_AVX512
+            : ck_isa_supported(CK_ISA_AVX2) ? CK_ISA_AVX2 : CK_ISA_PORTABLE;
+    }
+    g_isa = isa;
+    return isa;
+}
+
+int ck_uses_avx512(void) { return ck_isa() == CK_ISA_AVX512; }
 
 static float *scratch(size_t n) {
     size_t bytes = (n * sizeof(float) + 63) / 64 * 64;

@@ -34,8 +34,14 @@ public enum BLASRuntime {
     /// Call first thing in `main`: if the CPU supports a faster kernel than OpenBLAS would pick
     /// and the user has not chosen one, re-exec this program with `OPENBLAS_CORETYPE` set.
     /// Returns normally when no re-exec is needed (or when it is impossible, e.g. no /proc).
+    /// Also checks `ENGINE_ISA` first: a bad value ends the program with its reason and status 2,
+    /// before any work.
     public static func prepareProcess() {
         let env = ProcessInfo.processInfo.environment
+        do { try KernelConfiguration.validateEnvironment(env) } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(2)
+        }
         guard env["OPENBLAS_CORETYPE"] == nil, env["NOISY_STUDENT_BLAS_REEXEC"] == nil,
               let core = preferredCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
@@ -61,8 +67,8 @@ public enum BLASRuntime {
         Parallelism.threads = n  // the engine's own parallel loops follow the same budget
     }
 
-    /// One line for logs and the report's provenance.
+    /// One line for logs: OpenBLAS's kernel and threads, and the engine's C kernel path.
     public static var description: String {
-        "OpenBLAS kernel \(coreName), \(threads) thread\(threads == 1 ? "" : "s")"
+        "OpenBLAS kernel \(coreName), \(threads) thread\(threads == 1 ? "" : "s"); engine kernels \(KernelConfiguration.kernelSet)"
     }
 }

@@ -15,6 +15,9 @@ public struct EntryManifest: Sendable, Codable, Equatable {
     /// Seconds the stage took when it ran.
     public var duration: Double
     public var created: Date
+    /// The engine's kernel path the stage ran with (`ENGINE_ISA`); nil in entries made before it
+    /// was recorded. Results from different paths can differ in the last digits.
+    public var enginePath: String? = nil
 }
 
 /// The last key a stage was built with at a scale, so `weave list` can explain staleness and
@@ -89,7 +92,8 @@ public struct Cache: Sendable {
 
     /// Turns a finished work folder into the entry for `key`: checksums, manifest, one rename.
     @discardableResult
-    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double) throws -> CacheEntry {
+    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double,
+                       enginePath: String? = RunSettings.engineKernelPath()) throws -> CacheEntry {
         let key = parts.digest
         let out = work.appendingPathComponent("out")
         var files: [String: EntryManifest.File] = [:]
@@ -102,7 +106,8 @@ public struct Cache: Sendable {
                 files[path] = EntryManifest.File(sha256: try Digest.file(url), size: size)
             }
         }
-        let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date())
+        let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date(),
+                                     enginePath: enginePath)
         try AtomicFile.write(Self.encoder.encode(manifest), to: work.appendingPathComponent("manifest.json"))
         try FileManager.default.createDirectory(at: entries, withIntermediateDirectories: true)
         let target = entryFolder(key)

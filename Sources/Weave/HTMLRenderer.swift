@@ -361,11 +361,12 @@ public struct HTMLRenderer {
         let rows: [(String, String)] = [
             ("Commit", p.commit), ("Toolchain", p.toolchain),
             ("BLAS", "OpenBLAS kernel \(p.blasKernel), \(p.blasThreads) thread\(p.blasThreads == 1 ? "" : "s") per stage, \(p.jobs) stage\(p.jobs == 1 ? "" : "s") at a time" + (p.jobs > 1 ? " (idle cores lent to the stages still running)" : "")),
+            ("Engine kernels", "\(p.enginePath) for the stages run in this build; each stage's row says which path computed its result (numbers from another path can differ in the last digits)"),
             ("Scale", p.scale), ("Seed", String(p.seed)), ("Host", p.host),
             ("Built", Self.dateFormatter.string(from: p.date)),
         ]
         for (k, v) in rows { html += "<tr><th>\(k)</th><td>\(escapeHTML(v))</td></tr>\n" }
-        html += "</tbody></table>\n<table class=\"stages\"><thead><tr><th>Stage</th><th>Kind</th><th>Where</th><th>Key</th><th>Seed</th><th>Duration</th><th>Run</th></tr></thead><tbody>\n"
+        html += "</tbody></table>\n<table class=\"stages\"><thead><tr><th>Stage</th><th>Kind</th><th>Where</th><th>Key</th><th>Seed</th><th>Kernels</th><th>Duration</th><th>Run</th></tr></thead><tbody>\n"
         for name in graph.order {
             guard let stage = graph[name] else { continue }
             let r = results[name]
@@ -382,6 +383,7 @@ public struct HTMLRenderer {
             html += "<tr><td><a href=\"#\(stage.kind == .figure ? "fig" : stage.kind == .table ? "tbl" : "stage")-\(name)\">\(escapeHTML(name))</a></td>"
             html += "<td>\(stage.kind.rawValue)</td><td>\(escapeHTML(stage.location.description))</td>"
             html += "<td><code title=\"\(key)\">\(key.prefix(12))</code></td><td>\(seeds)</td>"
+            html += "<td>\(escapeHTML(r?.entry?.manifest.enginePath ?? (r?.status == .cached ? "not recorded" : "")))</td>"
             html += "<td>\(r?.duration.map { ProgressDisplay.duration($0) } ?? "")</td><td>\(run)</td></tr>\n"
         }
         return html + "</tbody></table>\n</section>\n"

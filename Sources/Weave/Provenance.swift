@@ -7,6 +7,8 @@ public struct Provenance: Sendable, Codable, Equatable {
     /// OpenBLAS kernel the stages were started with ("auto" when OpenBLAS chose).
     public var blasKernel: String
     public var blasThreads: Int
+    /// The engine's C kernel path this build's stages run with ("avx512", "avx2", "portable").
+    public var enginePath: String = RunSettings.engineKernelPath()
     public var jobs: Int
     public var scale: String
     public var seed: UInt64

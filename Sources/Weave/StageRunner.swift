@@ -32,6 +32,19 @@ public struct RunSettings: Sendable {
         let needed = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
         return needed.allSatisfy(flags.contains) ? "SkylakeX" : nil
     }
+
+    /// The engine's C kernel path the stages run with ("avx512", "avx2", "portable"): the
+    /// `ENGINE_ISA` the user set, else the engine's own default rule (`ck_isa` in CKernels: AVX-512
+    /// when the CPU has F/BW/DQ/VL and FMA, else portable). Stages get it explicitly in their
+    /// environment, so the path recorded with each result is the one that computed it.
+    public static func engineKernelPath(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                        cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String {
+        if let chosen = environment["ENGINE_ISA"], !chosen.isEmpty { return chosen }
+        guard let cpuinfo,
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return "portable" }
+        let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+        return ["avx512f", "avx512bw", "avx512dq", "avx512vl", "fma"].allSatisfy(flags.contains) ? "avx512" : "portable"
+    }
 }
 
 /// One process running one replica of one stage.
@@ -74,6 +87,7 @@ final class StageProcess {
         env["OPENBLAS_NUM_THREADS"] = String(settings.blasThreads)
         env[StageProtocol.threadsVariable] = threadsFile.path
         if let core = RunSettings.blasCoreType() { env["OPENBLAS_CORETYPE"] = core }
+        env["ENGINE_ISA"] = RunSettings.engineKernelPath()
         // The runtime's crash backtracer prints pages of registers; the error card wants the
         // "Fatal error: ..." line. Authors who want the backtrace can set SWIFT_BACKTRACE.
         if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }

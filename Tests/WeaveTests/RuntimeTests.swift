@@ -79,6 +79,15 @@ import Weave
         #expect(RunSettings.blasCoreType(environment: ["OPENBLAS_CORETYPE": "Haswell"], cpuinfo: full) == "Haswell")
     }
 
+    /// The kernel path stages get (and each cache entry records) follows the engine's rule.
+    @Test func engineKernelPathFollowsTheEnginesRule() {
+        let full = "flags\t\t: fpu sse avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl\n"
+        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: full) == "avx512")
+        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : avx2 fma avx512f\n") == "portable")
+        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: nil) == "portable")
+        #expect(RunSettings.engineKernelPath(environment: ["ENGINE_ISA": "portable"], cpuinfo: full) == "portable")
+    }
+
     @Test func progressLinesShowElapsedAndETA() {
         let stage = RunningStage(name: "teacher", elapsed: 30, progress: ProgressReport(text: "epoch 3/10", fraction: 0.25), lastDuration: nil)
         #expect(ProgressDisplay.eta(stage) == 90)

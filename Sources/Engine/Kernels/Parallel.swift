@@ -93,8 +93,26 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 
 /// Which kernel implementations run (printed by benchmarks and logs).
 public enum KernelConfiguration {
-    /// "avx512" when the CPU runs the AVX-512 C kernels, else "portable".
-    public static var kernelSet: String { ck_uses_avx512() != 0 ? "avx512" : "portable" }
+    /// The C kernels' path in this process: "avx512", "avx2" or "portable" (`ENGINE_ISA` forces
+    /// one; otherwise the best the CPU runs). Results can differ between paths in the last bits.
+    public static var kernelSet: String {
+        ck_isa_name(ck_isa()).map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// Checks `ENGINE_ISA` before any work: throws `KernelPathError` naming the value and the
+    /// reason when it is unknown or this CPU cannot run it (unset or empty: nothing to check).
+    public static func validateEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let forced = environment["ENGINE_ISA"], !forced.isEmpty else { return }
+        var message = [CChar](repeating: 0, count: 160)
+        if ck_isa_parse(forced, &message, message.count) < 0 {
+            throw KernelPathError(message: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
+    /// Whether this CPU (and build) can run a path ("avx512", "avx2", "portable").
+    public static func supports(_ path: String) -> Bool {
+        ck_isa_parse(path, nil, 0) >= 0
+    }
 
     /// Dense convolutions with cin * cout at or above this go to im2col + sgemm, the rest to the
     /// direct kernels. Set once at start-up (not thread-safe to change while ops run).
@@ -102,4 +120,11 @@ public enum KernelConfiguration {
         get { ConvKernels.gemmThreshold }
         set { ConvKernels.gemmThreshold = newValue }
     }
+}
+
+/// A bad `ENGINE_ISA` value: unknown, or a path this CPU cannot run.
+public struct KernelPathError: Error, CustomStringConvertible {
+    /// One line naming the value and what is wrong with it.
+    public let message: String
+    public var description: String { message }
 }
