@@ -35,7 +35,7 @@ public struct RunSettings: Sendable {
 
     /// The engine's C kernel path the stages run with ("avx512", "avx2", "portable"): the
     /// `ENGINE_ISA` the user set, else the engine's own default rule (`ck_isa` in CKernels: AVX-512
-    /// when the CPU has F/BW/DQ/VL and FMA, else portable). Stages get it explicitly in their
+    /// when the CPU has F/BW/DQ/VL and FMA, else AVX2 when it has AVX2 and FMA, else portable). Stages get it explicitly in their
     /// environment, so the path recorded with each result is the one that computed it.
     public static func engineKernelPath(environment: [String: String] = ProcessInfo.processInfo.environment,
                                         cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String {
@@ -43,7 +43,8 @@ public struct RunSettings: Sendable {
         guard let cpuinfo,
               let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return "portable" }
         let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
-        return ["avx512f", "avx512bw", "avx512dq", "avx512vl", "fma"].allSatisfy(flags.contains) ? "avx512" : "portable"
+        if ["avx512f", "avx512bw", "avx512dq", "avx512vl", "fma"].allSatisfy(flags.contains) { return "avx512" }
+        return ["avx2", "fma"].allSatisfy(flags.contains) ? "avx2" : "portable"
     }
 }
 

@@ -83,7 +83,9 @@ import Weave
     @Test func engineKernelPathFollowsTheEnginesRule() {
         let full = "flags\t\t: fpu sse avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl\n"
         #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: full) == "avx512")
-        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : avx2 fma avx512f\n") == "portable")
+        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : avx2 fma avx512f\n") == "avx2")
+        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : sse4_2 avx2 f16c\n") == "portable")
+        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : sse4_2 avx fma\n") == "portable")
         #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: nil) == "portable")
         #expect(RunSettings.engineKernelPath(environment: ["ENGINE_ISA": "portable"], cpuinfo: full) == "portable")
     }

@@ -1,0 +1,492 @@
+// The vector kernels of kernels.c, written once for a vector width and included once per width:
+// CKW = 16 (AVX-512, zmm, masks in k registers) and CKW = 8 (AVX2 + FMA, ymm, masks as vectors
+// for vmaskmov). Each inclusion defines the functions with its suffix (SFX) and the ISA's
+// register-tile sizes: AVX-512 has 32 vector registers, AVX2 16, so a tile of PB pixels x NV
+// vectors needs PB*NV accumulators + NV (or KW*NV) weight vectors + 1 broadcast within that.
+// The order of operations per output element is the same at every width (the sums run over taps
+// and input channels, never across vector lanes), so the widths give the same values up to FMA
+// contraction being the same: they do (both use FMA).
+#if CKW == 16
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
+#define SFX(name) name##_avx512
+#define VW 16
+#define VF __m512
+#define VM __mmask16
+#define V_ZERO() _mm512_setzero_ps()
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_MLOAD(m, p) _mm512_maskz_loadu_ps(m, p)
+#define V_STORE(p, v) _mm512_storeu_ps(p, v)
+#define V_MSTORE(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_ADD(a, b) _mm512_add_ps(a, b)
+// Tile widths by NV: PB*NV + NV + 1 <= 32 registers.
+#define MAX_PB_FOR_NV {0, 16, 12, 8, 6}
+#define MAX_PB_SHARED {0, 16, 10}
+static inline VM SFX(tail_mask)(int n) { return n >= 16 ? (VM)0xFFFF : (VM)((1u << n) - 1); }
+#elif CKW == 8
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define SFX(name) name##_avx2
+#define VW 8
+#define VF __m256
+#define VM __m256i
+#define V_ZERO() _mm256_setzero_ps()
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_MLOAD(m, p) _mm256_maskload_ps(p, m)
+#define V_STORE(p, v) _mm256_storeu_ps(p, v)
+#define V_MSTORE(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_ADD(a, b) _mm256_add_ps(a, b)
+// 16 registers: PB*NV + NV + 1 <= 16 (NV = 4 at PB = 3 takes one more: a weight operand
+// comes from L1 instead), and for the column-sharing tiles PB*NV + KW*NV + 1 <= 16.
+#define MAX_PB_FOR_NV {0, 12, 6, 4, 3}
+#define MAX_PB_SHARED {0, 12, 4}
+// Lanes [0, n) set (sign bit), for vmaskmovps.
+static inline VM SFX(tail_mask)(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#else
+#error "CKW must be 16 or 8"
+#endif
+// Output channels per block: plain tiles take up to 4 vectors, column-sharing tiles 2 (and
+// their weights are packed in blocks of SH_BLOCK channels, conv1_pack).
+#define CO_BLOCK (4 * VW)
+#define SH_BLOCK (2 * VW)
+
+INL void SFX(fwd_tile)(const tile_args *t, const float *src, const float *w, float *out,
+                  const int PB, const int NV, const int PSTEP, VM m) {
+    VF acc[16][4];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < PB; p++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) acc[p][v] = V_ZERO();
+    const int cin = t->cin, cout = t->cout, cstep = t->cstep;
+    for (int ky = 0; ky < t->nky; ky++) {
+        for (int kx = 0; kx < t->nkx; kx++) {
+            const float *s = src + (size_t)ky * t->rowstride + (size_t)kx * t->kxstep;
+            const float *wt = w + ky * t->wky + kx * t->wkx;
+            for (int ci = 0; ci < cin; ci++) {
+                VF wv[4];
+#pragma clang loop unroll(full)
+                for (int v = 0; v < NV; v++)
+                    wv[v] = v == NV - 1 ? V_MLOAD(m, wt + VW * v) : V_LOAD(wt + VW * v);
+#pragma clang loop unroll(full)
+                for (int p = 0; p < PB; p++) {
+                    VF b = V_SET1(s[p * PSTEP]);
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < NV; v++) acc[p][v] = V_FMA(b, wv[v], acc[p][v]);
+                }
+                s += cstep;
+                wt += t->wci;
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int p = 0; p < PB; p++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) {
+            float *o = out + p * t->ystep + VW * v;
+            if (v == NV - 1) V_MSTORE(o, m, acc[p][v]);
+            else V_STORE(o, acc[p][v]);
+        }
+}
+
+#define FWD_CASE(P, V, S) case P: SFX(fwd_tile)(t, src, w, out, P, V, S, m); break;
+#define FWD_SWITCH(V, S)                                                                                         \
+    switch (pb) {                                                                                                \
+        FWD_CASE(1, V, S) FWD_CASE(2, V, S) FWD_CASE(3, V, S) FWD_CASE(4, V, S) FWD_CASE(5, V, S)                \
+        FWD_CASE(6, V, S) FWD_CASE(7, V, S) FWD_CASE(8, V, S) FWD_CASE(9, V, S) FWD_CASE(10, V, S)               \
+        FWD_CASE(11, V, S) FWD_CASE(12, V, S) FWD_CASE(13, V, S) FWD_CASE(14, V, S) FWD_CASE(15, V, S)           \
+        FWD_CASE(16, V, S) default: break;                                                                       \
+    }
+#define FWD_TILE_FN(S)                                                                                           \
+    static void SFX(fwd_tile_p##S)(const tile_args *t, const float *src, const float *w, float *out, int pb, int nv,  \
+                              VM m) {                                                                     \
+        switch (nv) {                                                                                            \
+        case 1: FWD_SWITCH(1, S) break;                                                                          \
+        case 2: FWD_SWITCH(2, S) break;                                                                          \
+        case 3: FWD_SWITCH(3, S) break;                                                                          \
+        default: FWD_SWITCH(4, S) break;                                                                         \
+        }                                                                                                        \
+    }
+FWD_TILE_FN(1)
+FWD_TILE_FN(2)
+FWD_TILE_FN(16)
+FWD_TILE_FN(32)
+FWD_TILE_FN(64)
+FWD_TILE_FN(128)
+
+typedef void (*SFX(fwd_tile_fn))(const tile_args *, const float *, const float *, float *, int, int, VM);
+
+static SFX(fwd_tile_fn) SFX(tile_for_pstep)(int pstep) {
+    switch (pstep) {
+    case 1: return SFX(fwd_tile_p1);
+    case 2: return SFX(fwd_tile_p2);
+    case 16: return SFX(fwd_tile_p16);
+    case 32: return SFX(fwd_tile_p32);
+    case 64: return SFX(fwd_tile_p64);
+    case 128: return SFX(fwd_tile_p128);
+    default: return NULL;
+    }
+}
+
+// Stride-1 tile sharing each input broadcast across the KW kernel columns: input pixel q of the
+// tile's row feeds output pixels q - kx for every kx, so one broadcast serves up to KW x NV FMAs
+// (instead of NV), with the KW x NV weight vectors of (ky, ci) held in registers. NHWC only
+// (PSTEP = cin), interior pixels only (all KW columns inside the image).
+INL void SFX(fwd_tile_shared)(const tile_args *t, const float *src, const float *w, float *out,
+                         const int PB, const int NV, const int PSTEP, const int KW, VM m) {
+    VF acc[16][4];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < PB; p++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) acc[p][v] = V_ZERO();
+    const int cin = t->cin, cout = t->cout;
+    for (int ky = 0; ky < t->nky; ky++) {
+        const float *s = src + (size_t)ky * t->rowstride;
+        const float *wt = w + ky * t->wky;
+        for (int ci = 0; ci < cin; ci++) {
+            VF wv[3][4];
+#pragma clang loop unroll(full)
+            for (int kx = 0; kx < KW; kx++)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < NV; v++)
+                    wv[kx][v] = v == NV - 1 ? V_MLOAD(m, wt + kx * t->wkx + VW * v)
+                                            : V_LOAD(wt + kx * t->wkx + VW * v);
+#pragma clang loop unroll(full)
+            for (int q = 0; q < PB + KW - 1; q++) {
+                VF b = V_SET1(s[q * PSTEP]);
+#pragma clang loop unroll(full)
+                for (int kx = 0; kx < KW; kx++) {
+                    const int p = q - kx;
+                    if (p < 0 || p >= PB) continue;
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < NV; v++) acc[p][v] = V_FMA(b, wv[kx][v], acc[p][v]);
+                }
+            }
+            s += 1;
+            wt += t->wci;
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int p = 0; p < PB; p++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) {
+            float *o = out + p * t->ystep + VW * v;
+            if (v == NV - 1) V_MSTORE(o, m, acc[p][v]);
+            else V_STORE(o, acc[p][v]);
+        }
+}
+
+#define SH(P, V, S, K) case P: SFX(fwd_tile_shared)(t, src, w, out, P, V, S, K, m); break;
+#define SH_NV1(S, K) switch (pb) { SH(1,1,S,K) SH(2,1,S,K) SH(3,1,S,K) SH(4,1,S,K) SH(5,1,S,K) SH(6,1,S,K) SH(7,1,S,K) \
+    SH(8,1,S,K) SH(9,1,S,K) SH(10,1,S,K) SH(11,1,S,K) SH(12,1,S,K) SH(13,1,S,K) SH(14,1,S,K) SH(15,1,S,K) SH(16,1,S,K) default: break; }
+#define SH_NV2(S, K) switch (pb) { SH(1,2,S,K) SH(2,2,S,K) SH(3,2,S,K) SH(4,2,S,K) SH(5,2,S,K) SH(6,2,S,K) SH(7,2,S,K) \
+    SH(8,2,S,K) SH(9,2,S,K) SH(10,2,S,K) default: break; }
+// Only NV <= 2 reaches the column-sharing tiles (their channel block is SH_BLOCK = 2 vectors).
+#define SHARED_FN(S, K)                                                                                           \
+    static void SFX(fwd_shared_p##S##_k##K)(const tile_args *t, const float *src, const float *w, float *out,     \
+                                            int pb, int nv, VM m) {                                               \
+        if (nv == 1) SH_NV1(S, K) else SH_NV2(S, K)                                                               \
+    }
+SHARED_FN(16, 2) SHARED_FN(32, 2) SHARED_FN(64, 2) SHARED_FN(128, 2)
+SHARED_FN(16, 3) SHARED_FN(32, 3) SHARED_FN(64, 3) SHARED_FN(128, 3)
+
+static const int SFX(max_pb_shared)[3] = MAX_PB_SHARED;
+
+static SFX(fwd_tile_fn) SFX(shared_tile_for)(int cin, int kw) {
+    if (kw == 2) switch (cin) {
+        case 16: return SFX(fwd_shared_p16_k2); case 32: return SFX(fwd_shared_p32_k2);
+        case 64: return SFX(fwd_shared_p64_k2); case 128: return SFX(fwd_shared_p128_k2); default: return NULL; }
+    if (kw == 3) switch (cin) {
+        case 16: return SFX(fwd_shared_p16_k3); case 32: return SFX(fwd_shared_p32_k3);
+        case 64: return SFX(fwd_shared_p64_k3); case 128: return SFX(fwd_shared_p128_k3); default: return NULL; }
+    return NULL;
+}
+
+static const int SFX(max_pb_for_nv)[5] = MAX_PB_FOR_NV;
+
+// One output pixel (a border pixel with a partial set of taps): a tile of width 1 would be one
+// FMA dependency chain per vector; four partial sums over ci mod 4 keep the FMA units busy.
+INL void SFX(border_pixel_nv)(const tile_args *t, const float *src, const float *w, float *out, const int nv, VM m) {
+    VF acc[4][4];
+#pragma clang loop unroll(full)
+    for (int u = 0; u < 4; u++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < nv; v++) acc[u][v] = V_ZERO();
+    const int cin = t->cin, cout = t->cout;
+    for (int ky = 0; ky < t->nky; ky++) {
+        for (int kx = 0; kx < t->nkx; kx++) {
+            const float *s = src + (size_t)ky * t->rowstride + (size_t)kx * t->kxstep;
+            const float *wt = w + ky * t->wky + kx * t->wkx;
+            int ci = 0;
+            for (; ci + 4 <= cin; ci += 4) {
+#pragma clang loop unroll(full)
+                for (int u = 0; u < 4; u++) {
+                    VF b = V_SET1(s[(size_t)(ci + u) * t->cstep]);
+                    const float *wr = wt + (size_t)(ci + u) * t->wci;
+#pragma clang loop unroll(full)
+                    for (int v = 0; v < nv; v++) {
+                        VF wv = v == nv - 1 ? V_MLOAD(m, wr + VW * v) : V_LOAD(wr + VW * v);
+                        acc[u][v] = V_FMA(b, wv, acc[u][v]);
+                    }
+                }
+            }
+            for (; ci < cin; ci++) {
+                VF b = V_SET1(s[(size_t)ci * t->cstep]);
+                const float *wr = wt + (size_t)ci * t->wci;
+#pragma clang loop unroll(full)
+                for (int v = 0; v < nv; v++) {
+                    VF wv = v == nv - 1 ? V_MLOAD(m, wr + VW * v) : V_LOAD(wr + VW * v);
+                    acc[0][v] = V_FMA(b, wv, acc[0][v]);
+                }
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int v = 0; v < nv; v++) {
+        VF r = V_ADD(V_ADD(acc[0][v], acc[1][v]), V_ADD(acc[2][v], acc[3][v]));
+        if (v == nv - 1) V_MSTORE(out + VW * v, m, r);
+        else V_STORE(out + VW * v, r);
+    }
+}
+
+static void SFX(border_pixel)(const tile_args *t, const float *src, const float *w, float *out, int nv, VM m) {
+    switch (nv) {
+    case 1: SFX(border_pixel_nv)(t, src, w, out, 1, m); break;
+    case 2: SFX(border_pixel_nv)(t, src, w, out, 2, m); break;
+    case 3: SFX(border_pixel_nv)(t, src, w, out, 3, m); break;
+    default: SFX(border_pixel_nv)(t, src, w, out, 4, m); break;
+    }
+}
+
+
+// NHWC straight from the image (a->sx * a->cin must have a specialised tile).
+static void SFX(conv1_nhwc)(const conv1 *a) {
+    const int cin = a->cin, cout = a->cout, iw = a->iw, sx = a->sx;
+    const SFX(fwd_tile_fn) shared_fn = sx == 1 ? SFX(shared_tile_for)(cin, a->kw) : NULL;
+    int oxl, oxh;  // output columns whose taps all fall inside the image
+    {
+        int t = a->pl;
+        oxl = t > 0 ? (t + sx - 1) / sx : 0;
+        int t2 = iw + a->pl - a->kw;
+        oxh = t2 >= 0 ? t2 / sx + 1 : 0;
+        if (oxh > a->ow) oxh = a->ow;
+        if (oxl > a->ow) oxl = a->ow;
+        if (oxh < oxl) oxh = oxl;
+    }
+    // Column sharing pays off while the KW x NV weight vectors leave room for a wide tile: with
+    // it, output channels go in blocks of 2 vectors (AVX-512: 32 channels, tiles up to 10 pixels
+    // wide, each weight vector loaded once per 8-10 FMAs). Blocks of 4 vectors (64 channels)
+    // allowed only 4-6 pixels, so every weight vector, streamed from L2 for the deep layers, fed
+    // 4-6 FMAs.
+    const int coblock = shared_fn ? SH_BLOCK : CO_BLOCK;
+    for (int co0 = 0; co0 < cout; co0 += coblock) {
+        const int cn = cout - co0 < coblock ? cout - co0 : coblock;
+        const int nv = (cn + VW - 1) / VW;
+        const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
+        const SFX(fwd_tile_fn) shared = nv <= 2 ? shared_fn : NULL;
+        const SFX(fwd_tile_fn) tile = shared ? shared : SFX(tile_for_pstep)(sx * cin);
+        const int blk = pick_block(oxh - oxl, shared ? SFX(max_pb_shared)[nv] : SFX(max_pb_for_nv)[nv]);
+        // Weights: HWIO as given, or packed per SH_BLOCK-channel block for the column-sharing tiles.
+        const float *wblock = a->w + co0;
+        tile_args t = {iw * cin, cin, 1, cin, cout, 0, 0, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep,
+                       (size_t)cout};
+        if (shared && a->wpacked) {
+            wblock = a->wpacked + (size_t)(co0 / SH_BLOCK) * a->kh * cin * a->kw * SH_BLOCK;
+            t.wky = (size_t)cin * a->kw * SH_BLOCK; t.wkx = SH_BLOCK; t.wci = (size_t)a->kw * SH_BLOCK;
+        }
+        for (int oy = 0; oy < a->oh; oy++) {
+            const int iy0 = oy * a->sy - a->pt;
+            const int kyl = iy0 < 0 ? -iy0 : 0;
+            const int kyh = a->ih - iy0 < a->kh ? a->ih - iy0 : a->kh;
+            float *orow = a->y + (size_t)oy * a->yrow + co0;
+            if (kyl >= kyh) {
+                for (int ox = 0; ox < a->ow; ox++) zero_pixel(orow + (size_t)ox * a->ystep, cn);
+                continue;
+            }
+            t.nky = kyh - kyl;
+            const float *xrow = a->x + (size_t)(iy0 + kyl) * iw * cin;
+            const float *wrow = wblock + (size_t)kyl * t.wky;
+            for (int ox = 0; ox < a->ow;) {
+                if (ox >= oxl && ox < oxh) {
+                    const int pb = oxh - ox < blk ? oxh - ox : blk;
+                    t.nkx = a->kw;
+                    tile(&t, xrow + (size_t)(ox * sx - a->pl) * cin, wrow, orow + (size_t)ox * a->ystep, pb, nv, m);
+                    ox += pb;
+                } else {
+                    const int ix0 = ox * sx - a->pl;
+                    const int kxl = ix0 < 0 ? -ix0 : 0;
+                    const int kxh = iw - ix0 < a->kw ? iw - ix0 : a->kw;
+                    if (kxl >= kxh) zero_pixel(orow + (size_t)ox * a->ystep, cn);
+                    else {
+                        t.nkx = kxh - kxl;
+                        SFX(border_pixel)(&t, xrow + (size_t)(ix0 + kxl) * cin, wrow + (size_t)kxl * t.wkx,
+                                     orow + (size_t)ox * a->ystep, nv, m);
+                    }
+                    ox += 1;
+                }
+            }
+        }
+    }
+}
+
+// NHWC through a zero-padded copy in buf (planar_h x planar_w x cin, the image at (pt, pl)):
+// every output pixel then has all its taps inside, so whole rows run as register tiles instead
+// of the 2 border columns per row running one pixel at a time (a quarter of an 8x8 map). The
+// zeros are written once per buffer (clear); each image overwrites only the interior.
+static void SFX(conv1_nhwc_padded)(const conv1 *a, float *buf, int clear) {
+    const int hp = planar_h(a), wp = planar_w(a), cin = a->cin;
+    if (clear) memset(buf, 0, (size_t)hp * wp * cin * sizeof(float));
+    const int x1 = a->iw < wp - a->pl ? a->iw : wp - a->pl;  // image columns that land in buf
+    for (int y = 0; y < a->ih; y++) {
+        const int by = a->pt + y;
+        if (by >= hp) break;
+        if (x1 > 0)
+            memcpy(buf + ((size_t)by * wp + a->pl) * cin, a->x + (size_t)y * a->iw * cin, (size_t)x1 * cin * sizeof(float));
+    }
+    conv1 b = *a;
+    b.x = buf; b.ih = hp; b.iw = wp; b.pt = 0; b.pl = 0;
+    SFX(conv1_nhwc)(&b);
+}
+
+// Row-planar padded copy in buf (sx must be 1 or 2).
+static void SFX(conv1_planar)(const conv1 *a, float *buf, int clear) {
+    const int cin = a->cin, cout = a->cout;
+    const int hp = planar_h(a), wp = planar_w(a);
+    place_planar(a->x, a->ih, a->iw, cin, buf, hp, wp, a->pt, a->pl, clear);
+    const SFX(fwd_tile_fn) tile = SFX(tile_for_pstep)(a->sx);
+    const int rowstride = wp * cin;
+    for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
+        const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
+        const int nv = (cn + VW - 1) / VW;
+        const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
+        const int blk = pick_block(a->ow, SFX(max_pb_for_nv)[nv]);
+        tile_args t = {rowstride, 1, wp, cin, cout, a->kh, a->kw, (size_t)a->kw * cin * cout, (size_t)cin * cout, a->ystep,
+                       (size_t)cout};
+        for (int oy = 0; oy < a->oh; oy++) {
+            for (int ox = 0; ox < a->ow; ox += blk) {
+                const int pb = a->ow - ox < blk ? a->ow - ox : blk;
+                const float *src = buf + (size_t)oy * a->sy * rowstride + (size_t)ox * a->sx;
+                tile(&t, src, a->w + co0, a->y + (size_t)oy * a->yrow + (size_t)ox * a->ystep + co0, pb, nv, m);
+            }
+        }
+    }
+}
+
+// Weight-gradient tile: CB input channels x NV output-channel vectors of one tap, over the
+// output pixels [oyl, oyh) x [oxl, oxh) whose tap falls inside the image.
+INL void SFX(wgrad_tile)(const conv1 *a, const float *dy, float *dw, int ky, int kx, int ci0, int oyl, int oyh,
+                    int oxl, int oxh, const int CB, const int NV, VM m) {
+    const int cin = a->cin, cout = a->cout;
+    VF acc[16][4];
+#pragma clang loop unroll(full)
+    for (int c = 0; c < CB; c++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++)
+            acc[c][v] = v == NV - 1 ? V_MLOAD(m, dw + (size_t)c * cout + VW * v)
+                                    : V_LOAD(dw + (size_t)c * cout + VW * v);
+    const size_t pstep = (size_t)a->sx * cin;
+    for (int oy = oyl; oy < oyh; oy++) {
+        const float *s = a->x + ((size_t)(oy * a->sy - a->pt + ky) * a->iw + (oxl * a->sx - a->pl + kx)) * cin + ci0;
+        const float *d = dy + ((size_t)oy * a->ow + oxl) * cout;
+        for (int ox = oxl; ox < oxh; ox++) {
+            VF dv[4];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < NV; v++)
+                dv[v] = v == NV - 1 ? V_MLOAD(m, d + VW * v) : V_LOAD(d + VW * v);
+#pragma clang loop unroll(full)
+            for (int c = 0; c < CB; c++) {
+                VF b = V_SET1(s[c]);
+#pragma clang loop unroll(full)
+                for (int v = 0; v < NV; v++) acc[c][v] = V_FMA(b, dv[v], acc[c][v]);
+            }
+            s += pstep;
+            d += cout;
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int c = 0; c < CB; c++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < NV; v++) {
+            if (v == NV - 1) V_MSTORE(dw + (size_t)c * cout + VW * v, m, acc[c][v]);
+            else V_STORE(dw + (size_t)c * cout + VW * v, acc[c][v]);
+        }
+}
+
+#define WG_CASE(C, V) case C: SFX(wgrad_tile)(a, dyp, dwp, ky, kx, ci0, oyl, oyh, oxl, oxh, C, V, m); break;
+#define WG_SWITCH(V)                                                                              \
+    switch (cb) {                                                                                 \
+        WG_CASE(1, V) WG_CASE(2, V) WG_CASE(3, V) WG_CASE(4, V) WG_CASE(5, V) WG_CASE(6, V)       \
+        WG_CASE(7, V) WG_CASE(8, V) WG_CASE(9, V) WG_CASE(10, V) WG_CASE(11, V) WG_CASE(12, V)    \
+        WG_CASE(13, V) WG_CASE(14, V) WG_CASE(15, V) WG_CASE(16, V) default: break;               \
+    }
+
+static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
+    const int cin = a->cin, cout = a->cout;
+    for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
+        const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
+        const int nv = (cn + VW - 1) / VW;
+        const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
+        // The widest channel block the registers allow, even if the last block is narrower: each
+        // pixel costs NV loads + CB broadcasts for CB x NV FMAs (on AVX-512, pick_block's divisor
+        // of 64 or 128 was 4 for NV = 4, half a load per FMA). Blocking does not change what each dw
+        // element sums, or in which order.
+        const int blk = cin < SFX(max_pb_for_nv)[nv] ? cin : SFX(max_pb_for_nv)[nv];
+        for (int ky = 0; ky < a->kh; ky++) {
+            int oyl, oyh;
+            valid_range(a->oh, a->sy, a->pt, ky, a->ih, &oyl, &oyh);
+            if (oyl >= oyh) continue;
+            for (int kx = 0; kx < a->kw; kx++) {
+                int oxl, oxh;
+                valid_range(a->ow, a->sx, a->pl, kx, a->iw, &oxl, &oxh);
+                if (oxl >= oxh) continue;
+                for (int ci0 = 0; ci0 < cin; ci0 += blk) {
+                    const int cb = cin - ci0 < blk ? cin - ci0 : blk;
+                    float *dwp = dw + ((size_t)(ky * a->kw + kx) * cin + ci0) * cout + co0;
+                    const float *dyp = dy + co0;
+                    switch (nv) {
+                    case 1: WG_SWITCH(1) break;
+                    case 2: WG_SWITCH(2) break;
+                    case 3: WG_SWITCH(3) break;
+                    default: WG_SWITCH(4) break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+static int SFX(has_shared_tile)(int cin, int kw) { return SFX(shared_tile_for)(cin, kw) != NULL; }
+
+/// This width's entry points, for kernels.c's dispatch.
+static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(conv1_planar), SFX(wgrad),
+                                          SFX(has_shared_tile), SH_BLOCK};
+
+#pragma clang attribute pop
+#undef SFX
+#undef VW
+#undef VF
+#undef VM
+#undef V_ZERO
+#undef V_LOAD
+#undef V_MLOAD
+#undef V_STORE
+#undef V_MSTORE
+#undef V_SET1
+#undef V_FMA
+#undef V_ADD
+#undef MAX_PB_FOR_NV
+#undef MAX_PB_SHARED
+#undef CO_BLOCK
+#undef SH_BLOCK
+#undef FWD_CASE
+#undef FWD_SWITCH
+#undef FWD_TILE_FN
+#undef SH
+#undef SH_NV1
+#undef SH_NV2
+#undef SHARED_FN
+#undef WG_CASE
+#undef WG_SWITCH
