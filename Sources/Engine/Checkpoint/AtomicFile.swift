@@ -40,7 +40,7 @@ public enum AtomicFile {
 
 extension AtomicFile {
     /// This host's name as it appears in temporary file names (no dashes, so names parse).
-    static let hostName: String = {
+    public static let hostName: String = {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
