@@ -4,6 +4,10 @@ import PackageDescription
 // Hot numeric code is compiled with -Ounchecked in release builds: bounds are checked at the
 // API boundary (shapes), not per element inside kernels.
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Code that parses files or indexes with values read from them keeps Swift's checks (-O): an
+// index that slipped past a validation then stops with a message instead of reading past a
+// buffer and printing a plausible wrong answer.
+let checked: [SwiftSetting] = []
 
 let package = Package(
     name: "NoisyStudent",
@@ -39,9 +43,9 @@ let package = Package(
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness"], swiftSettings: checked),
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
-        .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: fast),
+        .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: checked),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
@@ -51,7 +55,7 @@ let package = Package(
         .executableTarget(name: "noisy-student", dependencies: [
             "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: fast),
+        ], swiftSettings: checked),
         .executableTarget(name: "weave", dependencies: [
             "Weave", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

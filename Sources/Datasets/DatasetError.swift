@@ -15,6 +15,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case wrongShape(file: String, variable: String, expected: String, found: String)
     /// A label lies outside the classes of the dataset.
     case labelOutOfRange(file: String, index: Int, value: Int)
+    /// A label that is not a class index at all (NaN, fractional, huge), printed as stored.
+    case invalidLabel(file: String, index: Int, value: String, expected: String)
     /// A downloaded file's checksum differs from the published one.
     case checksumMismatch(file: String, expected: String, actual: String)
     /// A split asks for more images than the data holds.
@@ -30,6 +32,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .wrongShape(file, variable, expected, found):
             return "\(file): variable '\(variable)' has shape \(found), expected \(expected)"
         case let .labelOutOfRange(file, index, value): return "\(file): label \(value) of image \(index) is out of range"
+        case let .invalidLabel(file, index, value, expected): return "\(file): label \(value) of image \(index) is not \(expected)"
         case let .checksumMismatch(file, expected, actual): return "\(file): MD5 \(actual) does not match the published \(expected)"
         case let .notEnoughData(what): return "not enough data: \(what)"
         }

@@ -51,6 +51,9 @@ public enum IDX {
             let o = 4 + 4 * k
             let d = Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
             dims.append(d)
+            guard d >= 1 else {
+                throw DatasetError.malformed(file: file, detail: "IDX dimension \(k + 1) is 0 (dimensions \(dims)); an array needs at least one element per dimension")
+            }
             let (p, overflow) = total.multipliedReportingOverflow(by: d)
             guard !overflow, p <= 1 << 36 else {
                 throw DatasetError.malformed(file: file, detail: "implausible dimensions \(dims)")

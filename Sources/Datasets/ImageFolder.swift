@@ -9,7 +9,7 @@ import Foundation
 ///     DIR/val/<class>/*.png          optional
 ///
 /// Images are decoded in parallel, fitted to `size` x `size` RGB, and cached as one byte file
-/// keyed by the file list, sizes and modification times, so a second run starts at once.
+/// keyed by the file list and a hash of each file's bytes, so a second run starts at once.
 public struct ImageFolder: Sendable {
     public var labeled: ImageSet
     public var unlabeled: ImageSet
@@ -28,11 +28,13 @@ public struct ImageFolder: Sendable {
         public var threads: Int
         /// Where decoded folders are cached (nil: no cache).
         public var cacheDirectory: URL?
+        /// Images above this many pixels are refused before decoding (decompression bombs).
+        public var maxPixels: Int
 
         public init(size: Int = 32, fit: ImageFit = .resize, skipUnreadable: Bool = false, threads: Int = 2,
-                    cacheDirectory: URL? = ImageFolder.defaultCacheDirectory) {
+                    cacheDirectory: URL? = ImageFolder.defaultCacheDirectory, maxPixels: Int = PNGDecoder.defaultMaxPixels) {
             self.size = size; self.fit = fit; self.skipUnreadable = skipUnreadable; self.threads = threads
-            self.cacheDirectory = cacheDirectory
+            self.cacheDirectory = cacheDirectory; self.maxPixels = maxPixels
         }
     }
 
@@ -52,7 +54,7 @@ public struct ImageFolder: Sendable {
             throw DatasetError.missing(file: directory, what: "a labeled/ folder with one subfolder per class")
         }
         let classNames = try subfolders(labeledDir)
-        guard !classNames.isEmpty else { throw DatasetError.missing(file: labeledDir.path, what: "class subfolders") }
+        try checkClasses(classNames, in: labeledDir)
         func classified(_ dir: URL, required: Bool) throws -> [(String, Int32)]? {
             guard FileManager.default.fileExists(atPath: dir.path) else {
                 if required { throw DatasetError.missing(file: dir.path, what: "folder") }
@@ -63,14 +65,13 @@ public struct ImageFolder: Sendable {
                 guard let c = classNames.firstIndex(of: name) else {
                     throw DatasetError.malformed(file: dir.appendingPathComponent(name).path, detail: "class '\(name)' is not among labeled/'s classes \(classNames)")
                 }
-                files += try pngFiles(dir.appendingPathComponent(name), recursive: false).map { ($0, Int32(c)) }
+                files += try classImages(dir.appendingPathComponent(name)).map { ($0, Int32(c)) }
             }
             return files
         }
         let labeledFiles = try classified(labeledDir, required: true) ?? []
         let unlabeledDir = root.appendingPathComponent("unlabeled")
-        let unlabeledFiles = FileManager.default.fileExists(atPath: unlabeledDir.path)
-            ? try pngFiles(unlabeledDir, recursive: true).map { ($0, Int32(-1)) } : []
+        let unlabeledFiles = try poolImages(unlabeledDir).map { ($0, Int32(-1)) }
         let testFiles = try classified(root.appendingPathComponent("test"), required: false)
         let valFiles = try classified(root.appendingPathComponent("val"), required: false)
 
@@ -92,6 +93,8 @@ public struct ImageFolder: Sendable {
         }
         let labeled = take(labeledFiles).0
         let (unlabeled, unlabeledPaths) = take(unlabeledFiles)
+        try checkDecoded(labeled, classNames: classNames, dir: labeledDir)
+        guard unlabeled.count > 0 else { throw DatasetError.missing(file: unlabeledDir.path, what: "readable PNG images (all were skipped)") }
         let test = testFiles.map { take($0).0 }
         let validation = valFiles.map { take($0).0 }
         let rootPath = root.standardizedFileURL.path + "/"
@@ -114,7 +117,7 @@ public struct ImageFolder: Sendable {
             var i = t
             while i < paths.count {
                 do {
-                    let img = try PNGDecoder.decodeRGB(path: paths[i])
+                    let img = try PNGDecoder.decodeRGB(path: paths[i], maxPixels: options.maxPixels)
                     results.set(i, .success(options.fit.apply(img, width: options.size, height: options.size)))
                 } catch let e as DatasetError {
                     results.set(i, .failure(e))
@@ -162,16 +165,24 @@ public struct ImageFolder: Sendable {
 
     // MARK: Cache (one byte file per folder state)
 
+    /// Keyed by content, not by size and modification time: `cp -p`, `rsync -a` and `tar`
+    /// restore mtimes, so a replaced file of the same size would otherwise keep its old pixels.
+    /// Hashing the bytes costs little next to decoding them.
     static func cacheKey(_ paths: [String], options: Options) throws -> String {
-        var md5 = MD5()
-        let header = "v1 \(options.size) \(options.fit.rawValue) \(options.skipUnreadable)\n"
-        md5.update(Array(header.utf8))
-        for p in paths {
-            let attrs = try? FileManager.default.attributesOfItem(atPath: p)
-            let size = (attrs?[.size] as? NSNumber)?.int64Value ?? -1
-            let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-            md5.update(Array("\(p)\t\(size)\t\(mtime)\n".utf8))
+        let digests = Digests(count: paths.count)
+        let threads = max(1, min(options.threads, paths.count))
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for i in stride(from: t, to: paths.count, by: threads) {
+                guard let bytes = FileManager.default.contents(atPath: paths[i]) else { continue }  // decoding reports it
+                var md5 = MD5()
+                md5.update([UInt8](bytes))
+                digests.set(i, md5.finalize())
+            }
         }
+        var md5 = MD5()
+        let header = "v2 \(options.size) \(options.fit.rawValue) \(options.skipUnreadable)\n"
+        md5.update(Array(header.utf8))
+        for (p, digest) in zip(paths, digests.values) { md5.update(Array("\(p)\t\(digest)\n".utf8)) }
         return md5.finalize()
     }
 
@@ -210,6 +221,15 @@ private final class Results: @unchecked Sendable {
     var values: [Result<[UInt8], DatasetError>] {
         storage.map { $0 ?? .failure(.unreadable(file: "?", reason: "not decoded")) }
     }
+}
+
+/// Per-file digests written from several threads (each index by one thread).
+private final class Digests: @unchecked Sendable {
+    private var storage: [String]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: "unreadable", count: count) }
+    func set(_ i: Int, _ d: String) { lock.lock(); storage[i] = d; lock.unlock() }
+    var values: [String] { lock.lock(); defer { lock.unlock() }; return storage }
 }
 
 private final class Counter: @unchecked Sendable {

@@ -13,9 +13,11 @@ final class Inflater {
     /// True once zlib saw the stream's own end marker (not just the end of the input bytes).
     private(set) var streamEnded = false
     private let file: String
+    private let format: Format
 
     init(input: UnsafeRawBufferPointer, format: Format, file: String) throws {
         self.file = file
+        self.format = format
         // 15 window bits; +32 lets zlib detect the gzip header (IDX files are .gz).
         let windowBits: Int32 = format == .gzip ? 15 + 32 : 15
         let status = inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
@@ -49,7 +51,9 @@ final class Inflater {
             produced += chunk - Int(stream.avail_out)
             switch status {
             case Z_OK: continue
-            case Z_STREAM_END: finished = true; streamEnded = true
+            case Z_STREAM_END:
+                streamEnded = true
+                finished = !startNextGzipMember()
             case Z_BUF_ERROR:
                 // No progress possible: the input ran out before the stream's end.
                 if stream.avail_in == 0 { finished = true } else { fallthrough }
@@ -59,6 +63,21 @@ final class Inflater {
             }
         }
         return produced
+    }
+
+    /// A gzip file may hold several members one after another (what `pigz`, `bgzip` and
+    /// `cat a.gz b.gz` write); their contents concatenate. As Python's gzip module does, zero
+    /// padding after a member is skipped; any other trailing bytes must start a valid member.
+    /// - Returns: true when another member follows and the stream was reset for it.
+    private func startNextGzipMember() -> Bool {
+        guard format == .gzip else { return false }
+        while stream.avail_in > 0, let p = stream.next_in, p.pointee == 0 {
+            stream.next_in = p + 1
+            stream.avail_in -= 1
+        }
+        guard stream.avail_in > 0, inflateReset(&stream) == Z_OK else { return false }
+        streamEnded = false
+        return true
     }
 
     /// Reads and discards `count` bytes.

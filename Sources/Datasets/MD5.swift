@@ -1,6 +1,7 @@
 import Foundation
 
-/// MD5 (RFC 1321), only to compare downloads with SVHN's published checksums; not for security.
+/// MD5 (RFC 1321), to compare downloads with SVHN's published checksums and to key the decoded
+/// image-folder cache by file content; not for security.
 /// Kept here (a few dozen lines) so Datasets needs no crypto dependency.
 public struct MD5: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476)

@@ -81,7 +81,10 @@ public enum SVHN {
         var labels = [Int32](repeating: 0, count: values.count)
         for (i, v) in values.enumerated() {
             guard v.isFinite, v == v.rounded(), v >= 1, v <= 10 else {
-                throw DatasetError.labelOutOfRange(file: path, index: i, value: v.isFinite ? Int(v.rounded(.towardZero)) : Int.min)
+                // Whole numbers print as such; NaN, fractions and huge values as stored (an
+                // Int conversion of those would trap or print nonsense).
+                if v == v.rounded(), abs(v) < 1e15 { throw DatasetError.labelOutOfRange(file: path, index: i, value: Int(v)) }
+                throw DatasetError.invalidLabel(file: path, index: i, value: "\(v)", expected: "a whole number 1...10")
             }
             labels[i] = Int32(v) % 10
         }

@@ -52,15 +52,17 @@ public struct PreparedData: Sendable {
 
     public var channels: Int { splits.labeled.channels }
 
-    /// Loads or generates the data a recipe asks for.
+    /// Loads or generates the data a recipe asks for. `maxImagePixels` bounds the PNG files
+    /// of folder datasets (larger ones are refused before decoding).
     public static func prepare(_ choice: DatasetChoice, settings: DataSettings, seed: UInt64, threads: Int = 2,
+                               maxImagePixels: Int = PNGDecoder.defaultMaxPixels,
                                progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PreparedData {
         let digits = (0..<10).map(String.init)
         let splits: DataSplits
         var names = digits
         switch choice {
         case .folder(let dir, let fit, let skip):
-            let folder = try ImageFolder.load(dir, options: ImageFolder.Options(fit: fit, skipUnreadable: skip, threads: threads), progress: progress)
+            let folder = try ImageFolder.load(dir, options: ImageFolder.Options(fit: fit, skipUnreadable: skip, threads: threads, maxPixels: maxImagePixels), progress: progress)
             if !folder.skipped.isEmpty {
                 let list = folder.skipped.map { "  \($0.reason)" }.joined(separator: "\n")
                 FileHandle.standardError.write(Data("skipped \(folder.skipped.count) unreadable files:\n\(list)\n".utf8))

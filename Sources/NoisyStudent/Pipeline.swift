@@ -38,7 +38,9 @@ public struct Pipeline {
         let spec = noise.applying(to: i == 0 ? recipe.teacher : recipe.students[i - 1])
         let settings = i == 0 ? recipe.teacherTraining : recipe.studentTraining
         if resume, let url = file("\(name).ckpt"), FileManager.default.fileExists(atPath: url.path) {
-            return try Self.loadModel(url, expected: spec)
+            let trained = try Self.loadModel(url, expected: spec)
+            try ModelFit.check(trained, path: url.path, against: data)
+            return trained
         }
         var trainer = Trainer(spec: spec, settings: settings, seed: recipe.seed &+ UInt64(i) &* 1_000_003, phase: name,
                               unlabeledRatio: pseudoLabeled == nil ? 0 : recipe.unlabeledRatio,
@@ -58,7 +60,7 @@ public struct Pipeline {
             meta["name"] = name
             meta["seconds"] = String(trained.seconds)
             meta["steps"] = String(trained.steps)
-            meta["history"] = String(decoding: try JSONEncoder().encode(trained.history), as: UTF8.self)
+            meta["history"] = String(decoding: try EpochRecord.encodeSorted(trained.history), as: UTF8.self)
             try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: trained.model.checkpointTensors()).write(to: url)
             try? FileManager.default.removeItem(at: url.deletingPathExtension().appendingPathExtension("training.ckpt"))
         }
@@ -86,11 +88,13 @@ public struct Pipeline {
     /// The teacher's labels for the whole pool (or loads them from the run folder).
     public func pseudoLabels(iteration: Int, teacher: any Layer) throws -> PseudoLabels {
         if resume, let url = file("pseudo-\(iteration).labels"), FileManager.default.fileExists(atPath: url.path) {
-            return try PseudoLabelFile.read(url)
+            let labels = try PseudoLabelFile.read(url)
+            try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
+            return labels
         }
         let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
                                           classes: data.classes, temperature: recipe.temperature, progress: progress)
-        if let url = file("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url) }
+        if let url = file("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count) }
         return labels
     }
 
@@ -106,13 +110,14 @@ public struct Pipeline {
     /// The whole loop. `models` receives each trained model as it finishes (e.g. for robustness).
     public func run(models: ((String, TrainedModel) throws -> Void)? = nil) throws -> RunResult {
         let start = Date()
+        try checkData()
         if let dir = runDirectory {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
             if let url = file("dataset.json") { try AtomicFile.write(try e.encode(data.choice), to: url) }
             if let url = file("recipe.json") {
                 if resume, FileManager.default.fileExists(atPath: url.path) {
-                    let saved = try JSONDecoder().decode(Recipe.self, from: Data(contentsOf: url))
+                    let saved = try Recipe.load(from: url)
                     guard saved == recipe else {
                         throw PipelineError.invalid("\(url.path): this run folder was made with a different recipe; use a new folder or drop --resume")
                     }
@@ -131,7 +136,7 @@ public struct Pipeline {
             let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
                                                    seed: recipe.seed &+ UInt64(it))
             let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: pool.images, mode: recipe.pseudoLabelMode)
-            if let url = file("filter-\(it).json") { try AtomicFile.write(try JSONEncoder().encode(filtered), to: url) }
+            if let url = file("filter-\(it).json") { try AtomicFile.write(try filtered.encodedJSON(), to: url) }
             let truth = pool.heldOutTrueLabels
             let known = truth.contains { $0 >= 0 }
             stats.append(PseudoLabelStatistics(
@@ -191,22 +196,46 @@ public struct ModelCard: Sendable, Equatable {
 /// Pseudo labels on disk: the checkpoint container (versioned, checksummed, atomic), holding
 /// the pool indices and the probabilities.
 public enum PseudoLabelFile {
-    public static func write(_ labels: PseudoLabels, to url: URL) throws {
+    /// Writes labels atomically. `poolCount` (the size of the whole pool the rows index) is
+    /// recorded so that `merge` can check shards cover the pool exactly once.
+    public static func write(_ labels: PseudoLabels, to url: URL, poolCount: Int? = nil) throws {
         // Indices travel as Float32, exact below 2^24 (16.7 million images per pool).
         guard labels.indices.allSatisfy({ $0 < 1 << 24 }) else { throw PipelineError.invalid("pools above 16.7M images are not supported") }
-        try Checkpoint(architecture: "pseudo-labels", metadata: ["classes": String(labels.classes)], tensors: [
+        var meta = ["classes": String(labels.classes)]
+        if let poolCount { meta["pool"] = String(poolCount) }
+        try Checkpoint(architecture: "pseudo-labels", metadata: meta, tensors: [
             ("indices", Tensor(shape: [labels.count], scalars: labels.indices.map(Float.init))),
             ("probabilities", Tensor(shape: [labels.count, labels.classes], scalars: labels.probabilities)),
         ]).write(to: url)
     }
 
-    public static func read(_ url: URL) throws -> PseudoLabels {
+    /// Reads and checks a label file (see `readWithPool`).
+    public static func read(_ url: URL) throws -> PseudoLabels { try readWithPool(url).labels }
+
+    /// Reads a label file and the pool size it records (nil for files written before it was
+    /// recorded). Indices are checked to be whole numbers in 0..<2^24 before they become Ints,
+    /// probabilities to be finite and in [0, 1], rows to be distinct and increasing.
+    /// - Throws: `CheckpointError` for a damaged file, `PipelineError.corruptFile` for bad values.
+    public static func readWithPool(_ url: URL) throws -> (labels: PseudoLabels, poolCount: Int?) {
         let c = try Checkpoint.read(from: url)
-        guard c.architecture == "pseudo-labels", let classes = c.metadata["classes"].flatMap(Int.init),
-              let idx = c.tensor(named: "indices"), let p = c.tensor(named: "probabilities"),
+        guard c.architecture == "pseudo-labels", let classes = c.metadata["classes"].flatMap(Int.init), classes >= 1,
+              let idx = c.tensor(named: "indices"), idx.shape.count == 1, let p = c.tensor(named: "probabilities"),
               p.shape == [idx.count, classes] else {
             throw PipelineError.corruptFile(url.path, "not a pseudo-label file")
         }
-        return PseudoLabels(classes: classes, indices: idx.scalars.map { Int($0) }, probabilities: p.scalars)
+        if let k = idx.scalars.firstIndex(where: { !($0 >= 0 && $0 < Float(1 << 24) && $0 == $0.rounded()) }) {
+            throw PipelineError.corruptFile(url.path, "row \(k) has pool index \(idx.scalars[k]), not a whole number in 0..<16777216")
+        }
+        var pool: Int? = nil
+        if let s = c.metadata["pool"] {
+            guard let n = Int(s), n >= 0, n < 1 << 24 else { throw PipelineError.corruptFile(url.path, "pool size '\(s)'") }
+            pool = n
+        }
+        let labels = try PseudoLabels(classes: classes, indices: idx.scalars.map { Int($0) }, probabilities: p.scalars)
+            .validated(path: url.path)
+        if let pool, let last = labels.indices.last, last >= pool {
+            throw PipelineError.corruptFile(url.path, "pool index \(last) is outside its own pool of \(pool) images")
+        }
+        return (labels, pool)
     }
 }

@@ -86,14 +86,15 @@ public struct Trainer {
         let totalSteps = schedule.totalSteps
         var history: [EpochRecord] = []
         var firstStep = 0
+        var epochLoss = 0.0, epochSteps = 0
         if resume, let url = checkpoint, FileManager.default.fileExists(atPath: url.path) {
-            firstStep = try restore(from: url, model: model, optimizer: &optimizer, ema: &ema, history: &history)
+            (firstStep, epochLoss, epochSteps) = try restore(from: url, model: model, optimizer: &optimizer, ema: &ema, history: &history)
         }
 
         let maker = BatchMaker(data: data, batchSize: settings.batchSize, unlabeledRatio: unlabeledRatio,
                                seed: seed, stepsPerEpoch: spe)
         let prefetch = Prefetcher { maker.batch(step: $0) }
-        var epochLoss = 0.0, epochSteps = 0, images = 0
+        var images = 0
         var clock = Date()
         var stepsThisCall = 0
         for step in firstStep..<totalSteps {
@@ -134,7 +135,8 @@ public struct Trainer {
                 guard model.parameters.allSatisfy({ $0.value.isFinite }) else {
                     throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1)
                 }
-                try save(to: url, step: step + 1, model: model, optimizer: optimizer, ema: ema, history: history)
+                try save(to: url, step: step + 1, model: model, optimizer: optimizer, ema: ema, history: history,
+                         epochLoss: epochLoss, epochSteps: epochSteps)
             }
         }
         let completed = firstStep + stepsThisCall
@@ -150,21 +152,25 @@ public struct Trainer {
 
     // MARK: Checkpoints (model, optimizer slots, EMA, history: all a resume needs)
 
+    /// `epochLoss` and `epochSteps` are the running sums of the epoch in progress: a resume
+    /// restores them so that the epoch's logged loss equals an uninterrupted run's.
     private func save(to url: URL, step: Int, model: any Layer, optimizer: any Optimizer,
-                      ema: ExponentialMovingAverage?, history: [EpochRecord]) throws {
+                      ema: ExponentialMovingAverage?, history: [EpochRecord], epochLoss: Double, epochSteps: Int) throws {
         var tensors = model.checkpointTensors()
         for (i, s) in optimizer.state.enumerated() { tensors.append(("optimizer.\(i)", Tensor(shape: [s.count], scalars: s))) }
         if let ema { for (i, s) in ema.shadow.enumerated() { tensors.append(("ema.\(i)", Tensor(shape: [s.count], scalars: s))) } }
         let meta = [
             "phase": phase, "step": String(step), "seed": String(seed),
             "emaUpdates": String(ema?.updates ?? 0),
-            "history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
+            "history": String(decoding: try EpochRecord.encodeSorted(history), as: UTF8.self),
+            // Double's description round-trips exactly.
+            "epochLoss": String(epochLoss), "epochSteps": String(epochSteps),
         ]
         try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: tensors).write(to: url)
     }
 
     private func restore(from url: URL, model: any Layer, optimizer: inout any Optimizer,
-                         ema: inout ExponentialMovingAverage?, history: inout [EpochRecord]) throws -> Int {
+                         ema: inout ExponentialMovingAverage?, history: inout [EpochRecord]) throws -> (step: Int, epochLoss: Double, epochSteps: Int) {
         let ckpt = try Checkpoint.read(from: url)
         guard ckpt.architecture == (try spec.json()) else {
             throw TrainingError.resumeMismatch(path: url.path, detail: "it holds \(ckpt.architecture), this run trains \(spec)")
@@ -182,7 +188,19 @@ public struct Trainer {
         if let h = ckpt.metadata["history"], let decoded = try? JSONDecoder().decode([EpochRecord].self, from: Data(h.utf8)) {
             history = decoded
         }
-        return step
+        // Checkpoints written before the running sums were saved restart the epoch's average.
+        let loss = ckpt.metadata["epochLoss"].flatMap(Double.init) ?? 0
+        let steps = ckpt.metadata["epochSteps"].flatMap(Int.init) ?? 0
+        return (step, loss.isFinite ? loss : 0, max(0, steps))
+    }
+}
+
+extension EpochRecord {
+    /// A history as JSON with sorted keys, so identical runs write identical checkpoints.
+    static func encodeSorted(_ history: [EpochRecord]) throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return try e.encode(history)
     }
 }
 

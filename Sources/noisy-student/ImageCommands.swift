@@ -40,18 +40,25 @@ struct Classify: ParsableCommand {
     @Option(help: "Fit images by resize (whole image) or crop (centre square).") var fit: ImageFit = .resize
     @Flag(help: "Skip PNG files that cannot be read (and list them on standard error).") var skipUnreadable = false
     @Option(help: "Threads.") var threads: Int = 2
+    @Option(help: "Refuse PNG files above this many pixels (decompression bombs).") var maxImagePixels: Int = PNGDecoder.defaultMaxPixels
 
     func run() throws {
         BLASRuntime.setThreads(threads)
         let trained = try Pipeline.loadModel(URL(fileURLWithPath: checkpoint))
         let card = try ModelCard(metadata: trained.metadata, path: checkpoint)
+        guard top >= 1 else { throw ValidationError("--top must be 1 or more, got \(top)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
+        // PNGs become RGB (or grey, below) at the size the checkpoint records.
+        try ModelFit.check(spec: trained.spec, card: card, path: checkpoint, classes: card.classNames,
+                           channels: trained.spec.inputChannels == 1 ? 1 : 3, height: card.inputSize, width: card.inputSize,
+                           dataName: "the PNG images of \(images)")
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: images, isDirectory: &isDir), isDir.boolValue else {
             throw ValidationError("\(images): not a folder")
         }
         let paths = try ImageFolder.pngFiles(URL(fileURLWithPath: images), recursive: true)
         guard !paths.isEmpty else { throw ValidationError("\(images): no .png files") }
-        let options = ImageFolder.Options(size: card.inputSize, fit: fit, skipUnreadable: skipUnreadable, threads: threads)
+        let options = ImageFolder.Options(size: card.inputSize, fit: fit, skipUnreadable: skipUnreadable, threads: threads, maxPixels: maxImagePixels)
         let decoded = try ImageFolder.decodeAll(paths, options: options) { done, total in
             FileHandle.standardError.write(Data("\rdecoding \(done)/\(total)\(done == total ? "\n" : "")".utf8))
         }
@@ -104,11 +111,13 @@ struct ExportPseudoLabels: ParsableCommand {
                 throw PipelineError.corruptFile(url.path, "unreadable: \(error)")
             }
         }
-        let recipe = try read("recipe.json", Recipe.self)
+        let recipe = try Recipe.load(from: dir.appendingPathComponent("recipe.json"))
         let choice = try read("dataset.json", DatasetChoice.self)
-        let filter = try read("filter-\(iteration).json", FilterResult.self)
-        let labels = try PseudoLabelFile.read(dir.appendingPathComponent("pseudo-\(iteration).labels"))
+        let labelsURL = dir.appendingPathComponent("pseudo-\(iteration).labels")
+        let labels = try PseudoLabelFile.read(labelsURL)
+        let filter = try FilterResult.load(from: dir.appendingPathComponent("filter-\(iteration).json"), labels: labels)
         let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads)
+        try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: false)
         let truth = data.splits.unlabeled.heldOutTrueLabels
         let copies = filter.copies(rowCount: labels.count)
         let names = data.classNames

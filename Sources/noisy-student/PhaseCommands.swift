@@ -31,8 +31,8 @@ struct TrainTeacher: ParsableCommand {
         try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
         let result = pipeline.evaluate("teacher", trained)
-        print(String(format: "teacher %@: test top-1 %.2f%%, validation %.2f%%; saved %@/teacher.ckpt",
-                     "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan, options.run))
+        print(String(format: "teacher %@: %@, validation %.2f%%; saved %@/teacher.ckpt",
+                     "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan, options.run))
     }
 }
 
@@ -52,11 +52,12 @@ struct Predict: ParsableCommand {
         let teacherFile = runFolder(options).appendingPathComponent("\(Pipeline.modelName(iteration - 1)).ckpt")
         try requireFile(teacherFile, "the model that labels iteration \(iteration); train it first")
         let teacher = try Pipeline.loadModel(teacherFile)
+        try ModelFit.check(teacher, path: teacherFile.path, against: data)
         let labels = PseudoLabels.predict(teacher: teacher.model, pool: data.splits.unlabeled.images, normalization: data.normalization,
                                           classes: data.classes, temperature: recipe.temperature, shard: parts[0], shards: parts[1],
                                           progress: ConsoleProgress())
         let name = parts[1] == 1 ? "pseudo-\(iteration).labels" : "pseudo-\(iteration).shard-\(parts[0])-of-\(parts[1]).labels"
-        try PseudoLabelFile.write(labels, to: runFolder(options).appendingPathComponent(name))
+        try PseudoLabelFile.write(labels, to: runFolder(options).appendingPathComponent(name), poolCount: data.splits.unlabeled.count)
         print("labelled \(labels.count) images (pool indices \(labels.indices.first ?? 0)..<\((labels.indices.last ?? -1) + 1)) -> \(options.run)/\(name)")
     }
 }
@@ -67,18 +68,10 @@ struct Merge: ParsableCommand {
     @Option(help: "Iteration.") var iteration: Int = 1
 
     func run() throws {
-        let run = runPath
-        let dir = URL(fileURLWithPath: run)
-        let prefix = "pseudo-\(iteration).shard-"
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasPrefix(prefix) }.sorted() ?? []
-        guard let first = files.first else { throw PipelineError.missingFile(dir.appendingPathComponent(prefix + "*").path, "no shards to merge") }
-        let total = Int(first.split(separator: "-").last?.split(separator: ".").first ?? "") ?? 0
-        guard files.count == total else {
-            throw PipelineError.invalid("\(files.count) of \(total) shards present in \(run): \(files.joined(separator: ", "))")
-        }
-        let merged = try PseudoLabels.merge(try files.map { try PseudoLabelFile.read(dir.appendingPathComponent($0)) })
-        try PseudoLabelFile.write(merged, to: dir.appendingPathComponent("pseudo-\(iteration).labels"))
-        print("merged \(files.count) shards, \(merged.count) images -> \(run)/pseudo-\(iteration).labels")
+        let dir = URL(fileURLWithPath: runPath)
+        let (merged, pool) = try ShardMerge.merge(directory: dir, iteration: iteration)
+        try PseudoLabelFile.write(merged, to: dir.appendingPathComponent("pseudo-\(iteration).labels"), poolCount: pool)
+        print("merged the shards: \(merged.count) of \(pool) pool images -> \(runPath)/pseudo-\(iteration).labels")
     }
 }
 
@@ -92,9 +85,10 @@ struct Filter: ParsableCommand {
         let url = runFolder(options).appendingPathComponent("pseudo-\(iteration).labels")
         try requireFile(url, "run `predict` (and `merge`) first")
         let labels = try PseudoLabelFile.read(url)
+        try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
         let result = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: data.splits.unlabeled.heldOutTrueLabels,
                                              seed: recipe.seed &+ UInt64(iteration))
-        try writeJSON(result, to: runFolder(options).appendingPathComponent("filter-\(iteration).json"))
+        try AtomicFile.write(try result.encodedJSON(), to: runFolder(options).appendingPathComponent("filter-\(iteration).json"))
         print("threshold \(result.threshold): predicted per class \(result.predictedPerClass), kept \(result.keptPerClass), "
               + "after balancing \(result.finalPerClass)")
         if let a = result.accuracyAll, let k = result.accuracyKept {
@@ -117,15 +111,13 @@ struct TrainStudent: ParsableCommand {
         let labelsURL = dir.appendingPathComponent("pseudo-\(iteration).labels"), filterURL = dir.appendingPathComponent("filter-\(iteration).json")
         try requireFile(labelsURL, "run `predict` first"); try requireFile(filterURL, "run `filter` first")
         let labels = try PseudoLabelFile.read(labelsURL)
-        let filtered: FilterResult
-        do { filtered = try JSONDecoder().decode(FilterResult.self, from: Data(contentsOf: filterURL)) } catch {
-            throw PipelineError.corruptFile(filterURL.path, "not a filter result: \(error)")
-        }
+        try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: true)
+        let filtered = try FilterResult.load(from: filterURL, labels: labels)
         let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: data.splits.unlabeled.images, mode: recipe.pseudoLabelMode)
         let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
-        print(String(format: "student %d %@: test top-1 %.2f%%, validation %.2f%%", iteration, "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan))
+        print(String(format: "student %d %@: %@, validation %.2f%%", iteration, "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan))
     }
 }
 
@@ -135,8 +127,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Checkpoint to evaluate.") var checkpoint: String
 
     func run() throws {
-        let (recipe, data) = try options.load()
+        let (_, data) = try options.load()
         let trained = try Pipeline.loadModel(URL(fileURLWithPath: checkpoint))
+        try ModelFit.check(trained, path: checkpoint, against: data)
+        guard data.splits.test.count > 0 else { throw PipelineError.invalid("\(data.choice): no test set to evaluate on") }
         let e = Evaluator.evaluate(trained.model, on: data.splits.test, normalization: data.normalization, classes: data.classes)
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try enc.encode(e), as: UTF8.self))
@@ -157,10 +151,17 @@ struct RobustnessCommand: ParsableCommand {
             ? (0...recipe.iterations).map { dir.appendingPathComponent("\(Pipeline.modelName($0)).ckpt").path }.filter { FileManager.default.fileExists(atPath: $0) }
             : checkpoints
         guard !files.isEmpty else { throw PipelineError.missingFile(dir.path, "no checkpoints to evaluate") }
+        guard count >= 1 else { throw ValidationError("--count must be 1 or more, got \(count)") }
+        guard data.splits.test.count > 0 else { throw PipelineError.invalid("\(data.choice): no test set to measure robustness on") }
+        // Every model is checked before the first one's (long) measurement starts.
+        let models = try files.map { f -> TrainedModel in
+            let trained = try Pipeline.loadModel(URL(fileURLWithPath: f))
+            try ModelFit.check(trained, path: f, against: data)
+            return trained
+        }
         let test = data.splits.test.subset(Array(0..<min(count, data.splits.test.count)))
         var results: [RobustnessResult] = []
-        for f in files {
-            let trained = try Pipeline.loadModel(URL(fileURLWithPath: f))
+        for (f, trained) in zip(files, models) {
             let name = URL(fileURLWithPath: f).deletingPathExtension().lastPathComponent
             let r = Robustness.evaluate(name: name, model: trained.model, test: test, normalization: data.normalization,
                                         classes: data.classes, seed: recipe.seed, threads: options.threads, progress: ConsoleProgress())

@@ -19,13 +19,12 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "BLAS threads.") var threads: Int = 2
     @Option(help: "Run folder: checkpoints, pseudo labels, results.") var run: String = "runs/latest"
     @Flag(help: "Continue an interrupted run from its run folder.") var resume = false
+    @Option(help: "Folder datasets: refuse PNG files above this many pixels (decompression bombs).") var maxImagePixels: Int = PNGDecoder.defaultMaxPixels
 
     func makeRecipe() throws -> Recipe {
         var r: Recipe
         if let path = recipe {
-            do { r = try JSONDecoder().decode(Recipe.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-                throw ValidationError("\(path): not a readable recipe: \(error)")
-            }
+            r = try Recipe.load(from: URL(fileURLWithPath: path))
         } else {
             guard let s = Recipe.Scale(rawValue: scale) else { throw ValidationError("unknown scale '\(scale)' (tiny, default, paper)") }
             r = Recipe.preset(s)
@@ -37,19 +36,27 @@ struct PipelineOptions: ParsableArguments {
             let last = r.students.last ?? r.teacher
             r.students = Array((r.students + Array(repeating: last, count: max(0, n - r.students.count))).prefix(n))
         }
+        do { try r.validate() } catch var e as RecipeError {
+            e.file = recipe ?? "--scale \(scale) with the command line's overrides"
+            throw e
+        }
         return r
     }
 
     /// The recipe and its data, the recipe's models fitted to the data's classes and channels.
     func load() throws -> (Recipe, PreparedData) {
+        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
         let recipe = try makeRecipe()
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
         let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir, fit: fit, skipUnreadable: skipUnreadable)
-        let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads) { done, total in
+        let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads,
+                                              maxImagePixels: maxImagePixels) { done, total in
             FileHandle.standardError.write(Data("\rdecoding images \(done)/\(total)\(done == total ? "\n" : "")".utf8))
         }
-        return (recipe.adapted(classes: data.classes, inputChannels: data.channels), data)
+        let adapted = recipe.adapted(classes: data.classes, inputChannels: data.channels)
+        try Pipeline(recipe: adapted, data: data).checkData()
+        return (adapted, data)
     }
 }
 
@@ -72,10 +79,15 @@ struct Run: ParsableCommand {
                          s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
         }
         for m in result.models {
-            print(String(format: "%@ %@: test top-1 %.2f%%, validation %.2f%%, %.0f s", m.name, "\(m.spec)", m.test.top1, m.validationTop1 ?? .nan, m.trainingSeconds))
+            print(String(format: "%@ %@: %@, validation %.2f%%, %.0f s", m.name, "\(m.spec)", testSummary(m.test), m.validationTop1 ?? .nan, m.trainingSeconds))
         }
         print(String(format: "total %.0f s; results in %@/results.json", result.seconds, options.run))
     }
 }
 
 extension ImageFit: ExpressibleByArgument {}
+
+/// "test top-1 N%", or "no test set" when the data has none (never a 0.00% from 0 images).
+func testSummary(_ e: Evaluation) -> String {
+    e.count == 0 ? "no test set" : String(format: "test top-1 %.2f%%", e.top1)
+}

@@ -26,6 +26,7 @@ struct Supervised: ParsableCommand {
     @Option(help: "Write the trained model here (checkpoint).") var save: String?
 
     func run() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
         guard dataset == "fashion-mnist" else {
@@ -47,12 +48,16 @@ struct Supervised: ParsableCommand {
         }
         let settings = TrainingSettings(epochs: epochs, batchSize: batch, peakLearningRate: lr, warmupEpochs: min(1, epochs / 10),
                                         weightDecay: weightDecay)
+        try settings.validate("supervised")
         let trainer = Trainer(spec: spec, settings: settings, seed: seed, phase: "supervised", progress: ConsoleProgress())
         print("training \(spec) (\({ var r = SeededGenerator(seed: 0); return spec.build(rng: &r).parameterCount }()) parameters) on \(train.count) images, \(epochs) epochs")
         let trained = try trainer.train(TrainingData(labeled: train, normalization: norm))
         let eval = Evaluator.evaluate(trained.model, on: test, normalization: norm, classes: 10)
         if let save {
-            try Checkpoint(architecture: try spec.json(), metadata: ["classes": FashionMNIST.classNames.joined(separator: ",")],
+            // The same model card as the pipeline's checkpoints: `classify`, `evaluate` and the
+            // fit checks read class names, normalisation and input size from it.
+            let card = ModelCard(classNames: FashionMNIST.classNames, normalization: norm, inputSize: train.height)
+            try Checkpoint(architecture: try spec.json(), metadata: card.metadata,
                            tensors: trained.model.checkpointTensors()).write(to: URL(fileURLWithPath: save))
         }
         print(String(format: "test top-1 %.2f%% on %d images (%@), %.0f s training", eval.top1, eval.count, dataset, trained.seconds))

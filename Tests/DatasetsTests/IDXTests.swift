@@ -92,6 +92,34 @@ import Testing
     }
 }
 
+extension IDXTests {
+    /// Issue 17, item 6: multi-member gzip (pigz, bgzip, `cat a.gz b.gz`) reads as the
+    /// concatenation of its members, zero padding after a member is ignored (as Python's gzip
+    /// module does), and anything else after a member is an error.
+    @Test func multiMemberGzipReads() throws {
+        let bytes = Self.header(8, [3, 2, 2]) + Array(0..<12)
+        let whole = try write(bytes, gzip: true)
+        let a = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try write(Array(bytes[0..<9]), gzip: true))))
+        let b = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try write(Array(bytes[9...]), gzip: true))))
+        let joined = try write([], gzip: false) + ".gz"
+        try Data(a + b).write(to: URL(fileURLWithPath: joined))
+        #expect(try IDX.read(path: joined) == IDX.read(path: whole))
+        try Data(a + b + [0, 0, 0, 0]).write(to: URL(fileURLWithPath: joined))
+        #expect(try IDX.read(path: joined).bytes == Array(0..<12))
+        try Data(a + b + [0x1F, 0x8B, 7]).write(to: URL(fileURLWithPath: joined))
+        #expect(throws: DatasetError.self) { try IDX.read(path: joined) }
+    }
+
+    /// Issue 17, item 7: a zero-sized IDX dimension is an error naming the dimension.
+    @Test func zeroSizedDimensionsAreRefused() {
+        for dims in [[0, 28, 28], [10, 0, 28], [10, 28, 0]] {
+            #expect { try IDX.parse(Self.header(8, dims), file: "zero.idx") } throws: { e in
+                "\(e)".contains("zero.idx") && "\(e)".contains("is 0")
+            }
+        }
+    }
+}
+
 @Suite struct FashionMNISTSplitTests {
     @Test(.enabled(if: IDXTests.installed, "needs Debian's dataset-fashion-mnist"))
     func splitsTheRealTrainingSet() throws {

@@ -34,7 +34,15 @@ def samples(x, y, ctype, bits):
     if ctype == 3: return [(x + y * W) % (1 << bits)]
     if ctype == 4: return [grey*257, a*257] if bits == 16 else [grey, a]
     if ctype == 6: return [r*257, g*257, b*257, a*257] if bits == 16 else [r, g, b, a]
-def write(name, ctype, bits, interlace=False):
+def colour_chunks(kind):
+    # Colour-space chunks a viewer applies; the stored samples must still be the pixels.
+    if kind == "g":
+        return (chunk(b"gAMA", struct.pack(">I", 45455)) + chunk(b"sRGB", b"\x00")
+                + chunk(b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)))
+    if kind == "G":
+        return chunk(b"gAMA", struct.pack(">I", 100000)) + chunk(b"iCCP", b"profile\x00\x00" + zlib.compress(bytes(132)))
+    return b""
+def write(name, ctype, bits, interlace=False, colour=""):
     ihdr = struct.pack(">IIBBBBB", W, H, bits, ctype, 0, 0, 1 if interlace else 0)
     extra = b""
     if ctype == 3:
@@ -49,11 +57,13 @@ def write(name, ctype, bits, interlace=False):
         for (x0, y0, dx, dy) in [(0,0,8,8),(4,0,8,8),(0,4,4,8),(2,0,4,4),(0,2,2,4),(1,0,2,2),(0,1,1,2)]:
             xs, ys = list(range(x0, W, dx)), list(range(y0, H, dy))
             if xs and ys: raw += rows_bytes(image_rows(xs, ys), bits)
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + colour_chunks(colour) + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
     open(f"{out}/{name}.png", "wb").write(data)
 for ctype, bits in [(0,1),(0,2),(0,4),(0,8),(0,16),(2,8),(2,16),(3,1),(3,2),(3,4),(3,8),(4,8),(4,16),(6,8),(6,16)]:
     write(f"c{ctype}b{bits}", ctype, bits)
     write(f"c{ctype}b{bits}i", ctype, bits, interlace=True)
+    write(f"c{ctype}b{bits}g", ctype, bits, colour="g")
+    write(f"c{ctype}b{bits}iG", ctype, bits, interlace=True, colour="G")
 """#
 
     static func expected(_ name: String, x: Int, y: Int) -> [UInt8] {
@@ -91,7 +101,7 @@ for ctype, bits in [(0,1),(0,2),(0,4),(0,8),(0,16),(2,8),(2,16),(3,1),(3,2),(3,4
         let dir = try Self.writeFiles()
         defer { try? FileManager.default.removeItem(at: dir) }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".png") }.sorted()
-        #expect(files.count == 30)
+        #expect(files.count == 60)
         for f in files {
             let img = try PNGDecoder.decodeRGB(path: dir.appendingPathComponent(f).path)
             #expect(img.width == 5 && img.height == 3, "\(f)")
@@ -101,6 +111,49 @@ for ctype, bits in [(0,1),(0,2),(0,4),(0,8),(0,16),(2,8),(2,16),(3,1),(3,2),(3,4
                 #expect(got == Self.expected(name, x: x, y: y), "\(f) pixel (\(x), \(y))")
             } }
         }
+    }
+
+    /// Issue 17, item 4: gAMA, sRGB, cHRM and iCCP do not change the samples (a 16-bit grey
+    /// file with gAMA 1/2.2 came out 48 levels darker). Every bit depth and colour type, with
+    /// and without them, is compared with the values the independent writer stored.
+    @Test func colourSpaceChunksDoNotChangeStoredSamples() throws {
+        let dir = try Self.writeFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["c0b16", "c0b8", "c2b16", "c2b8", "c3b8", "c4b16", "c6b16", "c0b1"] {
+            let plain = try PNGDecoder.decodeRGB(path: dir.appendingPathComponent(name + ".png").path)
+            for variant in ["g", "iG"] {
+                let chunked = try PNGDecoder.decodeRGB(path: dir.appendingPathComponent(name + variant + ".png").path)
+                #expect(chunked == plain, "\(name)\(variant)")
+            }
+        }
+    }
+
+    /// Issue 17, item 13: a 33 KB PNG of 16384x16384 pixels is refused before decoding.
+    @Test func decompressionBombIsRefusedBeforeAllocating() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bomb.png").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", """
+import struct, sys, zlib
+W = H = 16384
+c = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+raw = bytes((1 + W // 8) * H)
+open(sys.argv[1], "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + c(b"IHDR", struct.pack(">IIBBBBB", W, H, 1, 0, 0, 0, 0)) + c(b"IDAT", zlib.compress(raw, 9)) + c(b"IEND", b""))
+""", path]
+        try p.run(); p.waitUntilExit()
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(size < 100_000)
+        #expect { try PNGDecoder.decodeRGB(path: path) } throws: { e in
+            "\(e)".contains(path) && "\(e)".contains("16384x16384") && "\(e)".contains("--max-image-pixels")
+        }
+        // The limit is a parameter: a small one refuses a small image too.
+        let small = try Self.writeFiles()
+        defer { try? FileManager.default.removeItem(at: small) }
+        #expect(throws: DatasetError.self) { try PNGDecoder.decodeRGB(path: small.appendingPathComponent("c2b8.png").path, maxPixels: 14) }
+        #expect(try PNGDecoder.decodeRGB(path: small.appendingPathComponent("c2b8.png").path, maxPixels: 15).width == 5)
     }
 
     @Test func brokenFilesGiveErrorsNamingTheFile() throws {

@@ -79,8 +79,21 @@ import Testing
         let path = try Self.writeMat("badlabel-\(labels.hashValue)", count: 3, compress: false, yType: "float64", labels: labels)
         #expect(throws: DatasetError.self) { try SVHN.load(path: path + ".mat") }
         do { _ = try SVHN.load(path: path + ".mat") } catch let e as DatasetError {
-            guard case .labelOutOfRange(let file, let index, _) = e else { Issue.record("wrong error \(e)"); return }
-            #expect(file.hasSuffix(".mat") && index == 0)
+            switch e {
+            case .labelOutOfRange(let file, let index, _), .invalidLabel(let file, let index, _, _):
+                #expect(file.hasSuffix(".mat") && index == 0)
+            default: Issue.record("wrong error \(e)")
+            }
+        }
+    }
+
+    /// Issue 17, item 12: NaN and 1e20 labels are named as stored, not as -9223372036854775808.
+    @Test(arguments: [("np.array([[np.nan], [1], [2]])", "nan"), ("np.array([[1e20], [1], [2]])", "1e+20")])
+    func labelNotAWholeNumberIsPrintedAsStored(labels: String, printed: String) throws {
+        let path = try Self.writeMat("nanlabel-\(printed)", count: 3, compress: false, yType: "float64", labels: labels)
+        #expect { try SVHN.load(path: path + ".mat") } throws: { e in
+            let text = "\(e)"
+            return text.contains("label \(printed) of image 0") && !text.contains("9223372036854775808")
         }
     }
 

@@ -68,4 +68,38 @@ import Randomness
         let shallow = Checkpoint(architecture: "resnet", tensors: deeper.checkpointTensors())
         #expect(throws: CheckpointError.self) { try small.load(from: shallow) }
     }
+
+    /// Issue 17, item 11: a writer killed between writing and renaming leaves
+    /// `.NAME.tmp-HOST-PID-*`; the next write of NAME removes those of dead writers, and keeps
+    /// those of live ones and of other hosts.
+    @Test func staleTemporaryFilesOfDeadWritersAreRemoved() throws {
+        let url = tempURL("run.ckpt")
+        let dir = url.deletingLastPathComponent()
+        // A PID that is not running: a child that has exited and been waited for.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run(); child.waitUntilExit()
+        let dead = child.processIdentifier
+        let name = url.lastPathComponent
+        let stale = [".\(name).tmp-\(AtomicFile.hostName)-\(dead)-17", ".\(name).tmp-\(dead)-18"]
+        let kept = [".\(name).tmp-\(AtomicFile.hostName)-\(getpid())-19", ".\(name).tmp-otherhost-\(dead)-20"]
+        for f in stale + kept { try Data([1]).write(to: dir.appendingPathComponent(f)) }
+        defer { for f in kept + [name] { try? FileManager.default.removeItem(at: dir.appendingPathComponent(f)) } }
+        try AtomicFile.write(Data([2]), to: url)
+        for f in stale { #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)") }
+        for f in kept { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)") }
+    }
+
+    /// A forged tensor shape whose element count overflows is refused (the engine is built
+    /// without overflow checks, so the decoder checks explicitly).
+    @Test func overflowingShapeIsRefused() throws {
+        // 2^62 x 4 elements of 4 bytes wrap around to 0 bytes in unchecked arithmetic.
+        let json = Array(#"{"architecture":"x","metadata":{},"tensors":[{"name":"t","shape":[4611686018427387904,4]}]}"#.utf8)
+        var bytes = Checkpoint.magic + [1, 0, 0, 0]
+        bytes += [UInt8(json.count & 255), UInt8(json.count >> 8), 0, 0] + json + [0, 0, 0, 0]
+        #expect { try Checkpoint.decode(Data(bytes), path: "forged.ckpt") } throws: { e in
+            if case .malformedHeader("forged.ckpt", let why)? = e as? CheckpointError { return why.contains("larger than the file") }
+            return false
+        }
+    }
 }

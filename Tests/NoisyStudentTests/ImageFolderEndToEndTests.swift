@@ -27,33 +27,8 @@ for i in range(60): png(f"{root}/unlabeled/batch{i % 3}/{i}.png", 16, 16, image(
 open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
 """#
 
-    static var binary: URL? {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for dir in [here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent()] {
-            let b = dir.appendingPathComponent("noisy-student")
-            if FileManager.default.isExecutableFile(atPath: b.path) { return b }
-        }
-        return nil
-    }
-
-    @discardableResult
-    func run(_ exe: URL, _ args: [String]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["XDG_CACHE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("ns-cache-\(getpid())").path
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     @Test func trainClassifyExport() throws {
-        let exe = try #require(Self.binary, "noisy-student is not built next to the tests (swift build first)")
+        let exe = try #require(CLI.binary, "noisy-student is not built next to the tests (swift build first)")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let py = Process()
@@ -63,17 +38,17 @@ open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
         let data = root.appendingPathComponent("data").path, runDir = root.appendingPathComponent("run").path
 
         // An unreadable PNG stops the run with its name and libpng's reason...
-        let (failed, _, failMessage) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1", "--run", runDir])
+        let (failed, _, failMessage) = try CLI.run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1", "--run", runDir])
         #expect(failed != 0 && failMessage.contains("broken.png") && failMessage.contains("libpng"), "\(failMessage)")
         // ...unless asked to skip it, which lists it.
-        let (status, out, err) = try run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1",
+        let (status, out, err) = try CLI.run(exe, ["run", "--dataset", "folder:\(data)", "--scale", "tiny", "--iterations", "1",
                                                "--run", runDir, "--skip-unreadable"])
         #expect(status == 0, "\(err)")
         #expect(err.contains("skipped 1 unreadable files") && err.contains("broken.png"), "\(err)")
         #expect(out.contains("teacher") && out.contains("student1"), "\(out)")
 
         let csv = root.appendingPathComponent("predictions.csv").path
-        let (s2, _, e2) = try run(exe, ["classify", "--checkpoint", runDir + "/student1.ckpt", "--images", data + "/test",
+        let (s2, _, e2) = try CLI.run(exe, ["classify", "--checkpoint", runDir + "/student1.ckpt", "--images", data + "/test",
                                         "--top", "2", "--out", csv])
         #expect(s2 == 0, "\(e2)")
         let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -84,7 +59,7 @@ open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
         #expect(right >= 24, "\(right) of 30 right")
 
         let export = root.appendingPathComponent("pseudo.csv").path
-        let (s3, _, e3) = try run(exe, ["export-pseudo-labels", "--run", runDir, "--out", export, "--soft"])
+        let (s3, _, e3) = try CLI.run(exe, ["export-pseudo-labels", "--run", runDir, "--out", export, "--soft"])
         #expect(s3 == 0, "\(e3)")
         let lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "id,teacher_class,confidence,kept,copies,p_blue,p_green,p_red")

@@ -5,11 +5,18 @@ import Glibc
 
 /// Whole-file writes that a crash can never leave half-done: write a temporary file in the same
 /// folder, flush it to disk, then rename it over the target (rename is atomic on POSIX).
+///
+/// Temporary files are named `.NAME.tmp-HOST-PID-RANDOM`; a writer killed between open and
+/// rename leaves one behind, and the next write of NAME on the same host removes those of
+/// writers that no longer run (a run folder shared over NFS keeps other hosts' files alone).
 public enum AtomicFile {
+    /// Writes `data` to `url` atomically.
+    /// - Throws: `AtomicFileError.cannotWrite` with the path and the system's reason.
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        removeStaleTemporaryFiles(of: url)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw AtomicFileError.cannotWrite(url.path, String(cString: strerror(errno))) }
         var ok = true
@@ -27,6 +34,32 @@ public enum AtomicFile {
         guard ok, rename(tmp.path, url.path) == 0 else {
             unlink(tmp.path)
             throw AtomicFileError.cannotWrite(url.path, reason)
+        }
+    }
+}
+
+extension AtomicFile {
+    /// This host's name as it appears in temporary file names (no dashes, so names parse).
+    public static let hostName: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name.replacingOccurrences(of: "-", with: "_")
+    }()
+
+    /// Removes `.NAME.tmp-HOST-PID-*` files of `url` left by writers on this host that are no
+    /// longer running. Files of live writers and of other hosts stay.
+    public static func removeStaleTemporaryFiles(of url: URL) {
+        let dir = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            // HOST-PID-RANDOM, or PID-RANDOM as written before host names were recorded.
+            let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            let pidText = parts.count == 3 && parts[0] == hostName ? parts[1] : parts.count == 2 ? parts[0] : ""
+            guard let pid = Int32(pidText), pid > 0 else { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir.appendingPathComponent(name).path) }
         }
     }
 }

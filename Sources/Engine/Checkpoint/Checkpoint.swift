@@ -75,7 +75,7 @@ public struct Checkpoint: Sendable {
         guard version == Self.version else { throw CheckpointError.unsupportedVersion(path, found: version, supported: Self.version) }
         let stored = bytes.readLE(at: bytes.count - 4)
         let computed = bytes.withUnsafeBufferPointer { crc32Bytes($0.baseAddress!, bytes.count - 4) }
-        let headerLength = Int(bytes.readLE(at: 12))
+        let headerLength = Int(bytes.readLE(at: 12))  // UInt32: no overflow below
         let headerStart = 16
         guard headerStart + headerLength <= bytes.count - 4 else {
             throw CheckpointError.truncated(path, expected: headerStart + headerLength + 4, actual: bytes.count)
@@ -89,7 +89,18 @@ public struct Checkpoint: Sendable {
         var expected = headerStart + headerLength
         for e in header.tensors {
             guard e.shape.allSatisfy({ $0 >= 0 }) else { throw CheckpointError.malformedHeader(path, "negative shape for \(e.name)") }
-            expected += e.shape.reduce(1, *) * 4
+            // Checked arithmetic: this module is built unchecked, and a forged shape must not
+            // wrap around to a size that matches the file.
+            var count = 1
+            for d in e.shape {
+                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, p <= bytes.count else {
+                    throw CheckpointError.malformedHeader(path, "tensor \(e.name) of shape \(e.shape) is larger than the file")
+                }
+                count = p
+            }
+            expected += count * 4
+            guard expected <= bytes.count else { throw CheckpointError.truncated(path, expected: expected + 4, actual: bytes.count) }
         }
         guard expected + 4 == bytes.count else {
             if expected + 4 > bytes.count { throw CheckpointError.truncated(path, expected: expected + 4, actual: bytes.count) }

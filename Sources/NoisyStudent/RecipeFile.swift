@@ -1,0 +1,211 @@
+import Engine
+import Foundation
+
+/// A recipe that cannot run: the file (when it came from one), the key path and why.
+public struct RecipeError: Error, CustomStringConvertible, Equatable {
+    /// The recipe's file, or nil for a recipe built in code.
+    public var file: String?
+    /// Dotted key path, e.g. `teacherTraining.batchSize` or `students[1].depth`.
+    public var key: String
+    public var problem: String
+
+    public init(file: String? = nil, key: String, problem: String) {
+        self.file = file; self.key = key; self.problem = problem
+    }
+
+    public var description: String {
+        (file.map { "\($0): " } ?? "recipe: ") + (key.isEmpty ? problem : "\(key): \(problem)")
+    }
+}
+
+extension Recipe {
+    /// Reads a recipe JSON file strictly: malformed JSON, a missing or mistyped key, a key the
+    /// recipe does not have (a misspelling such as `emaDecy` would otherwise be ignored) and an
+    /// out-of-range value are all errors naming the file and the key, before any work starts.
+    /// - Throws: `RecipeError`.
+    public static func load(from url: URL) throws -> Recipe {
+        let path = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw RecipeError(file: path, key: "", problem: "cannot read: \(error.localizedDescription)")
+        }
+        let recipe: Recipe
+        do { recipe = try JSONDecoder().decode(Recipe.self, from: data) } catch let e as DecodingError {
+            throw RecipeError(file: path, key: e.keyPath, problem: e.problem)
+        } catch {
+            throw RecipeError(file: path, key: "", problem: "not a recipe: \(error)")
+        }
+        // Unknown keys: whatever the file holds that the decoded recipe does not write back.
+        // (Optional keys given as null are absent from both and so are not reported.)
+        if let given = try? JSONSerialization.jsonObject(with: data),
+           let known = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(recipe)),
+           let unknown = Self.unknownKeys(given, known, path: "").first {
+            throw RecipeError(file: path, key: unknown, problem: "unknown key (misspelled?)")
+        }
+        do { try recipe.validate() } catch var e as RecipeError {
+            e.file = path
+            throw e
+        }
+        return recipe
+    }
+
+    /// Keys present in `given` but not in `known`, as dotted paths (first differences only).
+    static func unknownKeys(_ given: Any, _ known: Any, path: String) -> [String] {
+        if let g = given as? [String: Any] {
+            let k = known as? [String: Any] ?? [:]
+            return g.keys.sorted().flatMap { key -> [String] in
+                let sub = path.isEmpty ? key : "\(path).\(key)"
+                guard let kv = k[key] else { return g[key] is NSNull ? [] : [sub] }
+                return unknownKeys(g[key] as Any, kv, path: sub)
+            }
+        }
+        if let g = given as? [Any], let k = known as? [Any] {
+            return zip(g, k).enumerated().flatMap { unknownKeys($1.0, $1.1, path: "\(path)[\($0)]") }
+        }
+        return []
+    }
+
+    /// Checks every value a run depends on, so that a bad one stops the run before any work
+    /// (a batch of 0 divided by zero, negative counts allocated 2^64 bytes, negative epochs
+    /// trained forever, 0 epochs saved an untrained model).
+    /// - Throws: `RecipeError` naming the first bad key (no file; `load` adds it).
+    public func validate() throws {
+        func fail(_ key: String, _ problem: String) -> RecipeError { RecipeError(key: key, problem: problem) }
+        func positive(_ v: Double, _ key: String) throws {
+            guard v.isFinite, v > 0 else { throw fail(key, "must be a positive number, got \(v)") }
+        }
+        func inRange(_ v: Double, _ r: ClosedRange<Double>, _ key: String, open upper: Bool = false) throws {
+            guard v.isFinite, r.contains(v), !(upper && v == r.upperBound) else {
+                throw fail(key, "must be in \(upper ? "[\(r.lowerBound), \(r.upperBound))" : "[\(r.lowerBound), \(r.upperBound)]"), got \(v)")
+            }
+        }
+        func atLeast(_ v: Int, _ minimum: Int, _ key: String) throws {
+            guard v >= minimum else { throw fail(key, "must be \(minimum) or more, got \(v)") }
+        }
+        try atLeast(data.labeledPerClass, 0, "data.labeledPerClass")
+        if let n = data.unlabeledCount { try atLeast(n, 0, "data.unlabeledCount") }
+        try atLeast(data.validationCount, 0, "data.validationCount")
+        try atLeast(data.testCount, 0, "data.testCount")
+        if let d = data.syntheticDifficulty { try inRange(Double(d), 0...100, "data.syntheticDifficulty") }
+        try teacher.validate("teacher")
+        for (i, s) in students.enumerated() { try s.validate("students[\(i)]") }
+        try teacherTraining.validate("teacherTraining")
+        try studentTraining.validate("studentTraining")
+        try teacherNoise.validate("teacherNoise")
+        try studentNoise.validate("studentNoise")
+        try atLeast(unlabeledRatio, students.isEmpty ? 0 : 1, "unlabeledRatio")
+        try inRange(Double(unlabeledLossWeight), 0...1e6, "unlabeledLossWeight")
+        try positive(Double(temperature), "temperature")
+        try inRange(Double(filter.threshold), 0...1, "filter.threshold")
+        try inRange(Double(filter.minimumThreshold), 0...1, "filter.minimumThreshold")
+        if let k = filter.perClass { try atLeast(k, 1, "filter.perClass") }
+    }
+}
+
+extension TrainingSettings {
+    /// Checks every value (positive epochs, batch and learning rate; rates in range).
+    /// - Parameter key: how the caller names these settings (a recipe key or an option).
+    /// - Throws: `RecipeError` with `key.field`.
+    public func validate(_ key: String) throws {
+        func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
+        func unit(_ v: Float, _ field: String) throws {
+            guard v.isFinite, v >= 0, v < 1 else { throw fail(field, "must be in [0, 1), got \(v)") }
+        }
+        guard epochs.isFinite, epochs > 0 else { throw fail("epochs", "must be a positive number, got \(epochs)") }
+        guard batchSize >= 1 else { throw fail("batchSize", "must be 1 or more, got \(batchSize)") }
+        guard peakLearningRate.isFinite, peakLearningRate > 0 else {
+            throw fail("peakLearningRate", "must be a positive number, got \(peakLearningRate)")
+        }
+        guard warmupEpochs.isFinite, warmupEpochs >= 0 else { throw fail("warmupEpochs", "must be 0 or more, got \(warmupEpochs)") }
+        if case .staircase(let rate, let every) = decay {
+            guard rate.isFinite, rate > 0, rate <= 1 else { throw fail("decay.staircase.rate", "must be in (0, 1], got \(rate)") }
+            guard every.isFinite, every > 0 else { throw fail("decay.staircase.everyEpochs", "must be positive, got \(every)") }
+        }
+        try unit(momentum, "momentum")
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw fail("weightDecay", "must be 0 or more, got \(weightDecay)") }
+        try unit(rmsDecay, "rmsDecay")
+        guard rmsEpsilon.isFinite, rmsEpsilon > 0 else { throw fail("rmsEpsilon", "must be positive, got \(rmsEpsilon)") }
+        try unit(labelSmoothing, "labelSmoothing")
+        if let d = emaDecay { try unit(d, "emaDecay") }
+    }
+}
+
+extension NoiseSettings {
+    func validate(_ key: String) throws {
+        func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
+        guard randAugmentLayers >= 0 else { throw fail("randAugmentLayers", "must be 0 or more, got \(randAugmentLayers)") }
+        guard randAugmentMagnitude.isFinite, (0...30).contains(randAugmentMagnitude) else {
+            throw fail("randAugmentMagnitude", "must be in [0, 30], got \(randAugmentMagnitude)")
+        }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw fail("dropout", "must be in [0, 1), got \(dropout)") }
+        guard stochasticDepth.isFinite, stochasticDepth >= 0, stochasticDepth < 1 else {
+            throw fail("stochasticDepth", "must be in [0, 1), got \(stochasticDepth)")
+        }
+    }
+}
+
+extension ModelSpec {
+    /// The checks the model constructors would otherwise make as preconditions (a trap, or
+    /// nothing at all in an unchecked build).
+    func validate(_ key: String) throws {
+        func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
+        switch kind {
+        case .resnet:
+            guard depth >= 8, (depth - 2) % 6 == 0 else { throw fail("depth", "a ResNet's depth is 6n+2 (8, 14, 20, ...), got \(depth)") }
+            guard width >= 1, width <= 1024 else { throw fail("width", "must be in 1...1024, got \(width)") }
+        case .wideResNet:
+            guard depth >= 10, (depth - 4) % 6 == 0 else { throw fail("depth", "a WideResNet's depth is 6n+4 (10, 16, 22, ...), got \(depth)") }
+            guard width >= 1, width <= 64 else { throw fail("width", "must be in 1...64, got \(width)") }
+        case .efficientNet:
+            guard widthMultiplier.isFinite, widthMultiplier > 0, widthMultiplier <= 8 else {
+                throw fail("widthMultiplier", "must be in (0, 8], got \(widthMultiplier)")
+            }
+            guard depthMultiplier.isFinite, depthMultiplier > 0, depthMultiplier <= 8 else {
+                throw fail("depthMultiplier", "must be in (0, 8], got \(depthMultiplier)")
+            }
+        }
+        guard classes >= 1 else { throw fail("classes", "must be 1 or more, got \(classes)") }
+        guard (1...4).contains(inputChannels) else { throw fail("inputChannels", "must be 1...4, got \(inputChannels)") }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw fail("dropout", "must be in [0, 1), got \(dropout)") }
+        guard stochasticDepth.isFinite, stochasticDepth >= 0, stochasticDepth < 1 else {
+            throw fail("stochasticDepth", "must be in [0, 1), got \(stochasticDepth)")
+        }
+    }
+}
+
+extension DecodingError {
+    /// The dotted path of the key the error is about.
+    var keyPath: String {
+        let context: Context
+        switch self {
+        case .keyNotFound(let key, let c):
+            return (c.codingPath + [key]).dottedPath
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        @unknown default: return ""
+        }
+        return context.codingPath.dottedPath
+    }
+
+    /// What is wrong, in a few words.
+    var problem: String {
+        switch self {
+        case .keyNotFound: return "missing"
+        case .typeMismatch(let type, _): return "not a \(type)"
+        case .valueNotFound(let type, _): return "null where a \(type) is needed"
+        case .dataCorrupted(let c):
+            let under = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return c.codingPath.isEmpty ? "not valid JSON (\(under ?? c.debugDescription))" : c.debugDescription
+        @unknown default: return "\(self)"
+        }
+    }
+}
+
+extension [any CodingKey] {
+    var dottedPath: String {
+        var out = ""
+        for k in self {
+            if let i = k.intValue { out += "[\(i)]" } else { out += out.isEmpty ? k.stringValue : ".\(k.stringValue)" }
+        }
+        return out
+    }
+}
