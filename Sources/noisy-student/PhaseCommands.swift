@@ -145,7 +145,7 @@ struct Evaluate: ParsableCommand {
 
 struct RobustnessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "robustness", abstract: "Corruption accuracy (severities 1-5), mCE against the first model, FGSM and PGD accuracy.")
+        commandName: "robustness", abstract: "Corruption accuracy (14 CIFAR-10-C corruptions, no frost; severities 1-5), mCE over those 14 against the first model, FGSM and PGD accuracy.")
     @OptionGroup var options: PipelineOptions
     @Option(help: "Test images to use (a prefix of the test set).") var count: Int = 1000
     @Argument(help: "Checkpoints; the first is the mCE baseline (default: the run folder's teacher and students).") var checkpoints: [String] = []
