@@ -64,9 +64,9 @@ let package = Package(
         ], swiftSettings: fast),
 
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
+        .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Golden"]),
         .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"], exclude: ["Fixtures"]),

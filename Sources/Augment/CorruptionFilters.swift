@@ -133,9 +133,15 @@ enum Filters {
         return out
     }
 
+    /// SciPy's `ndimage.zoom` output size: `int(round(n * factor))` in double precision with
+    /// Python's round, half to even (3 x 1.5 = 4.5 -> 4, not 5).
+    static func zoomedSize(_ n: Int, factor: Double) -> Int {
+        Int((Double(n) * factor).rounded(.toNearestOrEven))
+    }
+
     /// SciPy ndimage.zoom(order=1) of a square image by `factor` (spatial axes only).
-    static func zoom(_ img: FloatImage, factor: Float) -> FloatImage {
-        let oh = Int((Float(img.h) * factor).rounded()), ow = Int((Float(img.w) * factor).rounded())
+    static func zoom(_ img: FloatImage, factor: Double) -> FloatImage {
+        let oh = zoomedSize(img.h, factor: factor), ow = zoomedSize(img.w, factor: factor)
         var out = FloatImage(h: oh, w: ow, c: img.c)
         let sy = oh > 1 ? Float(img.h - 1) / Float(oh - 1) : 0
         let sx = ow > 1 ? Float(img.w - 1) / Float(ow - 1) : 0
@@ -156,9 +162,9 @@ enum Filters {
     }
 
     /// make_cifar_c's `clipped_zoom`: zoom the central crop and trim back to the original size.
-    static func clippedZoom(_ img: FloatImage, factor: Float) -> FloatImage {
+    static func clippedZoom(_ img: FloatImage, factor: Double) -> FloatImage {
         let h = img.h
-        let ch = Int(ceilf(Float(h) / factor))
+        let ch = Int((Double(h) / factor).rounded(.up))
         let top = (h - ch) / 2
         var crop = FloatImage(h: ch, w: ch, c: img.c)
         for y in 0..<ch { for x in 0..<ch { for c in 0..<img.c { crop[y, x, c] = img[top + y, min(img.w - 1, top + x), c] } } }
@@ -204,29 +210,43 @@ enum Filters {
         return m.map { $0 / hi }
     }
 
-    /// PIL BOX resize: each output pixel is the area-weighted mean of the input it covers.
-    static func boxResize(_ img: FloatImage, toH oh: Int, toW ow: Int) -> FloatImage {
-        func weights(_ inN: Int, _ outN: Int) -> [[(Int, Float)]] {
-            let scale = Float(inN) / Float(outN)
+    /// Pillow's `Image.resize(size, Image.BOX)` of an 8-bit image, to the byte (Pillow's
+    /// `libImaging/Resample.c`): per axis, output pixel `o` averages, with equal weights, the
+    /// input pixels whose centres lie in `(centre - s/2, centre + s/2]` around
+    /// `centre = (o + 0.5) * s`, `s = in / out` (at least 1 pixel wide); the weights become
+    /// 22-bit fixed point, the horizontal pass runs first and is rounded to bytes, then the
+    /// vertical one. At an upscale exactly one input pixel is picked, the one NEAREST picks.
+    static func pilBoxResize(_ bytes: [UInt8], h: Int, w: Int, c: Int, toH oh: Int, toW ow: Int) -> [UInt8] {
+        let precision = 22  // Pillow's PRECISION_BITS: 32 - 8 - 2
+        /// (first input index, fixed-point weights) per output pixel.
+        func coefficients(_ inN: Int, _ outN: Int) -> [(Int, [Int32])] {
+            let scale = Double(inN) / Double(outN), filterScale = max(scale, 1)
+            let support = 0.5 * filterScale
             return (0..<outN).map { o in
-                let a = Float(o) * scale, b = Float(o + 1) * scale
-                var ws: [(Int, Float)] = []
-                var i = Int(a)
-                while Float(i) < b && i < inN {
-                    let wgt = min(b, Float(i + 1)) - max(a, Float(i))
-                    if wgt > 0 { ws.append((i, wgt)) }
-                    i += 1
+                let centre = (Double(o) + 0.5) * scale
+                let lo = max(0, Int(centre - support + 0.5)), hi = min(inN, Int(centre + support + 0.5))
+                let k: [Double] = (lo..<hi).map { i in
+                    let t = (Double(i) - centre + 0.5) / filterScale
+                    return t > -0.5 && t <= 0.5 ? 1 : 0
                 }
-                let s = ws.reduce(0) { $0 + $1.1 }
-                return ws.map { ($0.0, $0.1 / s) }
+                let total = k.reduce(0, +)
+                return (lo, k.map { Int32((total != 0 ? $0 / total : $0) * Double(1 << precision) + 0.5) })
             }
         }
-        let wy = weights(img.h, oh), wx = weights(img.w, ow)
-        var out = FloatImage(h: oh, w: ow, c: img.c)
-        for y in 0..<oh { for x in 0..<ow { for ch in 0..<img.c {
-            var a: Float = 0
-            for (iy, fy) in wy[y] { for (ix, fx) in wx[x] { a += fy * fx * img[iy, ix, ch] } }
-            out[y, x, ch] = a
+        @inline(__always) func clip8(_ v: Int32) -> UInt8 { UInt8(min(255, max(0, v >> Int32(precision)))) }
+        let half = Int32(1) << Int32(precision - 1)
+        let cx = coefficients(w, ow), cy = coefficients(h, oh)
+        var mid = [UInt8](repeating: 0, count: h * ow * c)
+        for y in 0..<h { for x in 0..<ow { for ch in 0..<c {
+            var acc = half
+            for (j, k) in cx[x].1.enumerated() { acc += Int32(bytes[(y * w + cx[x].0 + j) * c + ch]) * k }
+            mid[(y * ow + x) * c + ch] = clip8(acc)
+        } } }
+        var out = [UInt8](repeating: 0, count: oh * ow * c)
+        for y in 0..<oh { for x in 0..<ow { for ch in 0..<c {
+            var acc = half
+            for (j, k) in cy[y].1.enumerated() { acc += Int32(mid[((cy[y].0 + j) * ow + x) * c + ch]) * k }
+            out[(y * ow + x) * c + ch] = clip8(acc)
         } } }
         return out
     }

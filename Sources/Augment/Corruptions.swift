@@ -98,7 +98,7 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
             let p = c[s]
             var layer = FloatImage(h: h, w: w, c: 1)
             for i in layer.v.indices { layer.v[i] = p.0 + p.1 * rng.normal() }
-            layer = Filters.clippedZoom(layer, factor: p.2)
+            layer = Filters.clippedZoom(layer, factor: Double(p.2))
             for i in layer.v.indices where layer.v[i] < p.3 { layer.v[i] = 0 }
             // The layer goes through an 8-bit PNG before ImageMagick's motion blur, and back.
             layer = FloatImage(bytes: layer.bytesTruncated(), h: h, w: w, c: 1)
@@ -149,11 +149,12 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
             return Self.elastic(x, severity: s, rng: &rng).bytesTruncated()
 
         case .pixelate:
-            let c: Float = [0.95, 0.9, 0.85, 0.75, 0.65][s]
-            let small = Filters.boxResize(x, toH: Int(Float(h) * c), toW: Int(Float(w) * c))
-            // PIL works on bytes: the small image is rounded before being scaled back up.
-            let smallBytes = FloatImage(bytes: small.bytesRounded(), h: small.h, w: small.w, c: 3)
-            return Filters.boxResize(smallBytes, toH: h, toW: w).bytesRounded()
+            // make_cifar_c: PIL BOX down to int(32c), then BOX back up (a BOX upscale picks the
+            // pixel NEAREST picks), on the bytes, as Pillow does it.
+            let c = [0.95, 0.9, 0.85, 0.75, 0.65][s]
+            let sh = Int(Double(h) * c), sw = Int(Double(w) * c)
+            let small = Filters.pilBoxResize(image, h: h, w: w, c: 3, toH: sh, toW: sw)
+            return Filters.pilBoxResize(small, h: sh, w: sw, c: 3, toH: h, toW: w)
 
         case .jpegCompression:
             let q = [80, 65, 58, 50, 40][s]
@@ -161,11 +162,15 @@ public enum Corruption: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// make_cifar_c's `np.arange(1, maxZoom, 0.01)`: ceil((maxZoom - 1) / 0.01) factors in
-    /// double precision, i.e. 7, 12, 16, 21, 26 (rounding includes the endpoint at severities 1-2).
-    static func zoomFactors(severity: Int) -> [Float] {
+    /// make_cifar_c's `np.arange(1, maxZoom, 0.01)`: ceil((maxZoom - 1) / 0.01) factors, i.e. 7,
+    /// 12, 16, 21, 26 (rounding includes the endpoint at severities 1-2), each as NumPy computes
+    /// it: `1 + i * delta` with `delta = (1 + 0.01) - 1`, slightly above 0.01. The difference
+    /// matters: 1.25 becomes 1.2500000000000002, and the 26-pixel crop it zooms then comes out
+    /// 33 pixels wide (32.500000000000006 rounded), not 32 (32.5 rounded half to even).
+    static func zoomFactors(severity: Int) -> [Double] {
         let maxZoom: Double = [1.06, 1.11, 1.16, 1.21, 1.26][severity - 1]
-        return (0..<Int(((maxZoom - 1) / 0.01).rounded(.up))).map { Float(1 + Double($0) * 0.01) }
+        let delta = (1 + 0.01) - 1.0
+        return (0..<Int(((maxZoom - 1) / 0.01).rounded(.up))).map { 1 + Double($0) * delta }
     }
 
     /// Random affine (three points moved by up to alpha_affine) then a smooth random

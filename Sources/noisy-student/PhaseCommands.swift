@@ -139,7 +139,7 @@ struct Evaluate: ParsableCommand {
 
 struct RobustnessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "robustness", abstract: "Corruption accuracy (severities 1-5), mCE against the first model, FGSM and PGD accuracy.")
+        commandName: "robustness", abstract: "Corruption accuracy (14 CIFAR-10-C corruptions, no frost; severities 1-5), mCE over those 14 against the first model, FGSM and PGD accuracy.")
     @OptionGroup var options: PipelineOptions
     @Option(help: "Test images to use (a prefix of the test set).") var count: Int = 1000
     @Argument(help: "Checkpoints; the first is the mCE baseline (default: the run folder's teacher and students).") var checkpoints: [String] = []
@@ -167,10 +167,39 @@ struct RobustnessCommand: ParsableCommand {
                                         classes: data.classes, seed: recipe.seed, threads: options.threads, progress: ConsoleProgress())
             results.append(r)
             let mce = CorruptionErrors(model: r, baseline: results[0]).mCE
-            print(String(format: "%@: clean %.2f%%, mCE %.1f, FGSM %@, PGD %@", name, r.clean, mce,
+            print(String(format: "%@: clean %.2f%%, mCE (%d corruptions) %.1f, FGSM %@, PGD %@", name, r.clean, r.corruptions.count, mce,
                          r.fgsm.map { String(format: "%.1f", $0) }.joined(separator: "/"),
                          r.pgd.map { String(format: "%.1f", $0) }.joined(separator: "/")))
         }
         try writeJSON(results, to: dir.appendingPathComponent("robustness.json"))
+    }
+}
+
+/// `noisy-student export-split --run DIR`: one seed's split as NumPy files, for the PyTorch
+/// training-parity run (tools/torch_reference.py train reads them).
+struct ExportSplit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-split",
+        abstract: "Write the run's labeled, unlabeled, validation and test images (uint8 NHWC .npy) and labels (int32 .npy; the unlabeled pool's are held-out true labels), the normalisation and the recipe into RUN/split/.")
+    @OptionGroup var options: PipelineOptions
+
+    func run() throws {
+        let (recipe, data) = try options.load()
+        let dir = runFolder(options).appendingPathComponent("split")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let sets: [(String, ImageSet, [Int32])] = [
+            ("labeled", data.splits.labeled, data.splits.labeled.labels),
+            ("unlabeled", data.splits.unlabeled.images, data.splits.unlabeled.heldOutTrueLabels),
+            ("validation", data.splits.validation, data.splits.validation.labels),
+            ("test", data.splits.test, data.splits.test.labels),
+        ]
+        for (name, set, labels) in sets {
+            try AtomicFile.write(NPYFile.encode(set.pixels, shape: [set.count, set.height, set.width, set.channels]),
+                                 to: dir.appendingPathComponent("\(name)-images.npy"))
+            try AtomicFile.write(NPYFile.encode(labels, shape: [labels.count]), to: dir.appendingPathComponent("\(name)-labels.npy"))
+        }
+        try writeJSON(data.normalization, to: dir.appendingPathComponent("normalization.json"))
+        try writeJSON(recipe, to: dir.appendingPathComponent("recipe.json"))
+        print("\(data.choice), seed \(recipe.seed): " + sets.map { "\($0.1.count) \($0.0)" }.joined(separator: ", ") + " -> \(dir.path)")
     }
 }
