@@ -42,6 +42,8 @@ let package = Package(
 
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
+        // Slurm's clients (sbatch, scancel, squeue) run as processes; Foundation only.
+        .target(name: "Slurm"),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness"], swiftSettings: checked),
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
@@ -49,11 +51,11 @@ let package = Package(
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
-        .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime"],
+        .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime", "Slurm"],
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [
-            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness",
+            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness", "Slurm",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: checked),
         .executableTarget(name: "weave", dependencies: [
