@@ -89,7 +89,7 @@ public struct Pipeline {
             return try PseudoLabelFile.read(url)
         }
         let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
-                                          classes: data.classes, temperature: recipe.temperature, progress: progress)
+                                          classes: data.classes, progress: progress)
         if let url = file("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url) }
         return labels
     }
@@ -130,7 +130,7 @@ public struct Pipeline {
             let labels = try pseudoLabels(iteration: it, teacher: teacher.model)
             let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
                                                    seed: recipe.seed &+ UInt64(it))
-            let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: pool.images, mode: recipe.pseudoLabelMode)
+            let set = recipe.studentSet(labels, filtered, pool: pool.images)
             if let url = file("filter-\(it).json") { try AtomicFile.write(try JSONEncoder().encode(filtered), to: url) }
             let truth = pool.heldOutTrueLabels
             let known = truth.contains { $0 >= 0 }

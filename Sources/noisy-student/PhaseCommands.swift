@@ -53,7 +53,7 @@ struct Predict: ParsableCommand {
         try requireFile(teacherFile, "the model that labels iteration \(iteration); train it first")
         let teacher = try Pipeline.loadModel(teacherFile)
         let labels = PseudoLabels.predict(teacher: teacher.model, pool: data.splits.unlabeled.images, normalization: data.normalization,
-                                          classes: data.classes, temperature: recipe.temperature, shard: parts[0], shards: parts[1],
+                                          classes: data.classes, shard: parts[0], shards: parts[1],
                                           progress: ConsoleProgress())
         let name = parts[1] == 1 ? "pseudo-\(iteration).labels" : "pseudo-\(iteration).shard-\(parts[0])-of-\(parts[1]).labels"
         try PseudoLabelFile.write(labels, to: runFolder(options).appendingPathComponent(name))
@@ -121,7 +121,7 @@ struct TrainStudent: ParsableCommand {
         do { filtered = try JSONDecoder().decode(FilterResult.self, from: Data(contentsOf: filterURL)) } catch {
             throw PipelineError.corruptFile(filterURL.path, "not a filter result: \(error)")
         }
-        let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: data.splits.unlabeled.images, mode: recipe.pseudoLabelMode)
+        let set = recipe.studentSet(labels, filtered, pool: data.splits.unlabeled.images)
         let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
