@@ -93,7 +93,7 @@ public struct Pipeline {
             return labels
         }
         let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
-                                          classes: data.classes, temperature: recipe.temperature, progress: progress)
+                                          classes: data.classes, progress: progress)
         if let url = file("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count) }
         return labels
     }
@@ -135,7 +135,7 @@ public struct Pipeline {
             let labels = try pseudoLabels(iteration: it, teacher: teacher.model)
             let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
                                                    seed: recipe.seed &+ UInt64(it))
-            let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: pool.images, mode: recipe.pseudoLabelMode)
+            let set = recipe.studentSet(labels, filtered, pool: pool.images)
             if let url = file("filter-\(it).json") { try AtomicFile.write(try filtered.encodedJSON(), to: url) }
             let truth = pool.heldOutTrueLabels
             let known = truth.contains { $0 >= 0 }

@@ -6,7 +6,7 @@ import Foundation
 /// the class probabilities, from a clean image, in eval mode, without noise.
 public struct PseudoLabels: Codable, Sendable, Equatable {
     public enum Mode: String, Codable, Sendable, CaseIterable {
-        /// The teacher's softmax (at a temperature): the paper's default.
+        /// The teacher's softmax (sharpened by the recipe's temperature after filtering): the paper's default.
         case soft
         /// One-hot argmax.
         case hard
@@ -35,20 +35,32 @@ public struct PseudoLabels: Codable, Sendable, Equatable {
         return (best, conf)
     }
 
-    /// Training target of row k in the given mode.
-    public func target(_ k: Int, mode: Mode) -> [Float] {
+    /// Training target of row k, made after filtering as `main.py` does with filtered labels:
+    /// soft targets are the probabilities sharpened by the temperature, p^(1/T) renormalised
+    /// (`tf.pow(unl_probs, 1 / teacher_softmax_temp)`, the same as softmax(logits / T)); hard
+    /// targets are the one-hot argmax with the label smoothing of the labeled loss,
+    /// (1 - eps) * onehot + eps / C (`softmax_cross_entropy(..., label_smoothing=FLAGS.label_smoothing)`
+    /// on the unlabeled logits).
+    public func target(_ k: Int, mode: Mode, temperature: Float, labelSmoothing: Float) -> [Float] {
         switch mode {
-        case .soft: return Array(row(k))
+        case .soft:
+            guard temperature != 1 else { return Array(row(k)) }
+            precondition(temperature > 0, "PseudoLabels: temperature must be positive, got \(temperature)")
+            // Relative to the row's maximum, so small probabilities do not underflow before normalising.
+            let top = row(k).max() ?? 1
+            let sharpened = row(k).map { top > 0 ? powf($0 / top, 1 / temperature) : 0 }
+            let sum = sharpened.reduce(0, +)
+            return sharpened.map { $0 / sum }
         case .hard:
-            var t = [Float](repeating: 0, count: classes)
-            t[prediction(k).label] = 1
-            return t
+            return oneHotTargets([prediction(k).label], classes: classes, labelSmoothing: labelSmoothing).scalars
         }
     }
 
-    /// Labels the pool (or the shard `shard` of `shards` of it) with `teacher`.
+    /// Labels the pool (or the shard `shard` of `shards` of it) with `teacher`: its softmax at
+    /// temperature 1, as `predict_label.py` writes it. Filtering reads these; a recipe's
+    /// temperature sharpens only the training targets (`target`).
     public static func predict(teacher: any Layer, pool: ImageSet, normalization: Normalization, classes: Int,
-                               temperature: Float = 1, shard: Int = 0, shards: Int = 1, batchSize: Int = 256,
+                               shard: Int = 0, shards: Int = 1, batchSize: Int = 256,
                                progress: any ProgressReporter = SilentProgress()) -> PseudoLabels {
         let range = shardRange(count: pool.count, shard: shard, shards: shards)
         var probs: [Float] = []
@@ -60,7 +72,7 @@ public struct PseudoLabels: Codable, Sendable, Equatable {
             let idx = Array(s..<min(s + batchSize * 8, range.upperBound))
             let part = pool.subset(idx)
             probs += Evaluator.probabilities(teacher, images: part, normalization: normalization, classes: classes,
-                                             batchSize: batchSize, temperature: temperature)
+                                             batchSize: batchSize)
             done += idx.count
             s += idx.count
             let elapsed = Date().timeIntervalSince(start)

@@ -1,4 +1,5 @@
 import Augment
+import Datasets
 import Engine
 
 /// The student's noise (and optionally the teacher's): input noise from RandAugment, Cutout and
@@ -20,7 +21,8 @@ public struct NoiseSettings: Codable, Hashable, Sendable {
     }
 
     /// The official SVHN student noise: RandAugment N=2 M=5, Cutout 16x16, pad-4 crop,
-    /// dropout 0.2, stochastic depth 0.2 (last block survives with 0.8).
+    /// dropout 0.2, stochastic depth rate 0.2 (block i of N survives with 1 - 0.2 i / N, on
+    /// identity-skip blocks only: `ModelSpec.stochasticDepth`).
     public static let official = NoiseSettings(randAugment: true, cutout: true, crop: true, dropout: 0.2, stochasticDepth: 0.2)
     /// No noise at all (plain self-training; the teacher's default).
     public static let none = NoiseSettings(randAugment: false, cutout: false, crop: false, dropout: 0, stochasticDepth: 0)
@@ -74,9 +76,11 @@ public struct Recipe: Codable, Hashable, Sendable {
     public var studentTraining: TrainingSettings
     public var teacherNoise: NoiseSettings
     public var studentNoise: NoiseSettings
-    /// Unlabeled images per labeled image in a student's batch.
+    /// Unlabeled images per labeled image in a student's batch (`--unlabel_ratio`). It also
+    /// weights the unlabeled loss: the student minimises labeled mean CE + ratio x unlabeled
+    /// mean CE, as `main.py` does (see `StudentObjective`).
     public var unlabeledRatio: Int
-    /// Weight of the unlabeled loss.
+    /// An extra multiplier on the unlabeled loss on top of the ratio (1 = the official loss).
     public var unlabeledLossWeight: Float
     public var pseudoLabelMode: PseudoLabels.Mode
     public var temperature: Float
@@ -84,6 +88,14 @@ public struct Recipe: Codable, Hashable, Sendable {
     public var seed: UInt64
 
     public var iterations: Int { students.count }
+
+    /// The student's unlabeled training set from filtered pseudo labels, with this recipe's
+    /// target mode, temperature (applied after filtering) and, for hard labels, the student's
+    /// label smoothing (`main.py` smooths hard pseudo labels like labeled ones).
+    public func studentSet(_ labels: PseudoLabels, _ filtered: FilterResult, pool: ImageSet) -> PseudoLabeledSet {
+        PseudoLabelFilter.trainingSet(labels, filtered, pool: pool, mode: pseudoLabelMode, temperature: temperature,
+                                      labelSmoothing: studentTraining.labelSmoothing)
+    }
 
     /// Presets per scale. `paper` is the official SVHN recipe (design.md section 3);
     /// `default` and `tiny` shrink models and schedules to fit 2 CPU cores (see the report's
@@ -132,12 +144,17 @@ public struct Recipe: Codable, Hashable, Sendable {
                 unlabeledRatio: 2, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
                 filter: FilterSettings(threshold: 0.3), seed: 0)
         case .paper:
-            // EfficientNet-B0 (32x32 adaptation), RMSProp 0.9/0.9/1e-3, lr 0.008 peak after 5
-            // warm-up epochs, x0.97 every 2.4 epochs, wd 1e-4, label smoothing 0.1, EMA 0.9999,
-            // batch 128 + 640 unlabeled, ~200 epochs, soft labels, threshold 0.3, balanced.
+            // local_scripts/svhn/run.sh + main.py defaults: EfficientNet-B0 (32x32 adaptation),
+            // RMSProp 0.9/0.9/1e-3, peak lr 0.016 x 128/256 = 0.008 after 5 warm-up epochs,
+            // x0.97 staircase down to final_base_lr 0.0002 x 128/256 = 0.0001, wd 1e-4, label
+            // smoothing 0.1, EMA 0.9999, batch 128 + 640 unlabeled, train_steps 109,474 (its
+            // default: 202.3 epochs of the 69,257 labeled images), soft labels, threshold 0.3.
             let b0 = ModelSpec.efficientNet(width: 1, depth: 1, classes: classes, inputChannels: inputChannels, dropout: 0.2, stochasticDepth: 0.2)
-            let training = TrainingSettings(epochs: 200, batchSize: 128, optimizer: .rmsprop, peakLearningRate: 0.008,
-                                            warmupEpochs: 5, decay: .staircase(rate: 0.97, everyEpochs: 2.4), momentum: 0.9,
+            let epochs = 109_474.0 * 128 / 69_257
+            let decayEvery = TrainingSettings.staircaseDecayEpochs(epochs: epochs, warmupEpochs: 5, peakLearningRate: 0.008,
+                                                                   finalLearningRate: 0.0001, rate: 0.97)
+            let training = TrainingSettings(epochs: epochs, batchSize: 128, optimizer: .rmsprop, peakLearningRate: 0.008,
+                                            warmupEpochs: 5, decay: .staircase(rate: 0.97, everyEpochs: decayEvery), momentum: 0.9,
                                             weightDecay: 1e-4, labelSmoothing: 0.1, emaDecay: 0.9999)
             return Recipe(
                 scale: .paper,

@@ -48,9 +48,10 @@ public struct Trainer {
     public var settings: TrainingSettings
     public var seed: UInt64
     public var phase: String
-    /// Unlabeled images per labeled image in a batch.
+    /// Unlabeled images per labeled image in a batch; the unlabeled loss is weighted by the
+    /// ratio of the batch's real sizes (`StudentObjective`, as in `main.py`).
     public var unlabeledRatio: Int
-    /// Weight of the unlabeled loss (the design's "ratio x mean CE on unlabeled").
+    /// Extra multiplier on the unlabeled loss, on top of the ratio (1 = the official loss).
     public var unlabeledLossWeight: Float
     public var checkpoint: URL?
     public var checkpointEverySteps: Int
@@ -94,6 +95,7 @@ public struct Trainer {
         let maker = BatchMaker(data: data, batchSize: settings.batchSize, unlabeledRatio: unlabeledRatio,
                                seed: seed, stepsPerEpoch: spe)
         let prefetch = Prefetcher { maker.batch(step: $0) }
+        let objective = StudentObjective(labelSmoothing: settings.labelSmoothing, unlabeledLossMultiplier: unlabeledLossWeight)
         var images = 0
         var clock = Date()
         var stepsThisCall = 0
@@ -104,13 +106,7 @@ public struct Trainer {
             model.zeroGradients()
             let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 0x5EED &+ UInt64(step) &* 0x9E37_79B9))
             let logits = model(Variable(batch.images), ctx)
-            let n = batch.labeledCount
-            var loss = softmaxCrossEntropy(logits: rows(logits, 0..<n), labels: batch.labels,
-                                           labelSmoothing: settings.labelSmoothing)
-            if let targets = batch.unlabeledTargets {
-                let u = softmaxCrossEntropy(logits: rows(logits, n..<logits.shape[0]), targets: targets)
-                loss = loss + unlabeledLossWeight * u
-            }
+            let loss = objective.loss(logits: logits, labels: batch.labels, unlabeledTargets: batch.unlabeledTargets)
             let value = loss.value.scalars[0]
             let epoch = step / spe + 1
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1) }

@@ -54,7 +54,7 @@ struct Predict: ParsableCommand {
         let teacher = try Pipeline.loadModel(teacherFile)
         try ModelFit.check(teacher, path: teacherFile.path, against: data)
         let labels = PseudoLabels.predict(teacher: teacher.model, pool: data.splits.unlabeled.images, normalization: data.normalization,
-                                          classes: data.classes, temperature: recipe.temperature, shard: parts[0], shards: parts[1],
+                                          classes: data.classes, shard: parts[0], shards: parts[1],
                                           progress: ConsoleProgress())
         let name = parts[1] == 1 ? "pseudo-\(iteration).labels" : "pseudo-\(iteration).shard-\(parts[0])-of-\(parts[1]).labels"
         try PseudoLabelFile.write(labels, to: runFolder(options).appendingPathComponent(name), poolCount: data.splits.unlabeled.count)
@@ -113,7 +113,7 @@ struct TrainStudent: ParsableCommand {
         let labels = try PseudoLabelFile.read(labelsURL)
         try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: true)
         let filtered = try FilterResult.load(from: filterURL, labels: labels)
-        let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: data.splits.unlabeled.images, mode: recipe.pseudoLabelMode)
+        let set = recipe.studentSet(labels, filtered, pool: data.splits.unlabeled.images)
         let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)

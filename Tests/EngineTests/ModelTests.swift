@@ -26,6 +26,38 @@ import Randomness
         }
     }
 
+    /// Stochastic depth as `efficientnet_model.py` sets it: block i of N (0-based, over all
+    /// blocks) survives with 1 - rate * i / N, and only identity-skip blocks are dropped.
+    @Test func stochasticDepthFollowsTheOfficialSurvivalRule() {
+        var rng = SeededGenerator(seed: 0)
+        let wrn16 = WideResNet(depth: 16, width: 1, stochasticDepth: 0.2, rng: &rng)
+        // Blocks 2 and 4 open a group (stride 2, more channels): projection skips.
+        let expected: [Float?] = [1, 1 - 0.2 * 1 / 6, nil, 1 - 0.2 * 3 / 6, nil, 1 - 0.2 * 5 / 6]
+        #expect(wrn16.survivalProbabilities.count == 6)
+        for (got, want) in zip(wrn16.survivalProbabilities, expected) {
+            #expect((got == nil) == (want == nil) && abs((got ?? 0) - (want ?? 0)) < 1e-6, "\(wrn16.survivalProbabilities)")
+        }
+        // WRN-10-1: the only identity-skip block is the first, which always survives.
+        let wrn10 = WideResNet(depth: 10, width: 1, stochasticDepth: 0.2, rng: &rng)
+        #expect(wrn10.survivalProbabilities == [1, nil, nil])
+        // EfficientNet-B0: 16 blocks; the first of each of the 7 groups changes channels (no
+        // identity skip), so 9 can be dropped, the deepest (i = 14) with survival 1 - 0.2 * 14 / 16.
+        let b0 = EfficientNet(stochasticDepth: 0.2, rng: &rng).survivalProbabilities
+        #expect(b0.count == 16 && b0.filter { $0 != nil }.count == 9)
+        #expect(b0[0] == nil && b0[1] == nil && b0[2] == 1 - 0.2 * 2 / 16 && b0[15] == nil)
+        #expect(abs((b0[14] ?? 0) - 0.825) < 1e-6)
+    }
+
+    /// The official 32x32 EfficientNet (`efficientnet_builder.py`, small_image_model): stem at
+    /// stride 2, block groups 2 and 3 at stride 1, so 32 -> 16 (stem) -> 16, 16, 16, 8, 8, 4, 4.
+    @Test func efficientNetB0FeatureMapsAt32x32() {
+        var rng = SeededGenerator(seed: 0)
+        let b0 = EfficientNet(rng: &rng)
+        let maps = b0.featureMaps(Variable(GradientCheck.random([1, 32, 32, 3], &rng)), ForwardContext(training: false))
+        #expect(maps.map { $0.shape } == [[1, 16, 16, 32], [1, 16, 16, 16], [1, 16, 16, 24], [1, 16, 16, 40],
+                                           [1, 8, 8, 80], [1, 8, 8, 112], [1, 4, 4, 192], [1, 4, 4, 320]])
+    }
+
     /// Inference fuses batch norm, residual adds and ReLUs into the convolutions (when no
     /// parameter gradients are recorded). A pass that records them takes the separate ops: both
     /// must give the same logits bit for bit, and the same input gradient (FGSM's).
@@ -62,7 +94,7 @@ import Randomness
         var rng = SeededGenerator(seed: 2)
         let x = GradientCheck.random([3, 8, 8, 3], &rng)
         let specs: [ModelSpec] = [
-            .resnet(depth: 8, width: 2), .wideResNet(depth: 10, width: 1, dropout: 0.2, stochasticDepth: 0.3), .wideResNet(depth: 10, width: 1), .wideResNet(depth: 10, width: 1, dropout: 0.2), .wideResNet(depth: 10, width: 1, stochasticDepth: 0.3),
+            .resnet(depth: 8, width: 2), .wideResNet(depth: 10, width: 1, dropout: 0.2, stochasticDepth: 0.3), .wideResNet(depth: 10, width: 1), .wideResNet(depth: 10, width: 1, dropout: 0.2), .wideResNet(depth: 16, width: 1, stochasticDepth: 0.3),
             .efficientNet(width: 0.1, depth: 0.1, dropout: 0.2, stochasticDepth: 0.5),
         ]
         for spec in specs {

@@ -2,23 +2,28 @@ import Foundation
 import Randomness
 
 /// EfficientNet (Tan & Le 2019) built from MBConv blocks, scaled by width and depth multipliers,
-/// and adapted to 32x32 inputs as the official Noisy Student SVHN code does: the stem and the
-/// second stage keep stride 1, so a 32x32 image ends at 4x4 instead of 1x1.
+/// and adapted to 32x32 inputs as the official Noisy Student SVHN/CIFAR variant does
+/// (`efficientnet_builder.py`, `small_image_model`): the stem keeps stride 2 and block groups
+/// 2 and 3 (0-based 1 and 2) get stride 1, so a 32x32 image is 16x16 after the stem and ends
+/// at 4x4 (groups 4 and 6 halve it). Stride-2 convolutions pad like TensorFlow's "SAME".
 ///
-/// Model noise (the student's): dropout before the classifier, and stochastic depth whose drop
-/// rate grows linearly with block index, `stochasticDepth * index / blocks` (the last block
-/// survives with probability 1 - stochasticDepth).
+/// Model noise (the student's): dropout before the classifier, and stochastic depth by the
+/// official rule (`efficientnet_model.py`): block i of N (0-based) survives with
+/// 1 - stochasticDepth * i / N, only where the skip is the identity (stride 1, same channels).
+/// In B0 that is 9 of the 16 blocks; the deepest of them (i = 14) survives with 0.825 at rate
+/// 0.2 (the last block, i = 15, changes channels and is never dropped).
 public final class EfficientNet: Layer {
     /// One row of the paper's Table 1: repeats, kernel, stride, expansion, input and output filters.
     public struct Stage: Sendable {
         public var repeats, kernel, stride, expand, input, output: Int
     }
 
-    /// EfficientNet-B0, with the 32x32 adaptation (stage 2 stride 1).
+    /// EfficientNet-B0's block groups with the official 32x32 adaptation: groups 2 and 3
+    /// (`blocks_args[1]`, `blocks_args[2]`) at stride 1 instead of 2.
     public static let b0Stages: [Stage] = [
         Stage(repeats: 1, kernel: 3, stride: 1, expand: 1, input: 32, output: 16),
         Stage(repeats: 2, kernel: 3, stride: 1, expand: 6, input: 16, output: 24),
-        Stage(repeats: 2, kernel: 5, stride: 2, expand: 6, input: 24, output: 40),
+        Stage(repeats: 2, kernel: 5, stride: 1, expand: 6, input: 24, output: 40),
         Stage(repeats: 3, kernel: 3, stride: 2, expand: 6, input: 40, output: 80),
         Stage(repeats: 3, kernel: 5, stride: 1, expand: 6, input: 80, output: 112),
         Stage(repeats: 4, kernel: 5, stride: 2, expand: 6, input: 112, output: 192),
@@ -79,6 +84,8 @@ public final class EfficientNet: Layer {
 
     let stem: Conv2D, stemBN: BatchNorm
     let blocks: [MBConv]
+    /// Index one past the last block of each group.
+    let groupEnds: [Int]
     let head: Conv2D, headBN: BatchNorm
     let classifier: Dense
     let dropout: Float
@@ -87,10 +94,10 @@ public final class EfficientNet: Layer {
                 dropout: Float = 0.2, stochasticDepth: Float = 0.2, stages: [Stage] = EfficientNet.b0Stages,
                 bnMomentum: Float = 0.99, bnEpsilon: Float = 1e-3, rng: inout SeededGenerator) {
         let stemOut = Self.roundFilters(32, width: width)
-        stem = Conv2D(kernel: 3, in: inputChannels, out: stemOut, stride: 1, rng: &rng)
+        stem = Conv2D(kernel: 3, in: inputChannels, out: stemOut, stride: 2, rng: &rng)
         stemBN = BatchNorm(channels: stemOut, momentum: bnMomentum, epsilon: bnEpsilon)
         let total = stages.reduce(0) { $0 + Self.roundRepeats($1.repeats, depth: depth) }
-        var blocks: [MBConv] = []
+        var blocks: [MBConv] = [], groupEnds: [Int] = []
         var c = stemOut
         for s in stages {
             let o = Self.roundFilters(s.output, width: width)
@@ -101,8 +108,10 @@ public final class EfficientNet: Layer {
                                      bnMomentum: bnMomentum, bnEpsilon: bnEpsilon, rng: &rng))
                 c = o
             }
+            groupEnds.append(blocks.count)
         }
         self.blocks = blocks
+        self.groupEnds = groupEnds
         let headOut = Self.roundFilters(1280, width: width)
         head = Conv2D(kernel: 1, in: c, out: headOut, rng: &rng)
         headBN = BatchNorm(channels: headOut, momentum: bnMomentum, epsilon: bnEpsilon)
@@ -116,9 +125,26 @@ public final class EfficientNet: Layer {
         return p + prefixed("head", head) + prefixed("headBN", headBN) + prefixed("classifier", classifier)
     }
 
-    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+    /// Per block, the probability that stochastic depth keeps its branch in training; nil for
+    /// blocks without an identity skip (never dropped).
+    public var survivalProbabilities: [Float?] { blocks.map { $0.residual ? $0.survival : nil } }
+
+    /// The stem's output, then each block group's output: NHWC feature maps, for tests of the
+    /// 32x32 adaptation's strides.
+    public func featureMaps(_ x: Variable, _ ctx: ForwardContext) -> [Variable] {
         var h = swish(stemBN(stem(x, ctx), ctx))
-        for b in blocks { h = b(h, ctx) }
+        var maps = [h], start = 0
+        for end in groupEnds {
+            for b in blocks[start..<end] { h = b(h, ctx) }
+            maps.append(h)
+            start = end
+        }
+        return maps
+    }
+
+    public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        // featureMaps always holds the stem's output at least.
+        var h = featureMaps(x, ctx).last ?? x
         h = globalAveragePool(swish(headBN(head(h, ctx), ctx)))
         if ctx.training && dropout > 0 { h = Engine.dropout(h, rate: dropout, rng: &ctx.rng) }
         return classifier(h, ctx)

@@ -18,7 +18,9 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
     public var classes: Int
     public var inputChannels: Int
     public var dropout: Float
-    /// Drop rate of the last block (survival of the last block = 1 - stochasticDepth).
+    /// Stochastic depth's rate d (the official `stochastic_depth_rate`): block i of N (0-based,
+    /// over all blocks) survives with 1 - d * i / N, on identity-skip blocks only
+    /// (`efficientnet_model.py`); the last block of N survives with 1 - d (N - 1) / N.
     public var stochasticDepth: Float
 
     public static func resnet(depth: Int, width: Int, classes: Int = 10, inputChannels: Int = 3) -> ModelSpec {
@@ -49,7 +51,7 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
             return ResNet(depth: depth, width: width, classes: classes, inputChannels: inputChannels, rng: &rng)
         case .wideResNet:
             return WideResNet(depth: depth, width: width, classes: classes, inputChannels: inputChannels,
-                              dropout: dropout, finalSurvival: 1 - stochasticDepth, rng: &rng)
+                              dropout: dropout, stochasticDepth: stochasticDepth, rng: &rng)
         case .efficientNet:
             return EfficientNet(width: widthMultiplier, depth: depthMultiplier, classes: classes, inputChannels: inputChannels,
                                 dropout: dropout, stochasticDepth: stochasticDepth, rng: &rng)

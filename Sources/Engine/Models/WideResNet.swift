@@ -7,9 +7,11 @@ import Randomness
 ///
 /// Model noise as Noisy Student applies it: `dropout` on the pooled features before the
 /// classifier (the official code's placement, not the WRN paper's in-block dropout, which slowed
-/// learning on our short schedules and cost a mask per activation) and stochastic depth with
-/// survival falling linearly from 1 to `finalSurvival` over the blocks, on blocks whose skip is
-/// the identity.
+/// learning on our short schedules and cost a mask per activation) and stochastic depth by the
+/// official rule (`efficientnet_model.py`): block i of N (0-based, counting every block)
+/// survives with 1 - stochasticDepth * i / N, and only blocks whose skip is the identity are
+/// ever dropped. WRN-10-1 has one such block, the first, whose survival is 1: stochastic depth
+/// does nothing there. Deeper WRNs (16-1: blocks 0, 1, 3, 5) have blocks where it acts.
 public final class WideResNet: Layer {
     final class Block: Layer {
         let bn1: BatchNorm, conv1: Conv2D, bn2: BatchNorm, conv2: Conv2D
@@ -55,7 +57,7 @@ public final class WideResNet: Layer {
     let dropout: Float
 
     public init(depth: Int, width: Int, classes: Int = 10, inputChannels: Int = 3,
-                dropout: Float = 0, finalSurvival: Float = 1, rng: inout SeededGenerator) {
+                dropout: Float = 0, stochasticDepth: Float = 0, rng: inout SeededGenerator) {
         precondition(depth >= 10 && (depth - 4) % 6 == 0, "WideResNet depth must be 6n+4 (10, 16, 22, 28, ...), got \(depth)")
         let n = (depth - 4) / 6
         stem = Conv2D(kernel: 3, in: inputChannels, out: 16, padding: 1, rng: &rng)
@@ -63,8 +65,7 @@ public final class WideResNet: Layer {
         let total = 3 * n
         for (g, o) in [16 * width, 32 * width, 64 * width].enumerated() {
             for j in 0..<n {
-                let index = blocks.count + 1
-                let survival = 1 - (1 - finalSurvival) * Float(index) / Float(total)
+                let survival = 1 - stochasticDepth * Float(blocks.count) / Float(total)
                 blocks.append(Block(in: c, out: o, stride: (j == 0 && g > 0) ? 2 : 1,
                                     survival: survival, rng: &rng))
                 c = o
@@ -75,6 +76,10 @@ public final class WideResNet: Layer {
         classifier = Dense(in: c, out: classes, rng: &rng)
         self.dropout = dropout
     }
+
+    /// Per block, the probability that stochastic depth keeps its residual branch in training;
+    /// nil for blocks it never drops (a projection skip).
+    public var survivalProbabilities: [Float?] { blocks.map { $0.projection == nil ? $0.survival : nil } }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
         var p = prefixed("stem", stem)
