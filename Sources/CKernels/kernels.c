@@ -131,7 +131,7 @@ typedef struct {
     const float *x; int ih, iw, cin, pt, pl;
     const float *w; int cout, kh, kw, sy, sx;
     float *y; int oh, ow; size_t ystep, yrow;
-    int portable;
+    int isa;               // ck_conv_geom.isa: -1 for the process's path
     const float *wpacked;  // w packed for the column-sharing tiles (conv1_pack), or NULL
 } conv1;
 
@@ -246,17 +246,16 @@ typedef struct {
 #undef CKW
 #endif
 
-// The vector kernels of this process's path (ck_isa), or NULL for the portable ones.
-static const simd_kernels *simd_for(int portable) {
+// The vector kernels of a path (-1: the process's, ck_isa), or NULL for the portable ones.
+static const simd_kernels *simd_for(int isa) {
 #if CK_X86
-    if (portable) return NULL;
-    switch (ck_isa()) {
+    switch (isa < 0 ? ck_isa() : isa) {
     case CK_ISA_AVX512: return &kernels_avx512;
     case CK_ISA_AVX2: return &kernels_avx2;
     default: return NULL;
     }
 #else
-    (void)portable;
+    (void)isa;
     return NULL;
 #endif
 }
@@ -272,7 +271,7 @@ static int has_border(const conv1 *a) {
 // Which kernel a convolution runs on: the vector kernels straight from NHWC when sx*cin is a
 // specialised step, on a row-planar padded copy for other strides 1 and 2, else portable.
 static int path_for(const conv1 *a) {
-    if (!simd_for(a->portable)) return PATH_PORTABLE;
+    if (!simd_for(a->isa)) return PATH_PORTABLE;
     const int step = a->sx * a->cin;
     if (step == 16 || step == 32 || step == 64 || step == 128) return has_border(a) && a->pt >= 0 && a->pl >= 0 ? PATH_NHWC_PADDED : PATH_NHWC;
     if (a->sx == 1 || a->sx == 2) return PATH_PLANAR;
@@ -281,7 +280,7 @@ static int path_for(const conv1 *a) {
 
 // Runs one image; buf is scratch of planar_h * planar_w * cin floats when the path is planar.
 static void conv1_run(const conv1 *a, float *buf, int first) {
-    const simd_kernels *k = simd_for(a->portable);
+    const simd_kernels *k = simd_for(a->isa);
     switch (path_for(a)) {
     case PATH_NHWC: k->nhwc(a); return;
     case PATH_NHWC_PADDED: k->nhwc_padded(a, buf, first); return;
@@ -303,7 +302,7 @@ static float *conv1_scratch(const conv1 *a) {
 // instructions of a ResNet-26 inference profile). Same values, same order of operations: only
 // where the weights are read from changes.
 static float *conv1_pack(const conv1 *a) {
-    const simd_kernels *k = simd_for(a->portable);
+    const simd_kernels *k = simd_for(a->isa);
     const int path = path_for(a);
     if (!k || (path != PATH_NHWC && path != PATH_NHWC_PADDED) || a->sx != 1 || !k->has_shared_tile(a->cin, a->kw))
         return NULL;
@@ -325,7 +324,7 @@ void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, floa
                      const ck_epilogue *epilogue) {
     const int oh = ck_out_h(g), ow = ck_out_w(g);
     conv1 a = {x, g->h, g->w, g->cin, g->pt, g->pl, w, g->cout, g->kh, g->kw, g->sh, g->sw,
-               y, oh, ow, (size_t)g->cout, (size_t)ow * g->cout, g->portable};
+               y, oh, ow, (size_t)g->cout, (size_t)ow * g->cout, g->isa};
     float *buf = conv1_scratch(&a), *packed = conv1_pack(&a);
     a.wpacked = packed;
     const size_t pixels = (size_t)oh * ow;
@@ -385,7 +384,7 @@ void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float 
                         for (int co = 0; co < cout; co++) dst[(size_t)co * cin + ci] = src[(size_t)ci * cout + co];
                 }
             conv1 a = {dy, oh, ow, cout, ny - 1 - cy, nx - 1 - cx, wsub, cin, ny, nx, 1, 1,
-                       dx, na, nb, (size_t)sw * cin, (size_t)sh * g->w * cin, g->portable};
+                       dx, na, nb, (size_t)sw * cin, (size_t)sh * g->w * cin, g->isa};
             float *buf = conv1_scratch(&a), *packed = conv1_pack(&a);
             a.wpacked = packed;
             for (int n = n0; n < n1; n++) {
@@ -403,11 +402,11 @@ void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float 
 void ck_conv_backward_weight(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1) {
     const int oh = ck_out_h(g), ow = ck_out_w(g);
     conv1 a = {x, g->h, g->w, g->cin, g->pt, g->pl, NULL, g->cout, g->kh, g->kw, g->sh, g->sw,
-               NULL, oh, ow, 0, 0, g->portable};
+               NULL, oh, ow, 0, 0, g->isa};
     for (int n = n0; n < n1; n++) {
         a.x = x + (size_t)n * g->h * g->w * g->cin;
         const float *dyn = dy + (size_t)n * oh * ow * g->cout;
-        const simd_kernels *k = simd_for(g->portable);
+        const simd_kernels *k = simd_for(g->isa);
         if (k) k->wgrad(&a, dyn, dw);
         else wgrad_portable(&a, dyn, dw);
     }

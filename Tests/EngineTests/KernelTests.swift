@@ -1,10 +1,12 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Engine
 import Randomness
 
-/// The fast convolution kernels (direct AVX-512, direct portable, im2col + sgemm, depthwise,
-/// grouped) against a naive reference, on many geometries; and determinism across thread counts.
+/// The fast convolution kernels (direct on every kernel path the CPU runs: AVX-512, AVX2,
+/// portable; im2col + sgemm, depthwise, grouped) against a naive reference, on many geometries;
+/// the vector paths against each other; and determinism across thread counts.
 @Suite(.serialized) struct KernelTests {
     /// (batch, height, width, cin, cout, kernel, stride, padding (-1: SAME), groups)
     typealias Case = (Int, Int, Int, Int, Int, Int, Int, Int, Int)
@@ -35,7 +37,13 @@ import Randomness
         (2, 7, 9, 16, 48, 3, 1, 1, 1),     // packed weights, a short last 32-channel block
         (1, 6, 6, 128, 40, 2, 1, 0, 1),    // packed weights, 2x2 column sharing
         (2, 6, 6, 24, 32, 3, 1, 1, 1),     // input gradient through packed 32-channel weights
+        (2, 9, 10, 32, 20, 3, 1, 1, 1),    // a masked last block at both vector widths (16 + 4, 20)
     ]
+
+    /// The direct kernels on each path this CPU runs (vector paths first).
+    static let directPaths: [ConvKernels.Path] = [CK_ISA_AVX512, CK_ISA_AVX2, CK_ISA_PORTABLE]
+        .filter { ck_isa_supported(Int32(bitPattern: $0.rawValue)) != 0 }
+        .map { ConvKernels.Path.directOn($0) }
 
     static func random(_ n: Int, _ rng: inout SeededGenerator) -> [Float] {
         (0..<n).map { _ in rng.normal() }
@@ -109,7 +117,7 @@ import Randomness
         let w = Self.random(g.weightShape.reduce(1, *), &rng)
         let dy = Self.random(g.outputShape.reduce(1, *), &rng)
         let ref = Self.reference(g, x: x, w: w, dy: dy)
-        for path in [ConvKernels.Path.automatic, .gemm, .direct, .directPortable] {
+        for path in [ConvKernels.Path.automatic, .gemm, .direct] + Self.directPaths {
             for threads in [1, 2] {
                 Parallelism.threads = threads
                 let got = Self.run(g, x: x, w: w, dy: dy, path: path)
@@ -119,6 +127,24 @@ import Randomness
             }
         }
         Parallelism.threads = 1
+    }
+
+    /// The AVX2 kernels (8-wide) compute every output element in the AVX-512 ones' (16-wide)
+    /// order of operations, so the two give the same bits: forward, input and weight gradients.
+    @Test(arguments: cases)
+    func vectorPathsGiveTheSameBits(_ c: Case) {
+        let vector = Self.directPaths.filter { $0.isa != Int32(bitPattern: CK_ISA_PORTABLE.rawValue) }
+        guard vector.count == 2 else { return }  // a CPU without AVX-512 has one vector path
+        let g = Self.geometry(c)
+        var rng = SeededGenerator(seed: 11)
+        let x = Self.random(g.inputShape.reduce(1, *), &rng)
+        let w = Self.random(g.weightShape.reduce(1, *), &rng)
+        let dy = Self.random(g.outputShape.reduce(1, *), &rng)
+        let a = Self.run(g, x: x, w: w, dy: dy, path: vector[0])
+        let b = Self.run(g, x: x, w: w, dy: dy, path: vector[1])
+        #expect(a.y == b.y, "forward \(c)")
+        #expect(a.dx == b.dx, "input gradient \(c)")
+        #expect(a.dw == b.dw, "weight gradient \(c)")
     }
 
     /// Same inputs, 1 or 2 threads: bit-identical outputs and gradients.

@@ -28,10 +28,11 @@ int ck_isa(void);
 int ck_uses_avx512(void);
 
 /// A dense (groups == 1) 2-D convolution over NHWC input with HWIO weights [kh, kw, cin, cout].
-/// `portable` != 0 selects the portable kernels even on AVX-512 CPUs (tests compare both).
+/// `isa` -1 runs the process's path (`ck_isa`); a `ck_isa_t` value runs that path for this call
+/// (tests compare the paths in one process; the CPU must support it, `ck_isa_supported`).
 typedef struct {
     int n, h, w, cin, cout, kh, kw, sh, sw, pt, pl, pb, pr;
-    int portable;
+    int isa;
 } ck_conv_geom;
 
 static inline int ck_out_h(const ck_conv_geom *g) { return (g->h + g->pt + g->pb - g->kh) / g->sh + 1; }

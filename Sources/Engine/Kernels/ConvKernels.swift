@@ -8,7 +8,27 @@ import CKernels
 
 enum ConvKernels {
     /// How a convolution is computed. `.automatic` picks per geometry; tests force the others.
-    enum Path: Sendable { case automatic, gemm, direct, directPortable }
+    /// `.direct` runs the direct kernels on the process's path (`ck_isa`); `.directOn(isa)` on a
+    /// given one (a `ck_isa_t`, which the CPU must support): tests compare the paths.
+    enum Path: Sendable, CustomStringConvertible {
+        case automatic, gemm, direct, directOn(ck_isa_t)
+        static let directPortable = Path.directOn(CK_ISA_PORTABLE)
+
+        /// The `ck_conv_geom.isa` value: -1 for the process's path.
+        var isa: Int32 {
+            if case .directOn(let isa) = self { return Int32(bitPattern: isa.rawValue) }
+            return -1
+        }
+
+        var description: String {
+            switch self {
+            case .automatic: return "automatic"
+            case .gemm: return "gemm"
+            case .direct: return "direct"
+            case .directOn(let isa): return "direct " + (ck_isa_name(Int32(bitPattern: isa.rawValue)).map { String(cString: $0) } ?? "?")
+            }
+        }
+    }
 
     /// Dense convolutions with at least this many input x output channels go to im2col + sgemm
     /// under `.automatic` (0: all direct). Benchmarks tune it.
@@ -18,11 +38,11 @@ enum ConvKernels {
     /// results are bit-identical whatever `Parallelism.threads` is.
     static let weightGradientChunks = 8
 
-    static func cGeometry(_ g: ConvGeometry, portable: Bool) -> ck_conv_geom {
+    static func cGeometry(_ g: ConvGeometry, isa: Int32) -> ck_conv_geom {
         ck_conv_geom(n: Int32(g.batch), h: Int32(g.height), w: Int32(g.width), cin: Int32(g.inChannels),
                      cout: Int32(g.outChannels), kh: Int32(g.kernelH), kw: Int32(g.kernelW),
                      sh: Int32(g.strideH), sw: Int32(g.strideW), pt: Int32(g.padTop), pl: Int32(g.padLeft),
-                     pb: Int32(g.padBottom), pr: Int32(g.padRight), portable: portable ? 1 : 0)
+                     pb: Int32(g.padBottom), pr: Int32(g.padRight), isa: isa)
     }
 
     /// Whether the direct kernels handle this geometry (dense; big pointwise stays on sgemm).
@@ -30,7 +50,7 @@ enum ConvKernels {
         guard g.groups == 1 else { return false }
         switch path {
         case .gemm: return false
-        case .direct, .directPortable: return true
+        case .direct, .directOn: return true
         case .automatic: break
         }
         if g.inChannels * g.outChannels >= gemmThreshold { return false }
@@ -39,8 +59,8 @@ enum ConvKernels {
     }
 
     static func directForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                              y: UnsafeMutablePointer<Float>, portable: Bool, epilogue: UnsafePointer<ck_epilogue>?) {
-        let cg = cGeometry(g, portable: portable)
+                              y: UnsafeMutablePointer<Float>, isa: Int32, epilogue: UnsafePointer<ck_epilogue>?) {
+        let cg = cGeometry(g, isa: isa)
         let chunks = imageChunks(g)
         let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
         let es = UncheckedSendable(epilogue)
@@ -51,8 +71,8 @@ enum ConvKernels {
     }
 
     static func directBackwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                    dx: UnsafeMutablePointer<Float>, portable: Bool) {
-        let cg = cGeometry(g, portable: portable)
+                                    dx: UnsafeMutablePointer<Float>, isa: Int32) {
+        let cg = cGeometry(g, isa: isa)
         let chunks = imageChunks(g)
         let dys = UncheckedSendable(dy), fs = UncheckedSendable(w), dxs = UncheckedSendable(dx)
         Parallelism.forEachDynamic(chunks) { c in
@@ -69,8 +89,8 @@ enum ConvKernels {
     }
 
     static func directBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                     dw: UnsafeMutablePointer<Float>, portable: Bool) {
-        let cg = cGeometry(g, portable: portable)
+                                     dw: UnsafeMutablePointer<Float>, isa: Int32) {
+        let cg = cGeometry(g, isa: isa)
         let size = g.kernelH * g.kernelW * g.inChannels * g.outChannels
         let chunks = min(g.batch, weightGradientChunks)
         let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * size)
@@ -159,7 +179,7 @@ enum ConvKernels {
                         epilogue: UnsafePointer<ck_epilogue>? = nil) {
         WorkCounter.add(g.macs)
         if direct(g, path) {
-            return directForward(g, x: x, w: w, y: y, portable: path == .directPortable, epilogue: epilogue)
+            return directForward(g, x: x, w: w, y: y, isa: path.isa, epilogue: epilogue)
         }
         undirectedForward(g, x: x, w: w, y: y)
         guard let epilogue else { return }
@@ -198,7 +218,7 @@ enum ConvKernels {
     /// dx = conv^T(dy, w). Overwrites dx.
     static func backwardInput(_ g: ConvGeometry, dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
                               dx: UnsafeMutablePointer<Float>, path: Path = .automatic) {
-        if direct(g, path) { return directBackwardInput(g, dy: dy, w: w, dx: dx, portable: path == .directPortable) }
+        if direct(g, path) { return directBackwardInput(g, dy: dy, w: w, dx: dx, isa: path.isa) }
         if g.isDepthwise { return depthwiseBackwardInput(g, dy: dy, w: w, dx: dx) }
         if g.groups != 1 { return groupedBackwardInput(g, dy: dy, w: w, dx: dx) }
         let k = g.kernelH * g.kernelW * g.inChannels
@@ -225,7 +245,7 @@ enum ConvKernels {
     /// dw += conv-gradient(x, dy). Accumulates into dw.
     static func backwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                dw: UnsafeMutablePointer<Float>, path: Path = .automatic) {
-        if direct(g, path) { return directBackwardWeight(g, x: x, dy: dy, dw: dw, portable: path == .directPortable) }
+        if direct(g, path) { return directBackwardWeight(g, x: x, dy: dy, dw: dw, isa: path.isa) }
         if g.isDepthwise { return depthwiseBackwardWeight(g, x: x, dy: dy, dw: dw) }
         if g.groups != 1 { return groupedBackwardWeight(g, x: x, dy: dy, dw: dw) }
         let k = g.kernelH * g.kernelW * g.inChannels
