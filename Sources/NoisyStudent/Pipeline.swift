@@ -75,11 +75,15 @@ public struct Pipeline {
             throw PipelineError.corruptFile(url.path, "its architecture record is not a model description: \(ckpt.architecture)")
         }
         if let expected, expected != spec {
-            throw CheckpointError.architectureMismatch(expected: "\(expected)", found: "\(spec)")
+            throw PipelineError.corruptFile(url.path, "\(CheckpointError.architectureMismatch(expected: "\(expected)", found: "\(spec)"))")
+        }
+        // The architecture record is input too: refuse what the model constructors would trap on.
+        do { try spec.validate("architecture") } catch let e as RecipeError {
+            throw PipelineError.corruptFile(url.path, "its \(e.key): \(e.problem)")
         }
         var rng = SeededGenerator(seed: 0)
         let model = spec.build(rng: &rng)
-        try model.load(from: ckpt)
+        do { try model.load(from: ckpt) } catch let e as CheckpointError { throw PipelineError.corruptFile(url.path, "\(e)") }
         let history = ckpt.metadata["history"].flatMap { try? JSONDecoder().decode([EpochRecord].self, from: Data($0.utf8)) } ?? []
         return TrainedModel(spec: spec, model: model, history: history, seconds: Double(ckpt.metadata["seconds"] ?? "") ?? 0,
                             steps: Int(ckpt.metadata["steps"] ?? "") ?? 0, metadata: ckpt.metadata)

@@ -31,6 +31,9 @@ extension Recipe {
         }
         let recipe: Recipe
         do { recipe = try JSONDecoder().decode(Recipe.self, from: data) } catch let e as DecodingError {
+            if e.keyPath.isEmpty, let json = try? JSONSerialization.jsonObject(with: data), let key = Self.unfitNumber(json) {
+                throw RecipeError(file: path, key: key, problem: "not a whole number in range")
+            }
             throw RecipeError(file: path, key: e.keyPath, problem: e.problem)
         } catch {
             throw RecipeError(file: path, key: "", problem: "not a recipe: \(error)")
@@ -47,6 +50,36 @@ extension Recipe {
             throw e
         }
         return recipe
+    }
+
+    /// Foundation reports a fraction or a huge number where a whole number belongs as invalid
+    /// JSON without a key; this finds the key: the first such number whose replacement by 1
+    /// lets the recipe decode past it.
+    static func unfitNumber(_ json: Any) -> String? {
+        func leaves(_ v: Any, _ path: [Any]) -> [[Any]] {
+            if let d = v as? [String: Any] { return d.keys.sorted().flatMap { leaves(d[$0] as Any, path + [$0]) } }
+            if let a = v as? [Any] { return a.enumerated().flatMap { leaves($1, path + [$0]) } }
+            if let n = v as? NSNumber, !(n.doubleValue == n.doubleValue.rounded() && abs(n.doubleValue) < 9e15) { return [path] }
+            return []
+        }
+        func replacing(_ v: Any, _ path: ArraySlice<Any>) -> Any {
+            guard let head = path.first else { return NSNumber(value: 1) }
+            if var d = v as? [String: Any], let k = head as? String { d[k] = replacing(d[k] as Any, path.dropFirst()); return d }
+            if var a = v as? [Any], let i = head as? Int { a[i] = replacing(a[i], path.dropFirst()); return a }
+            return v
+        }
+        func corrupt(_ v: Any) -> Bool {
+            guard let data = try? JSONSerialization.data(withJSONObject: v) else { return false }
+            do { _ = try JSONDecoder().decode(Recipe.self, from: data); return false } catch let e as DecodingError {
+                if case .dataCorrupted(let c) = e { return c.codingPath.isEmpty }
+                return false
+            } catch { return false }
+        }
+        for path in leaves(json, []) where !corrupt(replacing(json, path[...])) {
+            return path.map { ($0 as? Int).map { "[\($0)]" } ?? ".\($0)" }.joined().replacingOccurrences(of: "^\\.", with: "", options: .regularExpression)
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        return nil
     }
 
     /// Keys present in `given` but not in `known`, as dotted paths (first differences only).
@@ -151,10 +184,10 @@ extension ModelSpec {
         func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
         switch kind {
         case .resnet:
-            guard depth >= 8, (depth - 2) % 6 == 0 else { throw fail("depth", "a ResNet's depth is 6n+2 (8, 14, 20, ...), got \(depth)") }
+            guard depth >= 8, depth <= 1202, (depth - 2) % 6 == 0 else { throw fail("depth", "a ResNet's depth is 6n+2 (8, 14, 20, ... 1202), got \(depth)") }
             guard width >= 1, width <= 1024 else { throw fail("width", "must be in 1...1024, got \(width)") }
         case .wideResNet:
-            guard depth >= 10, (depth - 4) % 6 == 0 else { throw fail("depth", "a WideResNet's depth is 6n+4 (10, 16, 22, ...), got \(depth)") }
+            guard depth >= 10, depth <= 208, (depth - 4) % 6 == 0 else { throw fail("depth", "a WideResNet's depth is 6n+4 (10, 16, 22, ... 208), got \(depth)") }
             guard width >= 1, width <= 64 else { throw fail("width", "must be in 1...64, got \(width)") }
         case .efficientNet:
             guard widthMultiplier.isFinite, widthMultiplier > 0, widthMultiplier <= 8 else {

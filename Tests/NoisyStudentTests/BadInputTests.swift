@@ -228,6 +228,8 @@ for a in sys.argv[1:]:
         ("filter", "threshold", "1.5", "filter.threshold"),
         ("filter", "threshold", "-0.2", "filter.threshold"),
         ("teacherTraining", "emaDecy", "0.9", "teacherTraining.emaDecy"),
+        ("teacherTraining", "batchSize", "3.5", "teacherTraining.batchSize"),
+        ("teacher", "depth", "1e300", "teacher.depth"),
     ])
     func badRecipeValuesAreNamedWithTheirFile(section: String, key: String, value: String, named: String) throws {
         let number: Any = Int(value).map { NSNumber(value: $0) } ?? NSNumber(value: Double(value)!)
