@@ -29,6 +29,16 @@ public enum BarOrientation: Sendable, Equatable {
     case horizontal
 }
 
+/// Where bars start on the value axis.
+public enum BarBaseline: Sendable, Equatable {
+    /// Bars grow from 0 and the axis includes 0: lengths compare as ratios.
+    case zero
+    /// The axis is fitted to the values (and error bars) on nice ticks, and bars grow from its
+    /// low end: differences of a few points between accuracies near 90% become visible. Lengths
+    /// then show differences, not ratios, which the tick labels make plain.
+    case fitted
+}
+
 /// Grouped bars with error bars, e.g. one group per ablation, one bar per model.
 ///
 ///     BarChart(title: "Ablations", categories: "variant", values: "top-1 accuracy (%)", orientation: .horizontal) {
@@ -41,22 +51,23 @@ public struct BarChart: ChartFigure, Drawable, Equatable {
     public var orientation: BarOrientation
     public var bars: [Bars]
     public var valueRange: ClosedRange<Double>?
+    public var baseline: BarBaseline
     public var valueFormat: NumberFormat
     public var references: [ReferenceLine]
     public var size: FigureSize
 
     public init(title: String? = nil, categories: String? = nil, values: String? = nil, orientation: BarOrientation = .vertical,
-                valueRange: ClosedRange<Double>? = nil, valueFormat: NumberFormat = .automatic, references: [ReferenceLine] = [],
-                size: FigureSize? = nil, @BarsBuilder _ content: () -> [Bars]) {
+                valueRange: ClosedRange<Double>? = nil, baseline: BarBaseline = .zero, valueFormat: NumberFormat = .automatic,
+                references: [ReferenceLine] = [], size: FigureSize? = nil, @BarsBuilder _ content: () -> [Bars]) {
         self.init(title: title, categories: categories, values: values, orientation: orientation, valueRange: valueRange,
-                  valueFormat: valueFormat, references: references, size: size, bars: content())
+                  baseline: baseline, valueFormat: valueFormat, references: references, size: size, bars: content())
     }
 
     public init(title: String? = nil, categories: String? = nil, values: String? = nil, orientation: BarOrientation = .vertical,
-                valueRange: ClosedRange<Double>? = nil, valueFormat: NumberFormat = .automatic, references: [ReferenceLine] = [],
-                size: FigureSize? = nil, bars: [Bars]) {
+                valueRange: ClosedRange<Double>? = nil, baseline: BarBaseline = .zero, valueFormat: NumberFormat = .automatic,
+                references: [ReferenceLine] = [], size: FigureSize? = nil, bars: [Bars]) {
         self.title = title; self.categoryLabel = categories; self.valueLabel = values; self.orientation = orientation
-        self.valueRange = valueRange; self.valueFormat = valueFormat; self.references = references; self.bars = bars
+        self.valueRange = valueRange; self.baseline = baseline; self.valueFormat = valueFormat; self.references = references; self.bars = bars
         if let size {
             self.size = size
         } else if orientation == .horizontal {
@@ -81,8 +92,10 @@ public struct BarChart: ChartFigure, Drawable, Equatable {
         var marks: [Mark] = []
         var errorMarks: [Mark] = []
         var entries: [LegendEntry] = []
-        var lo = 0.0, hi = 0.0
         let horizontal = orientation == .horizontal
+        let fittedRange = baseline == .fitted ? valueRange ?? fittedValueRange() : valueRange
+        let base = fittedRange?.lowerBound ?? 0
+        var lo = base, hi = base
         for (s, b) in bars.enumerated() {
             let color = b.color ?? SeriesStyle.automatic(s).color
             entries.append(LegendEntry(name: b.name, swatch: .box(color)))
@@ -97,10 +110,10 @@ public struct BarChart: ChartFigure, Drawable, Equatable {
                 let e = b.errors?[k] ?? 0
                 lo = min(lo, v - e); hi = max(hi, v + e)
                 if horizontal {
-                    marks.append(.bar(series: s, x0: 0, x1: v, y0: start, y1: end, fill: color, outline: .white))
+                    marks.append(.bar(series: s, x0: base, x1: v, y0: start, y1: end, fill: color, outline: .white))
                     if e > 0 { errorMarks.append(.errorBar(series: s, from: Point(x: v - e, y: (start + end) / 2), to: Point(x: v + e, y: (start + end) / 2), color: Palette.ink)) }
                 } else {
-                    marks.append(.bar(series: s, x0: start, x1: end, y0: 0, y1: v, fill: color, outline: .white))
+                    marks.append(.bar(series: s, x0: start, x1: end, y0: base, y1: v, fill: color, outline: .white))
                     if e > 0 { errorMarks.append(.errorBar(series: s, from: Point(x: (start + end) / 2, y: v - e), to: Point(x: (start + end) / 2, y: v + e), color: Palette.ink)) }
                 }
             }
@@ -109,10 +122,26 @@ public struct BarChart: ChartFigure, Drawable, Equatable {
             marks.append(.reference(r))
             lo = min(lo, r.value); hi = max(hi, r.value)
         }
-        let valueAxis = AxisModel.numeric(valueLabel, low: lo, high: hi, includeZero: true, fixed: valueRange, format: valueFormat)
+        let valueAxis = AxisModel.numeric(valueLabel, low: lo, high: hi, includeZero: baseline == .zero, fixed: fittedRange,
+                                          format: valueFormat)
         let categoryAxis = AxisModel.categorical(categoryLabel, categories)
         let panel = CartesianPanel(title: nil, x: horizontal ? valueAxis : categoryAxis, y: horizontal ? categoryAxis : valueAxis,
                                    marks: marks + errorMarks)
         return PanelFigure(size: size, title: title, panels: [panel], legend: bars.count > 1 ? entries : []).draw(on: canvas)
+    }
+
+    /// `.fitted`'s axis: nice ticks (about 5 intervals) around the values, error bars and
+    /// reference lines, starting one step below the lowest (so the shortest bar still shows).
+    func fittedValueRange() -> ClosedRange<Double> {
+        var ends: [Double] = references.map(\.value)
+        for b in bars {
+            for (k, v) in b.values.enumerated() where v.isFinite {
+                let e = b.errors?[k] ?? 0
+                ends += [v - e, v + e]
+            }
+        }
+        guard let lo = ends.min(), let hi = ends.max() else { return 0...1 }
+        let nice = NiceTicks(covering: lo, hi, count: 5)
+        return (nice.lower - (nice.lower >= lo ? nice.step : 0))...max(nice.upper, nice.lower + nice.step)
     }
 }

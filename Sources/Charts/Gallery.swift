@@ -60,7 +60,7 @@ public enum Gallery {
 
     static func ablationBarsHorizontal() -> BarChart {
         BarChart(title: "What each part of the recipe is worth", categories: nil, values: "top-1 accuracy (%)",
-                 orientation: .horizontal, references: [ReferenceLine(x: 91.2, label: "teacher")]) {
+                 orientation: .horizontal, baseline: .fitted, references: [ReferenceLine(x: 91.2, label: "teacher")]) {
             Bars("student", categories: ablations, values: [94.6, 92.4, 93.1, 94.1, 93.9, 93.6], errors: [0.2, 0.3, 0.3, 0.25, 0.3, 0.2])
             Bars("student, 2 × wider", categories: ablations, values: [95.2, 92.6, 93.5, 94.8, 94.9, 94.0], errors: [0.2, 0.3, 0.25, 0.2, 0.3, 0.25])
         }
@@ -86,8 +86,8 @@ public enum Gallery {
         // Right pseudo labels pile up near 1; wrong ones spread lower.
         let correct = (0..<4000).map { _ in min(1, 1 - abs(rng.normal() * 0.08)) }
         let wrong = (0..<600).map { _ in min(1, max(0.1, 0.55 + rng.normal() * 0.18)) }
-        return Histogram(title: "Teacher confidence on the unlabeled pool", x: "confidence of the predicted class", y: "fraction of group",
-                         bins: 30, range: 0...1, normalized: true, references: [ReferenceLine(x: 0.3, label: "filter threshold")]) {
+        return Histogram(title: "Teacher confidence on the unlabeled pool", x: "confidence of the predicted class", y: "images",
+                         bins: 30, range: 0...1, references: [ReferenceLine(x: 0.3, label: "filter threshold")], layout: .panels) {
             Distribution("pseudo label right", values: correct)
             Distribution("pseudo label wrong", values: wrong)
         }

@@ -8,8 +8,19 @@ public struct Distribution: Sendable, Equatable {
     public init(_ name: String, values: [Double], color: Color? = nil) { self.name = name; self.values = values; self.color = color }
 }
 
+/// How several distributions share a histogram.
+public enum HistogramLayout: Sendable, Equatable {
+    /// One plot: translucent fills with solid outlines, so each stays visible where they overlap.
+    case overlay
+    /// One panel per distribution, stacked, on the same bins and x axis, each with its own count
+    /// axis: a small group (the wrong pseudo labels beside many right ones) keeps its shape
+    /// instead of becoming a line along the bottom.
+    case panels
+}
+
 /// Histograms of one or more distributions on shared bins. Several distributions overlay with
-/// translucent fills and solid outlines, so each stays visible where they overlap.
+/// translucent fills and solid outlines, so each stays visible where they overlap, or are
+/// stacked in panels of their own (`layout: .panels`).
 ///
 ///     Histogram(title: "Teacher confidence", x: "confidence", bins: 20, range: 0...1,
 ///               references: [ReferenceLine(x: 0.3, label: "threshold")]) {
@@ -25,20 +36,23 @@ public struct Histogram: ChartFigure, Drawable, Equatable {
     /// Show each distribution as a fraction of its own count (compare shapes of unequal groups).
     public var normalized: Bool
     public var references: [ReferenceLine]
+    public var layout: HistogramLayout
     public var distributions: [Distribution]
     public var size: FigureSize
 
     public init(title: String? = nil, x: String? = nil, y: String? = nil, bins: Int = 20, range: ClosedRange<Double>? = nil,
-                normalized: Bool = false, references: [ReferenceLine] = [], size: FigureSize = .standard,
-                @DistributionBuilder _ content: () -> [Distribution]) {
+                normalized: Bool = false, references: [ReferenceLine] = [], layout: HistogramLayout = .overlay,
+                size: FigureSize = .standard, @DistributionBuilder _ content: () -> [Distribution]) {
         self.init(title: title, x: x, y: y, bins: bins, range: range, normalized: normalized, references: references,
-                  size: size, distributions: content())
+                  layout: layout, size: size, distributions: content())
     }
 
     public init(title: String? = nil, x: String? = nil, y: String? = nil, bins: Int = 20, range: ClosedRange<Double>? = nil,
-                normalized: Bool = false, references: [ReferenceLine] = [], size: FigureSize = .standard, distributions: [Distribution]) {
+                normalized: Bool = false, references: [ReferenceLine] = [], layout: HistogramLayout = .overlay,
+                size: FigureSize = .standard, distributions: [Distribution]) {
         self.title = title; self.xLabel = x; self.yLabel = y ?? (normalized ? "fraction" : "count")
         self.bins = max(1, bins); self.range = range; self.normalized = normalized; self.references = references
+        self.layout = layout
         self.distributions = distributions; self.size = size
     }
 
@@ -61,7 +75,9 @@ public struct Histogram: ChartFigure, Drawable, Equatable {
         }
         let r = range ?? (dataLo...(dataHi > dataLo ? dataHi : dataLo + 1))
         let width = (r.upperBound - r.lowerBound) / Double(bins)
-        let overlay = distributions.count > 1
+        let overlay = distributions.count > 1 && layout == .overlay
+        let stacked = distributions.count > 1 && layout == .panels
+        var panels: [CartesianPanel] = []
         var marks: [Mark] = []
         var entries: [LegendEntry] = []
         var top = 0.0
@@ -69,14 +85,29 @@ public struct Histogram: ChartFigure, Drawable, Equatable {
             let color = d.color ?? SeriesStyle.automatic(s).color
             let counts = Histogram.counts(d.values, bins: bins, range: r)
             let total = Double(max(1, counts.reduce(0, +)))
+            var own: [Mark] = [], ownTop = 0.0
             for (b, n) in counts.enumerated() where n > 0 {
                 let h = normalized ? Double(n) / total : Double(n)
-                top = max(top, h)
+                ownTop = max(ownTop, h)
                 let x0 = r.lowerBound + Double(b) * width
-                marks.append(.bar(series: s, x0: x0, x1: x0 + width, y0: 0, y1: h,
-                                  fill: overlay ? color.withAlpha(0.35) : color, outline: overlay ? color : .white))
+                own.append(.bar(series: s, x0: x0, x1: x0 + width, y0: 0, y1: h,
+                                fill: overlay ? color.withAlpha(0.35) : color, outline: overlay ? color : .white))
             }
+            top = max(top, ownTop)
+            marks += own
             entries.append(LegendEntry(name: d.name, swatch: .box(overlay ? color.withAlpha(0.6) : color)))
+            if stacked {
+                // Each panel names its group and its size; its count axis fits its own data.
+                let count = d.values.filter(\.isFinite).count
+                panels.append(CartesianPanel(title: "\(d.name): \(count)",
+                                             x: .numeric(nil, low: r.lowerBound, high: r.upperBound, fixed: range),
+                                             y: .numeric(nil, low: 0, high: ownTop, includeZero: true),
+                                             marks: own + references.map { .reference($0) }))
+            }
+        }
+        if stacked {
+            return PanelFigure(size: size, title: title, panels: panels, columns: 1, sharedXLabel: xLabel, sharedYLabel: yLabel,
+                               legend: [], legendMode: .none, sharedX: true).draw(on: canvas)
         }
         marks += references.map { .reference($0) }
         let panel = CartesianPanel(title: nil, x: .numeric(xLabel, low: r.lowerBound, high: r.upperBound, fixed: range),

@@ -57,6 +57,25 @@ import Charts
         #expect(layout.texts(.yTick).contains { $0.text.hasPrefix("−") })
     }
 
+    @Test(arguments: [BarOrientation.vertical, .horizontal])
+    func fittedBarsShowDifferencesOfAFewPoints(orientation: BarOrientation) throws {
+        var chart = Self.chart(orientation)
+        chart.baseline = .fitted
+        let layout = try chart.layout()
+        let panel = try #require(layout.panels.first)
+        let ticks = layout.texts(orientation == .vertical ? .yTick : .xTick).compactMap { Double($0.text) }
+        // The axis starts near the data (92.3 - 95.4 with error bars), below every bar, not at 0.
+        let low = try #require(ticks.min())
+        #expect(low > 80 && low < 92.1)
+        let lengths = panel.bars.map { orientation == .vertical ? $0.height : $0.width }
+        // 92.4 against 95.2: at zero baseline the bars differ by 3%; here by far more.
+        #expect((lengths.max() ?? 0) > 1.5 * (lengths.min() ?? 1))
+        for bar in panel.bars {
+            #expect(panel.plot.contains(bar, tolerance: 0.01))
+            if orientation == .vertical { #expect(abs(bar.maxY - panel.plot.maxY) < 0.01) } else { #expect(abs(bar.minX - panel.plot.minX) < 0.01) }
+        }
+    }
+
     @Test func mismatchedErrorsAreReported() {
         let chart = BarChart { Bars("x", categories: ["a", "b"], values: [1, 2], errors: [0.1]) }
         #expect(throws: ChartError.self) { try chart.svg() }
@@ -83,6 +102,27 @@ import Charts
 
     @Test func emptyDataIsAnError() {
         #expect(throws: ChartError.self) { try Histogram { Distribution("none", values: []) }.png() }
+    }
+
+    /// A small group beside a large one keeps its shape in a panel of its own.
+    @Test func panelsGiveTheSmallGroupItsOwnCountAxis() throws {
+        let right = [Double](repeating: 0.98, count: 5000) + [Double](repeating: 0.7, count: 300)
+        let wrong = [0.35, 0.45, 0.45, 0.55, 0.55, 0.55, 0.65, 0.65, 0.75, 0.95]
+        let chart = Histogram(title: "Confidence", x: "confidence", y: "images", bins: 10, range: 0...1,
+                              references: [ReferenceLine(x: 0.3, label: "threshold")], layout: .panels) {
+            Distribution("right", values: right)
+            Distribution("wrong", values: wrong)
+        }
+        let layout = try chart.layout()
+        #expect(layout.panels.count == 2)
+        #expect(layout.texts(.panelTitle).map(\.text) == ["right: 5300", "wrong: 10"])
+        // The wrong group's tallest bin (3 images) fills most of its panel's height.
+        let bottom = layout.panels[1]
+        #expect((bottom.bars.map(\.height).max() ?? 0) > 0.6 * bottom.plot.height)
+        // Its count axis is its own: it stops near 3, not near 5000.
+        let counts = layout.texts(.yTick).filter { $0.panel == 1 }.compactMap { Double($0.text) }
+        #expect((counts.max() ?? 0) < 10)
+        #expect(layout.legend == nil)
     }
 }
 
@@ -190,6 +230,23 @@ import Charts
         #expect(Set(perPanel.values).count == 1)
         #expect(layout.legend?.placement == .outsideTop)
         #expect(layout.texts(.panelTitle).map(\.text) == ["noise", "blur", "fog", "contrast", "jpeg"])
+    }
+
+    /// Long panel titles stay inside the figure and never run into the next panel.
+    @Test func longPanelTitlesFitTheirPanels() throws {
+        let names = ["elastic transform", "jpeg compression", "gaussian noise", "impulse noise", "defocus blur", "motion blur"]
+        let chart = SmallMultiples(title: "Accuracy under corruption", columns: 4, x: "severity", y: "top-1 (%)") {
+            for name in names { Panel(name) { Series("teacher", x: [1, 2, 3, 4, 5], y: [90, 88, 85, 80, 70]) } }
+        }
+        let layout = try chart.layout()
+        let titles = layout.texts(.panelTitle)
+        #expect(titles.map(\.text) == names)
+        for t in titles { #expect(t.box.maxX <= layout.canvas.maxX + 0.01 && t.box.minX >= layout.canvas.minX - 0.01) }
+        #expect(overlappingPairs(titles.map(\.box)).isEmpty)
+        // Each title stays within its own column: left of the next panel's plot.
+        for (i, t) in titles.enumerated() where i % 4 != 3 && i + 1 < layout.panels.count {
+            #expect(t.box.maxX <= layout.panels[i + 1].plot.minX)
+        }
     }
 
     @Test func onlyTheBottomPanelOfEachColumnLabelsX() throws {

@@ -247,8 +247,11 @@ struct CartesianPanel: Sendable {
             layout.texts.append(TextBox(role: .axisLabel, text: yl, box: box, panel: index, font: .axisLabel))
         }
         if let title {
-            let box = canvas.text(canvas.fitting(title, .panelTitle, width: g.region.width), .panelTitle, color: Palette.ink,
-                                  at: Point(x: plot.minX, y: g.region.minY), anchor: .topLeading)
+            // Over the plot when it fits beside it; else from the cell's left edge (over the tick
+            // labels); shortened with an ellipsis only when even the whole cell is too narrow.
+            let left = canvas.measure(title, .panelTitle).width <= g.region.maxX - plot.minX ? plot.minX : g.region.minX
+            let box = canvas.text(canvas.fitting(title, .panelTitle, width: g.region.maxX - left), .panelTitle, color: Palette.ink,
+                                  at: Point(x: left, y: g.region.minY), anchor: .topLeading)
             layout.texts.append(TextBox(role: .panelTitle, text: title, box: box, panel: index, font: .panelTitle))
         }
 
