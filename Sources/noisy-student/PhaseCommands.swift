@@ -91,6 +91,7 @@ struct Filter: ParsableCommand {
         try AtomicFile.write(try result.encodedJSON(), to: runFolder(options).appendingPathComponent("filter-\(iteration).json"))
         print("threshold \(result.threshold): predicted per class \(result.predictedPerClass), kept \(result.keptPerClass), "
               + "after balancing \(result.finalPerClass)")
+        print("rule: \(result.rule); per-class thresholds \(result.classThresholds)")
         if let a = result.accuracyAll, let k = result.accuracyKept {
             print(String(format: "pseudo-label accuracy %.2f%% overall, %.2f%% of the kept images", a, k))
         }

@@ -58,6 +58,17 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Per block, the probability that stochastic depth keeps its residual branch in training;
+    /// nil for blocks it never drops (no identity skip). Empty for ResNet (no stochastic depth).
+    public var survivalProbabilities: [Float?] {
+        var rng = SeededGenerator(seed: 0)
+        switch build(rng: &rng) {
+        case let m as WideResNet: return m.survivalProbabilities
+        case let m as EfficientNet: return m.survivalProbabilities
+        default: return []
+        }
+    }
+
     public var description: String {
         switch kind {
         case .resnet: return "ResNet-\(depth) w\(width)"
