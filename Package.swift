@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "weave", dependencies: [
-            "Weave", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Weave", "Slurm", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "engine-bench", dependencies: [
             "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
