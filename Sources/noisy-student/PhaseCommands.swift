@@ -25,14 +25,16 @@ struct TrainTeacher: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
+        try withDataParallelGroup { group, reports in
         let (recipe, data) = try options.load()
-        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: runFolder(options),
-                                resume: options.resume, progress: ConsoleProgress())
+        let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
+        guard reports else { return }
         let result = pipeline.evaluate("teacher", trained)
         print(String(format: "teacher %@: test top-1 %.2f%%, validation %.2f%%; saved %@/teacher.ckpt",
                      "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan, options.run))
+        }
     }
 }
 
@@ -109,6 +111,7 @@ struct TrainStudent: ParsableCommand {
     @Option(help: "Iteration (student number).") var iteration: Int = 1
 
     func run() throws {
+        try withDataParallelGroup { group, reports in
         let (recipe, data) = try options.load()
         guard (1...max(1, recipe.iterations)).contains(iteration), iteration <= recipe.students.count else {
             throw ValidationError("the recipe has \(recipe.iterations) students; --iteration \(iteration) is out of range")
@@ -122,10 +125,12 @@ struct TrainStudent: ParsableCommand {
             throw PipelineError.corruptFile(filterURL.path, "not a filter result: \(error)")
         }
         let set = PseudoLabelFilter.trainingSet(labels, filtered, pool: data.splits.unlabeled.images, mode: recipe.pseudoLabelMode)
-        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
+        let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
+        guard reports else { return }
         let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
         print(String(format: "student %d %@: test top-1 %.2f%%, validation %.2f%%", iteration, "\(trained.spec)", result.test.top1, result.validationTop1 ?? .nan))
+        }
     }
 }
 
