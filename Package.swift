@@ -35,6 +35,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Plain C kernels (llm.c style) with per-CPU clones, called by the engine.
@@ -49,17 +50,19 @@ let package = Package(
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: checked),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
+        // Data-parallel training over OpenMPI (only initialised under mpirun).
+        .target(name: "MPIGroup", dependencies: ["CMPI", "NoisyStudent"]),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
         .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime", "Slurm"],
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [
-            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness", "Slurm",
+            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness", "Slurm", "MPIGroup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: checked),
         .executableTarget(name: "weave", dependencies: [
-            "Weave", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Weave", "Slurm", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "engine-bench", dependencies: [
             "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -20,14 +20,22 @@ public struct StudentObjective: Sendable {
 
     /// The loss of one batch: `logits` [N, C] hold the labeled rows first (`labels.count` of
     /// them), then one row per row of `unlabeledTargets` ([U, C] probabilities), if any.
-    public func loss(logits: Variable, labels: [Int], unlabeledTargets: Tensor?) -> Variable {
+    ///
+    /// `global` is for data-parallel training: this process holds one share of a global batch of
+    /// `global.labeled` + `global.unlabeled` rows. Each mean is then weighted by its share of the
+    /// global batch and the ratio is the global one, so the gradients summed over the shares are
+    /// those of the global batch's loss. nil: this batch is the whole batch.
+    public func loss(logits: Variable, labels: [Int], unlabeledTargets: Tensor?,
+                     global: (labeled: Int, unlabeled: Int)? = nil) -> Variable {
         let n = labels.count
-        let labeled = softmaxCrossEntropy(logits: rows(logits, 0..<n), labels: labels, labelSmoothing: labelSmoothing)
+        var labeled = softmaxCrossEntropy(logits: rows(logits, 0..<n), labels: labels, labelSmoothing: labelSmoothing)
+        if let global { labeled = (Float(n) / Float(global.labeled)) * labeled }
         guard let targets = unlabeledTargets else { return labeled }
         let u = targets.shape[0]
         precondition(logits.shape[0] == n + u, "StudentObjective: \(logits.shape[0]) logits for \(n) labeled + \(u) unlabeled rows")
-        let ratio = Float(u) / Float(n)
         let unlabeled = softmaxCrossEntropy(logits: rows(logits, n..<(n + u)), targets: targets)
-        return labeled + (ratio * unlabeledLossMultiplier) * unlabeled
+        guard let global else { return labeled + (Float(u) / Float(n) * unlabeledLossMultiplier) * unlabeled }
+        let ratio = Float(global.unlabeled) / Float(global.labeled), share = Float(u) / Float(global.unlabeled)
+        return labeled + (ratio * unlabeledLossMultiplier * share) * unlabeled
     }
 }

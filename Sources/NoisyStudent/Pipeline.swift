@@ -18,6 +18,8 @@ public struct Pipeline {
     /// Measure validation top-1 after every epoch (training curves). Off for runs that only
     /// need the final model: it saves one pass over the validation split per epoch.
     public var validatesEachEpoch = true
+    /// Data-parallel training with other processes (`mpirun`); only rank 0 writes the run folder.
+    public var group: (any DataParallelGroup)? = nil
 
     public init(recipe: Recipe, data: PreparedData, runDirectory: URL? = nil, resume: Bool = false,
                 progress: any ProgressReporter = SilentProgress()) {
@@ -25,6 +27,8 @@ public struct Pipeline {
     }
 
     func file(_ name: String) -> URL? { runDirectory?.appendingPathComponent(name) }
+    /// Where to write `name`: the run folder's file on rank 0 (or alone), nowhere on other ranks.
+    func output(_ name: String) -> URL? { group?.rank ?? 0 == 0 ? file(name) : nil }
 
     /// The n-th model's name: teacher, student1, student2, ...
     public static func modelName(_ i: Int) -> String { i == 0 ? "teacher" : "student\(i)" }
@@ -47,6 +51,7 @@ public struct Pipeline {
                               unlabeledLossWeight: recipe.unlabeledLossWeight, checkpoint: file("\(name).training.ckpt"),
                               progress: progress)
         trainer.checkpointEverySteps = 200
+        trainer.group = group
         if validatesEachEpoch, data.splits.validation.count > 0 {
             let (validation, norm, classes) = (data.splits.validation, data.normalization, data.classes)
             trainer.validation = { Evaluator.evaluate($0, on: validation, normalization: norm, classes: classes).top1 }
@@ -54,7 +59,7 @@ public struct Pipeline {
         let trained = try trainer.train(TrainingData(labeled: data.splits.labeled, pseudoLabeled: pseudoLabeled,
                                                      normalization: data.normalization, augmenter: noise.inputNoise,
                                                      classes: data.classes), resume: resume)
-        if let url = file("\(name).ckpt") {
+        if let url = output("\(name).ckpt") {
             var meta = ModelCard(classNames: data.classNames, normalization: data.normalization,
                                  inputSize: data.splits.labeled.height).metadata
             meta["name"] = name
@@ -98,7 +103,7 @@ public struct Pipeline {
         }
         let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
                                           classes: data.classes, progress: progress)
-        if let url = file("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count) }
+        if let url = output("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count) }
         return labels
     }
 
@@ -118,8 +123,8 @@ public struct Pipeline {
         if let dir = runDirectory {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            if let url = file("dataset.json") { try AtomicFile.write(try e.encode(data.choice), to: url) }
-            if let url = file("recipe.json") {
+            if let url = output("dataset.json") { try AtomicFile.write(try e.encode(data.choice), to: url) }
+            if let url = output("recipe.json") {
                 if resume, FileManager.default.fileExists(atPath: url.path) {
                     let saved = try Recipe.load(from: url)
                     guard saved == recipe else {
@@ -140,7 +145,7 @@ public struct Pipeline {
             let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
                                                    seed: recipe.seed &+ UInt64(it))
             let set = recipe.studentSet(labels, filtered, pool: pool.images)
-            if let url = file("filter-\(it).json") { try AtomicFile.write(try filtered.encodedJSON(), to: url) }
+            if let url = output("filter-\(it).json") { try AtomicFile.write(try filtered.encodedJSON(), to: url) }
             let truth = pool.heldOutTrueLabels
             let known = truth.contains { $0 >= 0 }
             stats.append(PseudoLabelStatistics(
@@ -160,7 +165,7 @@ public struct Pipeline {
                       "validation": data.splits.validation.count, "test": data.splits.test.count]
         let result = RunResult(recipe: recipe, dataset: data.choice.description, counts: counts, teacher: teacherResult,
                                students: students, pseudoLabels: stats, seconds: Date().timeIntervalSince(start))
-        if let url = file("results.json") {
+        if let url = output("results.json") {
             let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try e.encode(result), to: url)
         }

@@ -74,6 +74,9 @@ public struct Trainer {
     public var stopAfterSteps: Int? = nil
     /// Measures the model after each epoch (e.g. validation top-1) for training curves.
     public var validation: ((any Layer) -> Double)? = nil
+    /// Data-parallel training: this process trains on its share of each global batch and the
+    /// group sums gradients (`DataParallel.swift`); only rank 0 writes checkpoints. Nil: alone.
+    public var group: (any DataParallelGroup)? = nil
 
     public func train(_ data: TrainingData, resume: Bool = false) throws -> TrainedModel {
         guard data.labeled.count > 0 else { throw TrainingError.emptyLabeledSet(phase: phase) }
@@ -101,16 +104,22 @@ public struct Trainer {
         var stepsThisCall = 0
         for step in firstStep..<totalSteps {
             if let stop = stopAfterSteps, stepsThisCall >= stop { break }
-            let batch = prefetch.item(step)
+            let global = prefetch.item(step)
+            let batch = group.map { $0.localBatch(global) } ?? global
             let lr = schedule(step)
             model.zeroGradients()
             let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 0x5EED &+ UInt64(step) &* 0x9E37_79B9))
             let logits = model(Variable(batch.images), ctx)
-            let loss = objective.loss(logits: logits, labels: batch.labels, unlabeledTargets: batch.unlabeledTargets)
-            let value = loss.value.scalars[0]
+            let loss = objective.loss(logits: logits, labels: batch.labels, unlabeledTargets: batch.unlabeledTargets,
+                                      global: group.map { _ in (global.labeledCount, global.images.shape[0] - global.labeledCount) })
+            var value = loss.value.scalars[0]
             let epoch = step / spe + 1
+            if let group {
+                loss.backward()
+                value = group.synchronize(model.parameters, localLoss: value)
+            }
             guard value.isFinite else { throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1) }
-            loss.backward()
+            if group == nil { loss.backward() }
             optimizer.step(model.parameters, learningRate: lr)
             ema?.update(model.parameters)
             epochLoss += Double(value); epochSteps += 1; images += batch.images.shape[0]; stepsThisCall += 1
@@ -126,7 +135,7 @@ public struct Trainer {
                                            validationTop1: validation.map { $0(model) }))
                 epochLoss = 0; epochSteps = 0; images = 0; clock = Date()
             }
-            if let url = checkpoint, (step + 1) % checkpointEverySteps == 0 || step + 1 == totalSteps {
+            if let url = checkpoint, group?.rank ?? 0 == 0, (step + 1) % checkpointEverySteps == 0 || step + 1 == totalSteps {
                 // A finite loss can still be followed by an update that overflowed: never save it.
                 guard model.parameters.allSatisfy({ $0.value.isFinite }) else {
                     throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1)

@@ -55,6 +55,8 @@ public struct Stage: Sendable, Equatable {
     public var seeds: Int
     /// `expensive`: skipped by `weave build --cheap` unless cached.
     public var expensive: Bool
+    /// `cpus= mem= time=`: what a cluster job running it asks for (not part of its key).
+    public var resources = StageResources()
 
     public init(name: String, kind: StageKind, needs: [String] = [], code: String, location: SourceLocation,
                 codeLine: Int, caption: String? = nil, hidden: Bool = false, seeds: Int = 1, expensive: Bool = false) {

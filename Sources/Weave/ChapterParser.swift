@@ -95,7 +95,8 @@ public struct ChapterParser: Sendable {
         let codeLine = location.line + 1
         if options.isEmpty { return .listing(code: code, location: location) }
         let kinds = StageKind.allCases.filter { options[$0.rawValue] != nil }
-        let known: Set<String> = ["stage", "figure", "table", "needs", "caption", "hide", "seeds", "expensive", "define"]
+        let known = Set(["stage", "figure", "table", "needs", "caption", "hide", "seeds", "expensive", "define"])
+            .union(StageResources.optionNames)
         if let unknown = options.keys.filter({ !known.contains($0) }).sorted().first {
             throw WeaveError("unknown option '\(unknown)' in ```swift info string (known: \(known.sorted().joined(separator: ", ")))", at: location)
         }
@@ -145,9 +146,10 @@ public struct ChapterParser: Sendable {
                 throw WeaveError("\(flag) is a flag and takes no value", at: location)
             }
         }
-        return .stage(Stage(name: name, kind: kind, needs: needs, code: code, location: location, codeLine: codeLine,
-                            caption: caption, hidden: options["hide"] != nil, seeds: seeds,
-                            expensive: options["expensive"] != nil))
+        var stage = Stage(name: name, kind: kind, needs: needs, code: code, location: location, codeLine: codeLine,
+                          caption: caption, hidden: options["hide"] != nil, seeds: seeds, expensive: options["expensive"] != nil)
+        stage.resources = try StageResources.parse(options, kind: kind, at: location)
+        return .stage(stage)
     }
 
     /// Stage names are also artifact names, file names and HTML ids.

@@ -42,6 +42,8 @@ public struct Scheduler {
     public var settings: RunSettings
     public var jobs: Int
     public var display: ProgressDisplay
+    /// Where replicas run (local processes unless the build chose another executor).
+    var executor: any StageExecutor = LocalExecutor()
 
     public init(graph: StageGraph, cache: Cache, keys: [String: KeyParts], settings: RunSettings, jobs: Int,
                 display: ProgressDisplay) {
@@ -58,7 +60,9 @@ public struct Scheduler {
     public mutating func run(_ toRun: [String], known: [String: StageResult]) -> [String: StageResult] {
         var results = known
         var pending = graph.order.filter { toRun.contains($0) }
-        var running: [StageProcess] = []
+        var running: [any StageJob] = []
+        let jobs = executor.concurrency ?? self.jobs
+        defer { executor.end() }
         // Stage -> (work folder, replicas left, failure so far).
         var inFlight: [String: (work: URL, left: Int, failure: String?)] = [:]
         var replicaQueue: [(stage: Stage, replica: Int, work: URL, inputs: [String: String])] = []
@@ -112,8 +116,8 @@ public struct Scheduler {
                 }
                 let next = replicaQueue.remove(at: best)
                 do {
-                    let p = try StageProcess(stage: next.stage, replica: next.replica, work: next.work, inputs: next.inputs,
-                                             settings: settings)
+                    let p = try executor.start(stage: next.stage, replica: next.replica, work: next.work, inputs: next.inputs,
+                                              settings: settings)
                     if next.replica == 0 { display.message("▸ \(next.stage.name)" + (next.stage.seeds > 1 ? " (\(next.stage.seeds) seeds)" : "")) }
                     running.append(p)
                 } catch {
@@ -130,9 +134,9 @@ public struct Scheduler {
             }
             if running.isEmpty { continue }
             Thread.sleep(forTimeInterval: 0.1)
-            var still: [StageProcess] = []
+            var still: [any StageJob] = []
             for p in running {
-                if p.process.isRunning { still.append(p); continue }
+                if p.isRunning { still.append(p); continue }
                 let name = p.stage.name
                 guard var state = inFlight[name] else { continue }
                 state.left -= 1
@@ -164,7 +168,7 @@ public struct Scheduler {
     /// stage everything else needs), the running stages share the whole budget of
     /// `jobs x threadsPerJob` threads instead of leaving cores idle; when stages wait again,
     /// each goes back to `threadsPerJob`. Safe because results do not depend on thread counts.
-    static func lendIdleThreads(to running: [StageProcess], jobs: Int, threadsPerJob: Int, waiting: Bool) {
+    static func lendIdleThreads(to running: [any StageJob], jobs: Int, threadsPerJob: Int, waiting: Bool) {
         for (i, p) in running.enumerated() {
             p.setThreads(threadBudget(index: i, running: running.count, jobs: jobs, threadsPerJob: threadsPerJob,
                                       waiting: waiting))

@@ -49,7 +49,7 @@ public struct RunSettings: Sendable {
 }
 
 /// One process running one replica of one stage.
-final class StageProcess {
+final class StageProcess: StageJob {
     let stage: Stage
     let replica: Int
     let output: URL
@@ -77,6 +77,21 @@ final class StageProcess {
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
 
+        let env = try Self.environment(stage: stage, replica: replica, output: output, progressFile: progressFile,
+                                       threadsFile: threadsFile, inputs: inputs, settings: settings)
+        process.executableURL = settings.executable
+        process.environment = env
+        process.currentDirectoryURL = settings.root
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        process.standardError = try FileHandle(forWritingTo: stderrFile)
+        try process.run()
+    }
+
+    /// The environment a stage replica runs with (the weaver's own, plus the stage protocol's
+    /// variables); every executor starts stages with exactly this.
+    static func environment(stage: Stage, replica: Int, output: URL, progressFile: URL, threadsFile: URL,
+                            inputs: [String: String], settings: RunSettings) throws -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env[StageProtocol.stageVariable] = stage.name
         env[StageProtocol.scaleVariable] = settings.scale
@@ -92,14 +107,7 @@ final class StageProcess {
         // The runtime's crash backtracer prints pages of registers; the error card wants the
         // "Fatal error: ..." line. Authors who want the backtrace can set SWIFT_BACKTRACE.
         if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
-
-        process.executableURL = settings.executable
-        process.environment = env
-        process.currentDirectoryURL = settings.root
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        try process.run()
+        return env
     }
 
     /// Changes the thread budget the stage reads between steps (a no-op when unchanged).
@@ -113,20 +121,24 @@ final class StageProcess {
         return try? JSONDecoder().decode(ProgressReport.self, from: data)
     }
 
+    var isRunning: Bool { process.isRunning }
+
     /// Nil on success, else what went wrong, in words for the error card.
     func failure() -> String? {
+        let signaled = process.terminationReason == .uncaughtSignal
+        return Self.failure(stage: stage, output: output, stderrFile: stderrFile,
+                            status: signaled ? nil : process.terminationStatus, signal: signaled ? process.terminationStatus : nil)
+    }
+
+    /// What went wrong with a replica that exited with `status` or was killed by `signal`
+    /// (nil when it succeeded), read from its output folder and stderr file.
+    static func failure(stage: Stage, output: URL, stderrFile: URL, status: Int32?, signal: Int32?) -> String? {
         let stderrTail = Self.tail(of: stderrFile, lines: 15)
-        switch process.terminationReason {
-        case .uncaughtSignal:
-            let signal = process.terminationStatus
+        if let signal {
             let name = String(cString: strsignal(signal))
             return "crashed: signal \(signal) (\(name))" + (stderrTail.isEmpty ? "" : "\n\(stderrTail)")
-        case .exit:
-            break
-        @unknown default:
-            break
         }
-        let status = process.terminationStatus
+        let status = status ?? 0
         if status == StageProtocol.failureExitCode,
            let data = try? Data(contentsOf: output.appendingPathComponent(StageProtocol.failureFile)),
            let failure = try? JSONDecoder().decode(StageFailure.self, from: data) {

@@ -19,6 +19,8 @@ public struct BuildOptions: Sendable {
     public var dataPaths: [String]
     /// Where the generated package is compiled (shared between builds; tests share one too).
     public var scratch: URL
+    /// Where stages run: local processes, or Slurm jobs (`--executor slurm`).
+    public var executor: ExecutorChoice = .local
 
     public init(root: URL, chapters: URL? = nil, cache: URL? = nil, report: URL? = nil, figures: URL? = nil,
                 scale: String = "default", seed: UInt64 = 0, jobs: Int? = nil, blasThreads: Int? = nil,
@@ -161,6 +163,7 @@ public struct Weaver {
             let settings = RunSettings(executable: executable, scale: options.scale, seed: options.seed,
                                        blasThreads: options.blasThreads, dataPaths: options.dataPaths, root: options.root)
             var scheduler = Scheduler(graph: graph, cache: cache, keys: keys, settings: settings, jobs: options.jobs, display: display)
+            scheduler.executor = options.executor.make()
             results = scheduler.run(toRun, known: known)
             lap("run")
         }

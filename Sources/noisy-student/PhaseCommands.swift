@@ -25,14 +25,16 @@ struct TrainTeacher: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
+        try withDataParallelGroup { group, reports in
         let (recipe, data) = try options.load()
-        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: runFolder(options),
-                                resume: options.resume, progress: ConsoleProgress())
+        let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
+        guard reports else { return }
         let result = pipeline.evaluate("teacher", trained)
         print(String(format: "teacher %@: %@, validation %.2f%%; saved %@/teacher.ckpt",
                      "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan, options.run))
+        }
     }
 }
 
@@ -104,6 +106,7 @@ struct TrainStudent: ParsableCommand {
     @Option(help: "Iteration (student number).") var iteration: Int = 1
 
     func run() throws {
+        try withDataParallelGroup { group, reports in
         let (recipe, data) = try options.load()
         guard (1...max(1, recipe.iterations)).contains(iteration), iteration <= recipe.students.count else {
             throw ValidationError("the recipe has \(recipe.iterations) students; --iteration \(iteration) is out of range")
@@ -115,10 +118,12 @@ struct TrainStudent: ParsableCommand {
         try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: true)
         let filtered = try FilterResult.load(from: filterURL, labels: labels)
         let set = recipe.studentSet(labels, filtered, pool: data.splits.unlabeled.images)
-        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: dir, resume: options.resume, progress: ConsoleProgress())
+        let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
+        guard reports else { return }
         let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
         print(String(format: "student %d %@: %@, validation %.2f%%", iteration, "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan))
+        }
     }
 }
 

@@ -67,12 +67,15 @@ struct Run: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
+        try withDataParallelGroup { group, reports in
         let (recipe, data) = try options.load()
-        print("\(data.choice): \(data.splits.labeled.count) labeled, \(data.splits.unlabeled.count) unlabeled, "
-              + "\(data.splits.validation.count) validation, \(data.splits.test.count) test; scale \(recipe.scale), seed \(recipe.seed)")
-        let pipeline = Pipeline(recipe: recipe, data: data, runDirectory: URL(fileURLWithPath: options.run),
-                                resume: options.resume, progress: ConsoleProgress())
+        if reports {
+            print("\(data.choice): \(data.splits.labeled.count) labeled, \(data.splits.unlabeled.count) unlabeled, "
+                  + "\(data.splits.validation.count) validation, \(data.splits.test.count) test; scale \(recipe.scale), seed \(recipe.seed)")
+        }
+        let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         let result = try pipeline.run()
+        guard reports else { return }
         for (i, s) in result.pseudoLabels.enumerated() {
             print(String(format: "pseudo labels %d: %@ accuracy %.2f%% (kept %.2f%%), kept %d of %d above %.2f",
                          i + 1, s.mode.rawValue, s.filter.accuracyAll ?? .nan, s.filter.accuracyKept ?? .nan,
@@ -82,6 +85,7 @@ struct Run: ParsableCommand {
             print(String(format: "%@ %@: %@, validation %.2f%%, %.0f s", m.name, "\(m.spec)", testSummary(m.test), m.validationTop1 ?? .nan, m.trainingSeconds))
         }
         print(String(format: "total %.0f s; results in %@/results.json", result.seconds, options.run))
+        }
     }
 }
 

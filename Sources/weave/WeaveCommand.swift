@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Slurm
 import Weave
 
 /// `weave`: Markdown chapters with Swift stages -> cached runs -> one HTML report.
@@ -52,6 +53,34 @@ struct RunOptions: ParsableArguments {
     var cheap = false
     @Flag(help: "Print the time each phase took.")
     var timings = false
+    @Option(help: "Where stages run: local (child processes) or slurm (one sbatch job per stage, a job array per seeds=N stage; cache and project on a shared file system).")
+    var executor: String = "local"
+    @Option(help: "Slurm partition (--executor slurm).")
+    var partition: String?
+    @Option(help: "More sbatch arguments, e.g. \"--account=x --qos=y\" (--executor slurm).")
+    var sbatchArgs: String?
+
+    /// The executor the options name; refuses Slurm options without `--executor slurm`.
+    func executorChoice() throws -> ExecutorChoice {
+        switch executor {
+        case "local":
+            guard partition == nil, sbatchArgs == nil else {
+                throw ValidationError("--partition and --sbatch-args need --executor slurm")
+            }
+            return .local
+        case "slurm":
+            let extra = try Slurm.splitArguments(sbatchArgs ?? "")
+            return .slurm(SlurmSettings(partition: partition, extraArguments: extra))
+        default:
+            throw ValidationError("unknown executor '\(executor)' (local, slurm)")
+        }
+    }
+
+    func options(_ location: Location, only: [String]) throws -> BuildOptions {
+        var o = location.options(jobs: jobs, threads: threads, only: only, cheap: cheap)
+        o.executor = try executorChoice()
+        return o
+    }
 }
 
 func printErrors(_ error: Error) -> Never {
@@ -92,7 +121,7 @@ extension WeaveCommand {
         var only: [String] = []
 
         func run() throws {
-            try runBuild(location.options(jobs: runOptions.jobs, threads: runOptions.threads, only: only, cheap: runOptions.cheap), timings: runOptions.timings)
+            try runBuild(runOptions.options(location, only: only), timings: runOptions.timings)
         }
     }
 
@@ -104,7 +133,7 @@ extension WeaveCommand {
         @OptionGroup var runOptions: RunOptions
 
         func run() throws {
-            try runBuild(location.options(jobs: runOptions.jobs, threads: runOptions.threads, only: [name], cheap: runOptions.cheap), timings: runOptions.timings)
+            try runBuild(runOptions.options(location, only: [name]), timings: runOptions.timings)
         }
     }
 
