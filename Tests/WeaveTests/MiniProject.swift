@@ -46,6 +46,8 @@ struct MiniProject {
         let project = MiniProject(root: root, cache: folder.appendingPathComponent("cache"),
                                   libFile: root.appendingPathComponent("Sources/Lib/Lib.swift"))
         try project.setLibrary(answer: 42)
+        // Every scenario starts without results (the compiled program stays: only stage code recompiles).
+        for folder in ["entries", "records"] { try? fm.removeItem(at: project.cache.appendingPathComponent(folder)) }
         return project
     }
 

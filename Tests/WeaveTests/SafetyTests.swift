@@ -7,24 +7,35 @@ import Weave
 /// concurrent builds, library reach, content-keyed inputs, timeouts and signals. Serialized:
 /// the scenarios share one cache and compiled program, as builds of one project do.
 @Suite(.serialized) struct SafetyTests {
-    static let slowValue = """
-    \(fence)swift stage=value
-    Thread.sleep(forTimeInterval: 3)
-    try publish("value", 1)
-    \(fence)
-    """
+    /// `first` keeps build A busy; `value` starts after it. A run-unique comment makes every
+    /// key new, so nothing comes from an earlier run's cache.
+    static func slowValue(_ value: Int, nonce: String) -> String {
+        """
+        \(fence)swift stage=first
+        // \(nonce)
+        Thread.sleep(forTimeInterval: 4)
+        try publish("first", 0)
+        \(fence)
 
-    /// Build A runs old code; meanwhile the stage is edited and built with --only (B). B waits
-    /// for A's lock; A's result stays under A's key; reverting the edit serves A's value.
+        \(fence)swift stage=value
+        // \(nonce)
+        try publish("value", \(value))
+        \(fence)
+        """
+    }
+
+    /// Build A (one job) runs `first`; meanwhile `value` is edited and built with --only (B),
+    /// which without the lock recompiles the program A starts `value` from next. B must wait for
+    /// A; A's result stays under A's key; reverting the edit serves A's value.
     @Test func twoBuildsAtOnceCannotPoisonTheCache() throws {
         let mini = try MiniProject.make()
-        let chapters = try mini.chapters("lock", ["01.md": Self.slowValue])
+        let nonce = UUID().uuidString
+        let chapters = try mini.chapters("lock", ["01.md": Self.slowValue(1, nonce: nonce)])
         let aLog = Transcript(), bLog = Transcript()
-        let optionsA = mini.options(chapters)
+        let optionsA = mini.options(chapters, jobs: 1)
         let a = Background { var w = Weaver(options: optionsA, display: aLog.display); return try w.build() }
-        #expect(eventually(seconds: 600) { aLog.text.contains("▸ value") }, "build A never started its stage: \(aLog.text)")
-        let edited = Self.slowValue.replacingOccurrences(of: "try publish(\"value\", 1)", with: "try publish(\"value\", 2)")
-        try edited.write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
+        #expect(eventually(seconds: 600) { aLog.text.contains("▸ first") }, "build A never started its stage: \(aLog.text)")
+        try Self.slowValue(2, nonce: nonce).write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
         let optionsB = mini.options(chapters, only: ["value"])
         let b = Background { var w = Weaver(options: optionsB, display: bLog.display); return try w.build() }
         #expect(eventually(seconds: 30) { bLog.text.contains("another build") }, "B did not report waiting: \(bLog.text)")
@@ -34,12 +45,12 @@ import Weave
         #expect(MiniProject.published(outcomeA, "value", "value") == "1")
         #expect(MiniProject.published(outcomeB, "value", "value") == "2")
 
-        try Self.slowValue.write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
+        try Self.slowValue(1, nonce: nonce).write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
         var reverted = Weaver(options: optionsA, display: ProgressDisplay(mode: .quiet))
         let outcomeC = try reverted.build()
         #expect(outcomeC.results["value"]?.status == .cached)
         #expect(MiniProject.published(outcomeC, "value", "value") == "1")
-        #expect(try reverted.list().first?.state == .fresh)
+        #expect(try reverted.list().map(\.state) == [.fresh, .fresh])
 
         // The program now holds B's code; a process started for A's key refuses to run.
         let (keysA, _) = try reverted.keys(chapters: try reverted.load().chapters, graph: try reverted.load().graph)
