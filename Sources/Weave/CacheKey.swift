@@ -17,9 +17,11 @@ public struct KeyParts: Sendable, Codable, Equatable {
     public var seeds: Int
     /// Digest of external data (`--data`), empty when none.
     public var data: String
+    /// Digest of the block's declared `files=` contents and `env=` values; nil when it declares none.
+    public var extra: String?
 
     public init(kind: String, name: String? = nil, code: String, inputs: [String: String], library: String, scale: String,
-                seed: UInt64, seeds: Int = 1, data: String = "") {
+                seed: UInt64, seeds: Int = 1, data: String = "", extra: String? = nil) {
         self.kind = kind
         self.name = name
         self.code = code
@@ -29,6 +31,7 @@ public struct KeyParts: Sendable, Codable, Equatable {
         self.seed = seed
         self.seeds = seeds
         self.data = data
+        self.extra = extra
     }
 
     /// Bumped when the artifact format or generated code changes meaning.
@@ -42,6 +45,7 @@ public struct KeyParts: Sendable, Codable, Equatable {
         if let name { lines.append("name \(name)") }
         for (name, key) in inputs.sorted(by: { $0.key < $1.key }) { lines.append("input \(name) \(key)") }
         lines += ["library \(library)", "scale \(scale)", "seed \(seed)", "seeds \(seeds)", "data \(data)"]
+        if let extra { lines.append("extra \(extra)") }
         return Digest.hex(lines.joined(separator: "\n"))
     }
 
@@ -57,6 +61,7 @@ public struct KeyParts: Sendable, Codable, Equatable {
         if scale != old.scale { reasons.append("scale") }
         if seed != old.seed || seeds != old.seeds { reasons.append("seed") }
         if data != old.data { reasons.append("data") }
+        if extra != old.extra { reasons.append("files=/env=") }
         return reasons
     }
 }
@@ -68,13 +73,17 @@ public struct KeyCalculator: Sendable {
     public var computeLibrary: String
     public var presentationLibrary: String
     public var data: String
+    /// Stage name -> digest of its `files=` / `env=` declarations (absent: none declared).
+    public var extras: [String: String]
 
-    public init(scale: String, seed: UInt64, computeLibrary: String, presentationLibrary: String, data: String = "") {
+    public init(scale: String, seed: UInt64, computeLibrary: String, presentationLibrary: String, data: String = "",
+                extras: [String: String] = [:]) {
         self.scale = scale
         self.seed = seed
         self.computeLibrary = computeLibrary
         self.presentationLibrary = presentationLibrary
         self.data = data
+        self.extras = extras
     }
 
     /// `definitions` is the code of every `swift define` block: all stages compile with them, so
@@ -92,7 +101,7 @@ public struct KeyCalculator: Sendable {
                 code: Digest.hex("\(definitionsDigest)\n\(stage.code)"),
                 inputs: inputs,
                 library: stage.kind.isPresentation ? presentationLibrary : computeLibrary,
-                scale: scale, seed: seed, seeds: stage.seeds, data: data)
+                scale: scale, seed: seed, seeds: stage.seeds, data: data, extra: extras[name])
         }
         return parts
     }

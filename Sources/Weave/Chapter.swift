@@ -57,9 +57,17 @@ public struct Stage: Sendable, Equatable {
     public var expensive: Bool
     /// `cpus= mem= time=`: what a cluster job running it asks for (not part of its key).
     public var resources = StageResources()
+    /// `files=PATH,...`: files or folders (relative to the project root) the code reads; their
+    /// contents are part of the key (knitr's `cache.extra`).
+    public var files: [String]
+    /// `env=NAME,...`: environment variables the code reads; their values are part of the key.
+    public var environment: [String]
+    /// `timeout=SECONDS`: the stage fails (and is stopped) when it runs longer; nil: `--timeout`.
+    public var timeout: Double?
 
     public init(name: String, kind: StageKind, needs: [String] = [], code: String, location: SourceLocation,
-                codeLine: Int, caption: String? = nil, hidden: Bool = false, seeds: Int = 1, expensive: Bool = false) {
+                codeLine: Int, caption: String? = nil, hidden: Bool = false, seeds: Int = 1, expensive: Bool = false,
+                files: [String] = [], environment: [String] = [], timeout: Double? = nil) {
         self.name = name
         self.kind = kind
         self.needs = needs
@@ -70,6 +78,9 @@ public struct Stage: Sendable, Equatable {
         self.hidden = hidden
         self.seeds = seeds
         self.expensive = expensive
+        self.files = files
+        self.environment = environment
+        self.timeout = timeout
     }
 
     /// Lines of the chapter the stage's code occupies (compiler diagnostics map back by line).

@@ -95,7 +95,8 @@ public struct ChapterParser: Sendable {
         let codeLine = location.line + 1
         if options.isEmpty { return .listing(code: code, location: location) }
         let kinds = StageKind.allCases.filter { options[$0.rawValue] != nil }
-        let known = Set(["stage", "figure", "table", "needs", "caption", "hide", "seeds", "expensive", "define"])
+        let known = Set(["stage", "figure", "table", "needs", "caption", "hide", "seeds", "expensive", "define",
+                         "files", "env", "timeout"])
             .union(StageResources.optionNames)
         if let unknown = options.keys.filter({ !known.contains($0) }).sorted().first {
             throw WeaveError("unknown option '\(unknown)' in ```swift info string (known: \(known.sorted().joined(separator: ", ")))", at: location)
@@ -141,13 +142,34 @@ public struct ChapterParser: Sendable {
             guard kind == .compute else { throw WeaveError("seeds= is for compute stages", at: location) }
             seeds = n
         }
+        func list(_ key: String) throws -> [String] {
+            guard let value = options[key] else { return [] }
+            guard let text = value, !text.isEmpty else { throw WeaveError("\(key)= is empty", at: location) }
+            let items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            if items.contains(where: \.isEmpty) { throw WeaveError("empty entry in \(key)=\(text)", at: location) }
+            return items
+        }
+        let files = try list("files")
+        let environment = try list("env")
+        for name in environment where !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            throw WeaveError("bad environment variable name '\(name)' in env=", at: location)
+        }
+        var timeout: Double?
+        if let value = options["timeout"] {
+            guard let text = value, let seconds = Double(text), seconds > 0, seconds.isFinite else {
+                throw WeaveError("timeout= must be a positive number of seconds", at: location)
+            }
+            timeout = seconds
+        }
         for flag in ["hide", "expensive"] {
             if let value = options[flag], value != nil {
                 throw WeaveError("\(flag) is a flag and takes no value", at: location)
             }
         }
         var stage = Stage(name: name, kind: kind, needs: needs, code: code, location: location, codeLine: codeLine,
-                          caption: caption, hidden: options["hide"] != nil, seeds: seeds, expensive: options["expensive"] != nil)
+                          caption: caption, hidden: options["hide"] != nil, seeds: seeds,
+                          expensive: options["expensive"] != nil, files: files, environment: environment,
+                          timeout: timeout)
         stage.resources = try StageResources.parse(options, kind: kind, at: location)
         return .stage(stage)
     }

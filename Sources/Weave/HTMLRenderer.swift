@@ -20,6 +20,8 @@ public struct HTMLRenderer {
     public var results: [String: StageResult]
     public var provenance: Provenance
     public var math: MathRenderer?
+    /// Compile errors of the build; those inside a `define` block are shown at that block.
+    public var compileErrors: [WeaveError] = []
 
     public init(plan: DocumentPlan, graph: StageGraph, results: [String: StageResult], provenance: Provenance, math: MathRenderer?) {
         self.plan = plan
@@ -99,13 +101,20 @@ public struct HTMLRenderer {
                     html = stageHTML(stage, caption: chapterPlan.captions[stage.name], figures: &figures)
                 case .listing(let code, _):
                     html = "<pre class=\"listing\"><code class=\"swift\">\(SwiftHighlighter.html(code))</code></pre>"
-                case .definitions(let code, let location, _, let hidden):
-                    html = hidden ? "" : "<details class=\"code\"><summary>definitions · \(escapeHTML(location.description))</summary><pre><code class=\"swift\">\(SwiftHighlighter.html(code))</code></pre></details>"
+                case .definitions(let code, let location, let codeLine, let hidden):
+                    let lines = codeLine...(codeLine + code.split(separator: "\n", omittingEmptySubsequences: false).count)
+                    let broken = compileErrors.filter { $0.location?.file == location.file && $0.location.map { lines.contains($0.line) } == true }
+                    let card = broken.isEmpty ? "" : """
+                        <div class="card error-card"><p><strong>definitions did not compile</strong> \
+                        <span class="where">\(escapeHTML(location.description))</span></p>\
+                        <pre>\(escapeHTML(broken.map(\.description).joined(separator: "\n")))</pre></div>
+                        """
+                    html = card + (hidden ? "" : "<details class=\"code\"><summary>definitions · \(escapeHTML(location.description))</summary><pre><code class=\"swift\">\(SwiftHighlighter.html(code))</code></pre></details>")
                 case .markdown:
                     html = ""
                 }
                 markdown += "\n\nWEAVEBLOCK\(blockHTML.count)X\n\n"
-                blockHTML.append(html)
+                blockHTML.append(Self.defusePlaceholders(html))
             }
             var html = Markdown.html(markdown)
             html = Self.substitute(html, prefix: "WEAVEBLOCK", with: blockHTML) { _ in true }
@@ -126,6 +135,7 @@ public struct HTMLRenderer {
         if !mathItems.isEmpty, let css = math?.stylesheet() { html += css + "\n" }
         html += "</style>\n</head>\n<body>\n"
         html += "<p class=\"scale\">Scale <b>\(escapeHTML(provenance.scale))</b> · seed \(provenance.seed) · built \(Self.dateFormatter.string(from: provenance.date))</p>\n"
+        html += failureBanner()
         html += tocHTML(toc)
         html += "<main>\n\(body)</main>\n"
         html += provenanceHTML()
@@ -133,6 +143,14 @@ public struct HTMLRenderer {
         var flat: [String: JSONValue] = [:]
         for (k, v) in published { if let v { flat[k] = v } }
         return RenderedReport(html: html, results: flat, figures: figures, errors: errors)
+    }
+
+    /// Code and output that happen to contain the renderer's own placeholder words must show
+    /// them, not have values substituted in: the first letter becomes a character reference.
+    static func defusePlaceholders(_ html: String) -> String {
+        guard html.contains("WEAVE") else { return html }
+        return html.replacingOccurrences(of: "WEAVETOKEN", with: "&#87;EAVETOKEN")
+            .replacingOccurrences(of: "WEAVEBLOCK", with: "&#87;EAVEBLOCK")
     }
 
     /// Replaces every `PREFIX<n>X` with `values[n]` in one pass (a search per placeholder over a
@@ -215,9 +233,10 @@ public struct HTMLRenderer {
         let code = stage.hidden ? "" : codeHTML(stage, result: result)
         switch status {
         case .failed(let message):
+            let printed = result?.output.map { $0.isEmpty ? "" : "<pre class=\"output\">\(escapeHTML(Self.abridged($0)))</pre>" } ?? ""
             return """
             <div class="card error-card" id="\(anchor)"><p><strong>\(stage.kind.rawValue) \(escapeHTML(stage.name)) failed</strong> \
-            <span class="where">\(escapeHTML(stage.location.description))</span></p><pre>\(escapeHTML(message))</pre>\(code)</div>
+            <span class="where">\(escapeHTML(stage.location.description))</span></p><pre>\(escapeHTML(message))</pre>\(code)\(printed)</div>
             """
         case .notRun(let why):
             return """
@@ -234,7 +253,7 @@ public struct HTMLRenderer {
         }
         guard let entry = result?.entry else { return "" }
         let out = entry.output
-        let stdout = (try? String(contentsOf: out.appendingPathComponent("stdout.txt"), encoding: .utf8)) ?? ""
+        let stdout = (try? Data(contentsOf: out.appendingPathComponent("stdout.txt"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let outputHTML = stdout.isEmpty ? "" : "<pre class=\"output\">\(escapeHTML(Self.abridged(stdout)))</pre>"
         let captionHTML = caption.map { Markdown.inlineHTML($0.markdown) } ?? ""
         switch stage.kind {
@@ -353,6 +372,26 @@ public struct HTMLRenderer {
             html += "<li class=\"toc\(e.level)\"><a href=\"#\(e.id)\">\(e.text)</a></li>\n"
         }
         return html + "<li class=\"toc1\"><a href=\"#provenance\">Provenance</a></li>\n</ul></nav>\n"
+    }
+
+    /// At the top of a report with failed or unrun stages: what they are, linked to their cards,
+    /// so nobody reads a partly failed report as a whole one.
+    func failureBanner() -> String {
+        var items: [String] = []
+        for name in graph.order {
+            guard let stage = graph[name] else { continue }
+            let what: String
+            switch results[name]?.status {
+            case .failed(let message): what = "failed: " + (message.split(separator: "\n").first.map(String.init) ?? "")
+            case .notRun(let why): what = "not run: " + why
+            default: continue
+            }
+            let anchor = stage.kind == .figure ? "fig-\(name)" : stage.kind == .table ? "tbl-\(name)" : "stage-\(name)"
+            items.append("<li><a href=\"#\(anchor)\">\(stage.kind.rawValue) \(escapeHTML(name))</a> \(escapeHTML(what))</li>")
+        }
+        guard !items.isEmpty else { return "" }
+        return "<div class=\"failure-banner\" id=\"failures\"><strong>This build is incomplete: \(items.count) block\(items.count == 1 ? "" : "s") failed or did not run.</strong>\n<ul>\n"
+            + items.joined(separator: "\n") + "\n</ul></div>\n"
     }
 
     func provenanceHTML() -> String {

@@ -2,10 +2,15 @@ import Foundation
 
 /// Which library code a stage kind runs against, and a hash of it.
 ///
-/// Compute stages may call any library except the presentation ones, so they hash all of them
-/// (and what they depend on). Figure and table stages hash only the chart library and the
-/// runtime: restyling a figure never invalidates training, and changing training code reaches
-/// figures only through their inputs' keys.
+/// Compute stages hash every library except the chart library (and what they depend on):
+/// changing how charts draw never re-runs training. Figure and table code can call any library
+/// directly (a table computed by an engine function, with no compute stage between), so it hashes
+/// everything it can reach: the chart library, the runtime and every compute library. Restyling
+/// a figure still re-runs only that figure (its code changed, not a library).
+///
+/// Swift and C sources are hashed by their meaning where that is safe to decide without a
+/// compiler: comments dropped, runs of spaces and tabs one space, runs of line breaks one line
+/// break (Swift statements end at line breaks, so those are kept), string literals untouched.
 public struct LibraryFingerprint: Sendable, Equatable {
     /// Source folders (relative to the root) each kind depends on.
     public var computeFolders: [String]
@@ -30,7 +35,7 @@ public struct LibraryFingerprint: Sendable, Equatable {
     public init(manifest: PackageManifest) {
         let usable = manifest.libraries.filter { !Self.excludedProducts.contains($0.key) }
         let computeRoots = usable.filter { !Self.presentationProducts.contains($0.key) || $0.key == "WeaveRuntime" }.flatMap(\.value)
-        let presentationRoots = usable.filter { Self.presentationProducts.contains($0.key) }.flatMap(\.value)
+        let presentationRoots = usable.flatMap(\.value)
         func folders(_ roots: [String]) -> [String] {
             manifest.closure(of: roots).compactMap { manifest.targets[$0]?.path }.sorted()
         }
@@ -65,9 +70,16 @@ public struct LibraryFingerprint: Sendable, Equatable {
             }
             for path in files.sorted() {
                 let relative = folder + path.dropFirst(base.standardizedFileURL.path.count)
-                lines.append("\(relative) \(try Digest.file(URL(fileURLWithPath: path)))")
+                lines.append("\(relative) \(try Self.sourceDigest(URL(fileURLWithPath: path)))")
             }
         }
         return Digest.hex(lines.joined(separator: "\n"))
+    }
+
+    /// Digest of one library file: of its normalised text for Swift and C sources, of its bytes otherwise.
+    static func sourceDigest(_ url: URL) throws -> String {
+        guard ["swift", "c", "h"].contains(url.pathExtension),
+              let text = String(data: try Data(contentsOf: url), encoding: .utf8) else { return try Digest.file(url) }
+        return Digest.hex("normalised-v1\n" + SourceNormaliser.normalise(text))
     }
 }

@@ -22,6 +22,8 @@ enum ReportStyle {
     .card { border-radius: 6px; padding: .6rem .9rem; margin: 1.2rem 0; font: 14.5px/1.5 system-ui, sans-serif; }
     .error-card { border: 1px solid var(--bad); background: #fdf2f1; } .error-card strong { color: var(--bad); }
     .error-card pre { background: #fff; white-space: pre-wrap; }
+    .failure-banner { border: 1px solid var(--bad); background: #fdf2f1; padding: .6rem 1rem; border-radius: 4px;
+           font: 14.5px/1.45 system-ui, sans-serif; } .failure-banner strong { color: var(--bad); }
     .notrun-card { border: 1px dashed var(--warn); background: #fffbea; }
     .missing { color: var(--bad); font: 13px ui-monospace, monospace; background: #fdf2f1; }
     .math-error { color: var(--bad); }

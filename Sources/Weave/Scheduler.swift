@@ -23,12 +23,15 @@ public struct StageResult: Sendable {
     public var entry: CacheEntry?
     /// Seconds it took (this run, or the cached run).
     public var duration: Double?
+    /// A failed stage's standard output up to the failure (a successful one's is in its entry).
+    public var output: String?
 
-    public init(status: StageStatus, key: String, entry: CacheEntry? = nil, duration: Double? = nil) {
+    public init(status: StageStatus, key: String, entry: CacheEntry? = nil, duration: Double? = nil, output: String? = nil) {
         self.status = status
         self.key = key
         self.entry = entry
         self.duration = duration
+        self.output = output
     }
 }
 
@@ -63,8 +66,9 @@ public struct Scheduler {
         var running: [any StageJob] = []
         let jobs = executor.concurrency ?? self.jobs
         defer { executor.end() }
-        // Stage -> (work folder, replicas left, failure so far).
-        var inFlight: [String: (work: URL, left: Int, failure: String?)] = [:]
+        // Stage -> (work folder, replicas left, failure so far, when its first replica started:
+        // a seeds=N stage's duration runs from there to its last replica's end).
+        var inFlight: [String: (work: URL, left: Int, failure: String?, started: Date?)] = [:]
         var replicaQueue: [(stage: Stage, replica: Int, work: URL, inputs: [String: String])] = []
         var lastDraw = Date.distantPast
         let priority = graph.dispatchPriority()
@@ -102,7 +106,7 @@ public struct Scheduler {
                 do {
                     let inputs = try inputMap(for: stage, results: results)
                     let work = try cache.makeWorkFolder(for: name)
-                    inFlight[name] = (work, stage.seeds, nil)
+                    inFlight[name] = (work, stage.seeds, nil, nil)
                     for r in 0..<stage.seeds { replicaQueue.append((stage, r, work, inputs)) }
                 } catch {
                     finish(name, StageResult(status: .failed("could not prepare inputs: \(error)"), key: parts.digest))
@@ -117,7 +121,8 @@ public struct Scheduler {
                 let next = replicaQueue.remove(at: best)
                 do {
                     let p = try executor.start(stage: next.stage, replica: next.replica, work: next.work, inputs: next.inputs,
-                                              settings: settings)
+                                               codeKey: keys[next.stage.name]?.code ?? "", settings: settings)
+                    if inFlight[next.stage.name]?.started == nil { inFlight[next.stage.name]?.started = p.started }
                     if next.replica == 0 { display.message("▸ \(next.stage.name)" + (next.stage.seeds > 1 ? " (\(next.stage.seeds) seeds)" : "")) }
                     running.append(p)
                 } catch {
@@ -130,12 +135,13 @@ public struct Scheduler {
             // Completed stages (every replica done).
             for (name, state) in inFlight where state.left == 0 {
                 inFlight[name] = nil
-                finish(name, complete(name, work: state.work, failure: state.failure, started: nil))
+                finish(name, complete(name, work: state.work, failure: state.failure, started: state.started))
             }
             if running.isEmpty { continue }
             Thread.sleep(forTimeInterval: 0.1)
             var still: [any StageJob] = []
             for p in running {
+                _ = p.stopIfOverdue(now: Date())
                 if p.isRunning { still.append(p); continue }
                 let name = p.stage.name
                 guard var state = inFlight[name] else { continue }
@@ -146,7 +152,7 @@ public struct Scheduler {
                 inFlight[name] = state
                 if state.left == 0 {
                     inFlight[name] = nil
-                    finish(name, complete(name, work: state.work, failure: state.failure, started: p.started))
+                    finish(name, complete(name, work: state.work, failure: state.failure, started: state.started ?? p.started))
                 }
             }
             running = still
@@ -185,24 +191,38 @@ public struct Scheduler {
     /// Commits a finished stage to the cache, or records its failure.
     func complete(_ name: String, work: URL, failure: String?, started: Date?) -> StageResult {
         guard let stage = graph[name], let parts = keys[name] else { return StageResult(status: .failed("unknown stage"), key: "") }
-        // Duration from the folder's creation: the stage's first replica started then.
-        let created = (try? FileManager.default.attributesOfItem(atPath: work.path)[.creationDate] as? Date) ?? started ?? Date()
-        let duration = Date().timeIntervalSince(started.map { min($0, created) } ?? created)
+        // From the first replica's start to now (the last replica's end).
+        let duration = started.map { Date().timeIntervalSince($0) }
         if let failure {
+            // What it printed before failing belongs on its error card.
+            let printed = Self.printedOutput(work: work, replicas: stage.seeds, baseSeed: settings.seed)
             try? FileManager.default.removeItem(at: work)
-            return StageResult(status: .failed(failure), key: parts.digest, duration: duration)
+            return StageResult(status: .failed(failure), key: parts.digest, duration: duration, output: printed)
         }
         do {
             if stage.seeds > 1 { try ReplicaMerger.merge(work: work, replicas: stage.seeds, baseSeed: settings.seed) }
             for leftover in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] where leftover != "out" {
                 try? FileManager.default.removeItem(at: work.appendingPathComponent(leftover))
             }
-            let entry = try cache.commit(work: work, stage: name, parts: parts, duration: duration)
+            let entry = try cache.commit(work: work, stage: name, parts: parts, duration: duration ?? 0)
             return StageResult(status: .ran, key: parts.digest, entry: entry, duration: duration)
         } catch {
             try? FileManager.default.removeItem(at: work)
             return StageResult(status: .failed("could not store results: \(error)"), key: parts.digest, duration: duration)
         }
+    }
+
+    /// The standard output of a stage's work folder (every replica's, labelled by seed), with
+    /// invalid UTF-8 shown as replacement characters rather than dropping everything.
+    static func printedOutput(work: URL, replicas: Int, baseSeed: UInt64) -> String {
+        let folders = replicas > 1 ? (0..<replicas).map { work.appendingPathComponent("replica-\($0)") } : [work.appendingPathComponent("out")]
+        var text = ""
+        for (i, folder) in folders.enumerated() {
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent("stdout.txt")), !data.isEmpty else { continue }
+            let part = String(decoding: data, as: UTF8.self)
+            text += (replicas > 1 ? "— seed \(baseSeed &+ UInt64(i)) —\n" : "") + part + (part.hasSuffix("\n") ? "" : "\n")
+        }
+        return text
     }
 
     /// Artifact name -> path, for every artifact of every declared need (and nothing else).

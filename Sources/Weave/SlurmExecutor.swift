@@ -20,7 +20,7 @@ public struct SlurmSettings: Sendable, Equatable {
 /// (so its inputs exist when the job starts) and commits its result when the job has ended, as
 /// with local processes; the cache, the work folders and the project must therefore be on a
 /// file system the nodes share. Each job writes its stdout, stderr, progress and exit status
-/// into its work folder, which is all the weaver reads. SIGINT/SIGTERM cancel the submitted jobs.
+/// into its work folder, which is all the weaver reads. Ctrl-C/SIGTERM of the weaver cancel the submitted jobs (`InterruptHooks`).
 final class SlurmExecutor: StageExecutor {
     let settings: SlurmSettings
     /// Slurm queues what the cluster cannot run yet: submit everything that is ready.
@@ -34,42 +34,36 @@ final class SlurmExecutor: StageExecutor {
     /// Slurm's view of the submitted jobs, asked at most every `pollInterval` seconds.
     private var activeSnapshot: (time: Date, ids: Set<String>?) = (.distantPast, nil)
     private let pollInterval = 2.0
-    private var signalSources: [any DispatchSourceSignal] = []
+    private var interruptHook: InterruptHooks.Token?
 
     init(_ settings: SlurmSettings) {
         self.settings = settings
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.cancelAndExit(sig) }
-            source.resume()
-            signalSources.append(source)
-        }
+        // The weaver's Ctrl-C / SIGTERM handler runs this before it exits.
+        interruptHook = InterruptHooks.add { [weak self] in self?.cancelSubmitted() }
     }
 
     func end() {
-        for s in signalSources { s.cancel() }
-        signalSources = []
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        if let interruptHook { InterruptHooks.remove(interruptHook) }
+        interruptHook = nil
     }
 
-    /// Ctrl-C: cancel what this build submitted, then stop (exit status 128 + signal, as a shell
-    /// reports an interrupted command). The work folders are left; the next build starts them over.
-    private func cancelAndExit(_ sig: Int32) {
+    /// Ctrl-C: cancel what this build submitted. The work folders are left; the next build
+    /// starts them over.
+    private func cancelSubmitted() {
         let ids = lock.withLock { submitted }
+        guard !ids.isEmpty else { return }
         Slurm.cancel(ids)
-        FileHandle.standardError.write(Data("\nweave: interrupted; cancelled \(ids.count) Slurm job\(ids.count == 1 ? "" : "s") (scancel \(ids.joined(separator: " ")))\n".utf8))
-        exit(128 + sig)
+        FileHandle.standardError.write(Data("weave: cancelled \(ids.count) Slurm job\(ids.count == 1 ? "" : "s") (scancel \(ids.joined(separator: " ")))\n".utf8))
     }
 
-    func start(stage: Stage, replica: Int, work: URL, inputs: [String: String], settings run: RunSettings) throws -> any StageJob {
+    func start(stage: Stage, replica: Int, work: URL, inputs: [String: String], codeKey: String,
+               settings run: RunSettings) throws -> any StageJob {
         var run = run
         if let cpus = stage.resources.cpus { run.blasThreads = cpus }
         // Replica 0 comes first: it writes every replica's environment and submits the stage.
         if replica == 0 {
             for r in 0..<stage.seeds {
-                try writeReplicaEnvironment(stage: stage, replica: r, work: work, inputs: inputs, settings: run)
+                try writeReplicaEnvironment(stage: stage, replica: r, work: work, inputs: inputs, codeKey: codeKey, settings: run)
             }
             let id = try submit(stage: stage, work: work, settings: run)
             lock.withLock {
@@ -104,14 +98,16 @@ final class SlurmExecutor: StageExecutor {
         stage.seeds > 1 ? work.appendingPathComponent("replica-\(replica)") : work.appendingPathComponent("out")
     }
 
-    private func writeReplicaEnvironment(stage: Stage, replica: Int, work: URL, inputs: [String: String], settings run: RunSettings) throws {
+    private func writeReplicaEnvironment(stage: Stage, replica: Int, work: URL, inputs: [String: String], codeKey: String,
+                                          settings run: RunSettings) throws {
         let output = Self.output(of: stage, replica: replica, work: work)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let threadsFile = work.appendingPathComponent("threads-\(replica)")
         try AtomicFile.write(Data("\(run.blasThreads)\n".utf8), to: threadsFile)
         let env = try StageProcess.environment(stage: stage, replica: replica, output: output,
                                                progressFile: work.appendingPathComponent("progress-\(replica).json"),
-                                               threadsFile: threadsFile, inputs: inputs, settings: run)
+                                               threadsFile: threadsFile, inputs: inputs, codeKey: codeKey,
+                                               watchParent: false, settings: run)
         // sbatch passes the weaver's own environment to the job; the script adds what differs.
         let own = ProcessInfo.processInfo.environment
         let lines = env.keys.sorted().filter { own[$0] != env[$0] }.map { "export \($0)=\(Slurm.shellQuote(env[$0] ?? ""))" }

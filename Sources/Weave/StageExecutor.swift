@@ -14,6 +14,13 @@ protocol StageJob: AnyObject {
     func failure() -> String?
     /// A new thread budget (executors whose jobs have fixed resources ignore it).
     func setThreads(_ n: Int)
+    /// Stops the replica if it ran past its timeout (and waits for it); true when it did.
+    /// Executors whose jobs carry their own time limit keep the default (false).
+    func stopIfOverdue(now: Date) -> Bool
+}
+
+extension StageJob {
+    func stopIfOverdue(now: Date) -> Bool { false }
 }
 
 /// Where stage replicas run: here as child processes (`LocalExecutor`), or as Slurm jobs
@@ -21,7 +28,9 @@ protocol StageJob: AnyObject {
 protocol StageExecutor: AnyObject {
     /// Stages that may run at once instead of the scheduler's `jobs` (nil: keep `jobs`).
     var concurrency: Int? { get }
-    func start(stage: Stage, replica: Int, work: URL, inputs: [String: String], settings: RunSettings) throws -> any StageJob
+    /// `codeKey`: the code part of the stage's key, which the stage process checks.
+    func start(stage: Stage, replica: Int, work: URL, inputs: [String: String], codeKey: String,
+               settings: RunSettings) throws -> any StageJob
     /// Called after the last job ended (or the build stopped).
     func end()
 }
@@ -42,8 +51,9 @@ public enum ExecutorChoice: Sendable, Equatable {
 /// Each replica a child process of the weaver (the default).
 final class LocalExecutor: StageExecutor {
     var concurrency: Int? { nil }
-    func start(stage: Stage, replica: Int, work: URL, inputs: [String: String], settings: RunSettings) throws -> any StageJob {
-        try StageProcess(stage: stage, replica: replica, work: work, inputs: inputs, settings: settings)
+    func start(stage: Stage, replica: Int, work: URL, inputs: [String: String], codeKey: String,
+               settings: RunSettings) throws -> any StageJob {
+        try StageProcess(stage: stage, replica: replica, work: work, inputs: inputs, codeKey: codeKey, settings: settings)
     }
     func end() {}
 }

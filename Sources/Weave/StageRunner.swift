@@ -11,14 +11,18 @@ public struct RunSettings: Sendable {
     public var dataPaths: [String]
     /// The project root: stages run there, so relative paths in stage code mean the same as in chapters.
     public var root: URL
+    /// Seconds a stage may run when its block sets no `timeout=` (nil: no limit).
+    public var timeout: Double?
 
-    public init(executable: URL, scale: String, seed: UInt64, blasThreads: Int, dataPaths: [String] = [], root: URL) {
+    public init(executable: URL, scale: String, seed: UInt64, blasThreads: Int, dataPaths: [String] = [], root: URL,
+                timeout: Double? = nil) {
         self.executable = executable
         self.scale = scale
         self.seed = seed
         self.blasThreads = blasThreads
         self.dataPaths = dataPaths
         self.root = root
+        self.timeout = timeout
     }
 
     /// OpenBLAS picks its kernel when it loads, so the choice must be in the environment before
@@ -60,11 +64,19 @@ final class StageProcess: StageJob {
     private(set) var threads: Int
     let process = Process()
     let started = Date()
+    /// The stage's standard input: the weaver holds the writing end until the stage ends, so the
+    /// stage sees end of file (and exits) when the weaver dies in any way.
+    private let parentPipe = Pipe()
+    /// Seconds it may run (`timeout=` or `--timeout`), and whether it was stopped for that.
+    let timeout: Double?
+    private(set) var timedOut = false
 
-    /// Starts the stage. `inputs` maps artifact name -> file, for the declared needs only.
-    init(stage: Stage, replica: Int, work: URL, inputs: [String: String], settings: RunSettings) throws {
+    /// Starts the stage. `inputs` maps artifact name -> file, for the declared needs only;
+    /// `codeKey` is the code part of its key, which the stage checks against its program.
+    init(stage: Stage, replica: Int, work: URL, inputs: [String: String], codeKey: String, settings: RunSettings) throws {
         self.stage = stage
         self.replica = replica
+        self.timeout = stage.timeout ?? settings.timeout
         let out = work.appendingPathComponent("out")
         self.output = stage.seeds > 1 ? work.appendingPathComponent("replica-\(replica)") : out
         self.progressFile = work.appendingPathComponent("progress-\(replica).json")
@@ -78,20 +90,31 @@ final class StageProcess: StageJob {
         _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
 
         let env = try Self.environment(stage: stage, replica: replica, output: output, progressFile: progressFile,
-                                       threadsFile: threadsFile, inputs: inputs, settings: settings)
+                                       threadsFile: threadsFile, inputs: inputs, codeKey: codeKey, watchParent: true,
+                                       settings: settings)
         process.executableURL = settings.executable
         process.environment = env
         process.currentDirectoryURL = settings.root
-        process.standardInput = FileHandle.nullDevice
+        // Neither end may leak into other children: a sibling holding this writing end would
+        // keep the stage alive after the weaver died. (The child gets its own copy as stdin.)
+        for handle in [parentPipe.fileHandleForReading, parentPipe.fileHandleForWriting] {
+            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
+        process.standardInput = parentPipe
         process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
+        try? parentPipe.fileHandleForReading.close()
     }
 
     /// The environment a stage replica runs with (the weaver's own, plus the stage protocol's
-    /// variables); every executor starts stages with exactly this.
+    /// variables); every executor starts stages with exactly this. `codeKey` is the code part of
+    /// the stage's key (the stage refuses to run code generated for another key); `watchParent`:
+    /// the stage exits when its standard input (a pipe from this weaver) closes (local processes
+    /// only: a Slurm job's standard input is not the weaver's).
     static func environment(stage: Stage, replica: Int, output: URL, progressFile: URL, threadsFile: URL,
-                            inputs: [String: String], settings: RunSettings) throws -> [String: String] {
+                            inputs: [String: String], codeKey: String, watchParent: Bool,
+                            settings: RunSettings) throws -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env[StageProtocol.stageVariable] = stage.name
         env[StageProtocol.scaleVariable] = settings.scale
@@ -102,12 +125,24 @@ final class StageProcess: StageJob {
         env[StageProtocol.inputsVariable] = String(decoding: try JSONEncoder().encode(inputs), as: UTF8.self)
         env["OPENBLAS_NUM_THREADS"] = String(settings.blasThreads)
         env[StageProtocol.threadsVariable] = threadsFile.path
+        env[StageProtocol.codeKeyVariable] = codeKey
+        if watchParent { env[StageProtocol.watchParentVariable] = "1" } else { env[StageProtocol.watchParentVariable] = nil }
         if let core = RunSettings.blasCoreType() { env["OPENBLAS_CORETYPE"] = core }
         env["ENGINE_ISA"] = RunSettings.engineKernelPath()
         // The runtime's crash backtracer prints pages of registers; the error card wants the
         // "Fatal error: ..." line. Authors who want the backtrace can set SWIFT_BACKTRACE.
         if env["SWIFT_BACKTRACE"] == nil { env["SWIFT_BACKTRACE"] = "enable=no" }
         return env
+    }
+
+    /// Kills the stage when it has run longer than its timeout (and waits for it); true when it did.
+    @discardableResult
+    func stopIfOverdue(now: Date = Date()) -> Bool {
+        guard let timeout, !timedOut, process.isRunning, now.timeIntervalSince(started) > timeout else { return false }
+        timedOut = true
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return true
     }
 
     /// Changes the thread budget the stage reads between steps (a no-op when unchanged).
@@ -125,6 +160,10 @@ final class StageProcess: StageJob {
 
     /// Nil on success, else what went wrong, in words for the error card.
     func failure() -> String? {
+        if timedOut, let timeout {
+            let source = stage.timeout != nil ? "timeout=\(ProgressDisplay.duration(timeout)) on the block" : "--timeout"
+            return "timed out: stopped after \(ProgressDisplay.duration(timeout)) (\(source))"
+        }
         let signaled = process.terminationReason == .uncaughtSignal
         return Self.failure(stage: stage, output: output, stderrFile: stderrFile,
                             status: signaled ? nil : process.terminationStatus, signal: signaled ? process.terminationStatus : nil)
@@ -144,6 +183,9 @@ final class StageProcess: StageJob {
            let failure = try? JSONDecoder().decode(StageFailure.self, from: data) {
             return failure.message
         }
+        if status == StageProtocol.wrongProgramExitCode {
+            return "not run: the compiled program does not match this stage's code (another build recompiled it); build again"
+        }
         if status != 0 {
             return "exited with status \(status)" + (stderrTail.isEmpty ? "" : "\n\(stderrTail)")
         }
@@ -159,7 +201,8 @@ final class StageProcess: StageJob {
 
     /// The end of stderr, without the runtime's stack trace (addresses mean nothing on a card).
     static func tail(of url: URL, lines: Int) -> String {
-        guard var text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
+        guard let data = try? Data(contentsOf: url) else { return "" }
+        var text = String(decoding: data, as: UTF8.self)
         if let trace = text.range(of: "Current stack trace:") { text = String(text[..<trace.lowerBound]) }
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -188,7 +231,7 @@ enum ReplicaMerger {
                 try fm.createDirectory(at: files, withIntermediateDirectories: true)
                 try fm.moveItem(at: f.appendingPathComponent(name), to: files.appendingPathComponent("\(name)_seed\(i)"))
             }
-            let text = (try? String(contentsOf: folder.appendingPathComponent("stdout.txt"), encoding: .utf8)) ?? ""
+            let text = (try? Data(contentsOf: folder.appendingPathComponent("stdout.txt"))).map { String(decoding: $0, as: UTF8.self) } ?? ""
             if !text.isEmpty { stdout += "— seed \(baseSeed &+ UInt64(i)) —\n" + text + (text.hasSuffix("\n") ? "" : "\n") }
             try fm.removeItem(at: folder)
         }

@@ -21,10 +21,13 @@ public struct BuildOptions: Sendable {
     public var scratch: URL
     /// Where stages run: local processes, or Slurm jobs (`--executor slurm`).
     public var executor: ExecutorChoice = .local
+    /// Seconds any stage may run unless its block sets `timeout=` (nil: no limit).
+    public var timeout: Double?
 
     public init(root: URL, chapters: URL? = nil, cache: URL? = nil, report: URL? = nil, figures: URL? = nil,
                 scale: String = "default", seed: UInt64 = 0, jobs: Int? = nil, blasThreads: Int? = nil,
-                only: [String] = [], cheap: Bool = false, dataPaths: [String] = [], scratch: URL? = nil) {
+                only: [String] = [], cheap: Bool = false, dataPaths: [String] = [], scratch: URL? = nil,
+                timeout: Double? = nil) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         self.root = root
         self.chapters = chapters ?? root.appendingPathComponent("chapters")
@@ -39,6 +42,7 @@ public struct BuildOptions: Sendable {
         self.cheap = cheap
         self.dataPaths = dataPaths
         self.scratch = scratch ?? self.cache.appendingPathComponent("build")
+        self.timeout = timeout
     }
 }
 
@@ -91,12 +95,16 @@ public struct Weaver {
         return (chapters, graph, plan)
     }
 
-    /// Every stage's key parts under the current options.
+    /// Every stage's key parts under the current options. Throws, naming the block, when a
+    /// `files=` path or a `--data` path does not exist.
     public func keys(chapters: [Chapter], graph: StageGraph) throws -> (keys: [String: KeyParts], manifest: PackageManifest) {
         let manifest = try PackageManifest.load(root: options.root, cacheFolder: options.cache)
         let digests = try LibraryFingerprint(manifest: manifest).digests(root: options.root)
+        let contents = ContentFingerprint(cache: options.cache)
+        defer { contents.save() }
         let calculator = KeyCalculator(scale: options.scale, seed: options.seed, computeLibrary: digests.compute,
-                                       presentationLibrary: digests.presentation, data: try dataFingerprint())
+                                       presentationLibrary: digests.presentation, data: try dataFingerprint(contents),
+                                       extras: try declaredInputs(graph, contents))
         return (calculator.keys(for: graph, definitions: Self.definitions(chapters)), manifest)
     }
 
@@ -107,25 +115,42 @@ public struct Weaver {
         }.joined(separator: "\n")
     }
 
-    /// External data by file name, size and modification time (hashing gigabytes of .mat files
-    /// on every build would cost more than it protects against).
-    func dataFingerprint() throws -> String {
+    /// External data by content: every file under each `--data` path is hashed (the digest is
+    /// remembered while the file's inode, size, mtime and ctime stay the same, so a restored
+    /// mtime cannot hide new content).
+    func dataFingerprint(_ contents: ContentFingerprint) throws -> String {
         guard !options.dataPaths.isEmpty else { return "" }
         var lines: [String] = []
         for path in options.dataPaths.sorted() {
-            let url = URL(fileURLWithPath: path)
-            var files = [url]
-            if let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil) {
-                files += walker.compactMap { $0 as? URL }
-            }
-            for f in files.map(\.path).sorted() {
-                let attrs = try? FileManager.default.attributesOfItem(atPath: f)
-                let size = attrs?[.size] as? Int ?? -1
-                let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-                lines.append("\(f) \(size) \(mtime)")
+            do { lines.append("\(path) \(try contents.digest(of: path))") } catch let e as WeaveError {
+                throw WeaveErrors([WeaveError("--data \(e.message)")])
             }
         }
         return Digest.hex(lines.joined(separator: "\n"))
+    }
+
+    /// Stage -> digest of what its `files=` and `env=` declare (contents and values), for stages
+    /// that declare anything. Paths are relative to the project root.
+    func declaredInputs(_ graph: StageGraph, _ contents: ContentFingerprint) throws -> [String: String] {
+        var extras: [String: String] = [:]
+        var errors: [WeaveError] = []
+        let environment = ProcessInfo.processInfo.environment
+        for name in graph.order {
+            guard let stage = graph[name], !stage.files.isEmpty || !stage.environment.isEmpty else { continue }
+            var lines: [String] = []
+            for file in stage.files {
+                let path = file.hasPrefix("/") ? file : options.root.appendingPathComponent(file).path
+                do { lines.append("file \(file) \(try contents.digest(of: path))") } catch {
+                    errors.append(WeaveError("files=: \(path) does not exist or cannot be read", at: stage.location))
+                }
+            }
+            for variable in stage.environment {
+                lines.append(environment[variable].map { "env \(variable)=\($0)" } ?? "env \(variable) unset")
+            }
+            extras[name] = Digest.hex(lines.joined(separator: "\n"))
+        }
+        if !errors.isEmpty { throw WeaveErrors(errors) }
+        return extras
     }
 
     // MARK: build
@@ -135,8 +160,11 @@ public struct Weaver {
         var clock = Date()
         func lap(_ phase: String) { timings.append((phase, Date().timeIntervalSince(clock))); clock = Date() }
 
+        let lock = try lockCache()
+        defer { withExtendedLifetime(lock) {} }
         let (chapters, graph, plan) = try load()
         lap("parse")
+        try? AtomicFile.write(Data("\(options.scale)\n".utf8), to: options.cache.appendingPathComponent("last-scale"))
         let (keys, manifest) = try self.keys(chapters: chapters, graph: graph)
         lap("fingerprint")
         let cache = self.cache
@@ -149,19 +177,41 @@ public struct Weaver {
         var executable: URL?
         if !toRun.isEmpty {
             display.message("weave: compiling stages (\(toRun.count) to run)")
-            let compiled = try compile(chapters, manifest: manifest)
+            var (compiled, excluded) = try compileAround(chapters, manifest: manifest, keys: keys, graph: graph)
             lap("compile")
-            if compiled.succeeded {
+            if compiled.succeeded, !excluded.diagnostics.isEmpty {
+                // Some stages did not compile; the rest were compiled without them and run.
+                errors += compileErrors(excluded.diagnostics, log: "", graph: graph, toRun: [], keys: keys, results: &known)
+                toRun.removeAll { excluded.stages.contains($0) }
+                compiled.diagnostics = []
+            }
+            // The program must be what the keys describe: a library edited while it compiled
+            // would run under the old key, so nothing runs and the author builds again.
+            let after = try LibraryFingerprint(manifest: manifest).digests(root: options.root)
+            let changedLibrary = toRun.contains { name in
+                guard let stage = graph[name], let parts = keys[name] else { return false }
+                return parts.library != (stage.kind.isPresentation ? after.presentation : after.compute)
+            }
+            if changedLibrary {
+                for name in toRun {
+                    known[name] = StageResult(status: .notRun("library sources changed while the stages compiled; build again"),
+                                              key: keys[name]?.digest ?? "")
+                }
+                errors.append(WeaveError("library sources changed while the stages compiled, so nothing ran; build again"))
+                toRun = []
+            } else if compiled.succeeded {
                 executable = compiled.executable
             } else {
-                errors += compileErrors(compiled, graph: graph, toRun: toRun, keys: keys, results: &known)
+                errors += compileErrors(excluded.diagnostics + compiled.diagnostics, log: compiled.log, graph: graph,
+                                        toRun: toRun, keys: keys, results: &known)
                 toRun = []
             }
         }
         var results = known
         if let executable, !toRun.isEmpty {
             let settings = RunSettings(executable: executable, scale: options.scale, seed: options.seed,
-                                       blasThreads: options.blasThreads, dataPaths: options.dataPaths, root: options.root)
+                                       blasThreads: options.blasThreads, dataPaths: options.dataPaths, root: options.root,
+                                       timeout: options.timeout)
             var scheduler = Scheduler(graph: graph, cache: cache, keys: keys, settings: settings, jobs: options.jobs, display: display)
             scheduler.executor = options.executor.make()
             results = scheduler.run(toRun, known: known)
@@ -176,11 +226,20 @@ public struct Weaver {
 
         let provenance = Provenance.collect(root: options.root, blasThreads: options.blasThreads, jobs: options.jobs,
                                             scale: options.scale, seed: options.seed)
-        let renderer = HTMLRenderer(plan: plan, graph: graph, results: results, provenance: provenance,
+        var renderer = HTMLRenderer(plan: plan, graph: graph, results: results, provenance: provenance,
                                     math: MathRenderer(cacheFolder: options.cache.appendingPathComponent("math")))
+        renderer.compileErrors = errors
         let report = renderer.render()
         errors += report.errors
         let reportFile = try write(report)
+        // A figure that failed (or could not run) must not leave its last PNG looking current.
+        for name in graph.order where graph[name]?.kind == .figure {
+            switch results[name]?.status {
+            case .failed, .notRun:
+                for ext in ["svg", "png"] { try? FileManager.default.removeItem(at: options.figures.appendingPathComponent("\(name).\(ext)")) }
+            default: break
+            }
+        }
         lap("render")
         return BuildOutcome(results: results, errors: errors, timings: timings, reportFile: reportFile)
     }
@@ -221,9 +280,42 @@ public struct Weaver {
         return (known, graph.order.filter(Set(toRun).contains))
     }
 
-    func compile(_ chapters: [Chapter], manifest: PackageManifest) throws -> StageCompiler.Outcome {
+    /// Holds the cache for this build; a second build on the same cache waits (saying so).
+    func lockCache() throws -> CacheLock {
+        var display = self.display
+        return try CacheLock.acquire(cache: options.cache) { display.message($0) }
+    }
+
+    /// Compiles; when errors lie only inside stage bodies, compiles again with those bodies left
+    /// out (a few rounds), so one broken stage does not stop every other new stage. Returns the
+    /// last outcome and the stages left out with their errors.
+    func compileAround(_ chapters: [Chapter], manifest: PackageManifest, keys: [String: KeyParts], graph: StageGraph)
+        throws -> (StageCompiler.Outcome, excluded: (stages: Set<String>, diagnostics: [CompileDiagnostic])) {
+        var excluded: Set<String> = []
+        var diagnostics: [CompileDiagnostic] = []
+        var display = self.display
+        var compiled = try compile(chapters, manifest: manifest, keys: keys)
+        for _ in 0..<4 where !compiled.succeeded && !compiled.diagnostics.isEmpty {
+            let blamed = compiled.diagnostics.map { d in
+                graph.stages.first { $0.location.file == d.location.file && $0.codeLines.contains(d.location.line) }?.name
+            }
+            // An error outside stage bodies (a define block, a library) breaks everything.
+            guard !blamed.contains(where: { $0 == nil }) else { break }
+            let names = Set(blamed.compactMap { $0 })
+            guard !names.isSubset(of: excluded) else { break }
+            excluded.formUnion(names)
+            diagnostics += compiled.diagnostics
+            display.message("weave: compiling again without \(names.sorted().joined(separator: ", ")) (compile errors)")
+            compiled = try compile(chapters, manifest: manifest, keys: keys, excluding: excluded)
+        }
+        return (compiled, (excluded, diagnostics))
+    }
+
+    func compile(_ chapters: [Chapter], manifest: PackageManifest, keys: [String: KeyParts],
+                 excluding: Set<String> = []) throws -> StageCompiler.Outcome {
         let package = options.cache.appendingPathComponent("package")
-        try CodeGenerator(root: options.root, manifest: manifest).write(chapters, to: package)
+        try CodeGenerator(root: options.root, manifest: manifest)
+            .write(chapters, codeKeys: keys.mapValues(\.code), excluding: excluding, to: package)
         var display = self.display
         defer { display.finish() }
         return try StageCompiler(packageFolder: package, scratchFolder: options.scratch).build { report, elapsed in
@@ -233,11 +325,11 @@ public struct Weaver {
     }
 
     /// Compile errors land on the stages whose code they point into; the rest did not run.
-    func compileErrors(_ compiled: StageCompiler.Outcome, graph: StageGraph, toRun: [String], keys: [String: KeyParts],
+    func compileErrors(_ diagnostics: [CompileDiagnostic], log: String, graph: StageGraph, toRun: [String], keys: [String: KeyParts],
                        results: inout [String: StageResult]) -> [WeaveError] {
         var errors: [WeaveError] = []
         var blamed: Set<String> = []
-        for d in compiled.diagnostics {
+        for d in diagnostics {
             errors.append(WeaveError(d.message, at: d.location))
             if let stage = graph.stages.first(where: { $0.location.file == d.location.file && $0.codeLines.contains(d.location.line) }) {
                 blamed.insert(stage.name)
@@ -247,9 +339,9 @@ public struct Weaver {
                                                   key: keys[stage.name]?.digest ?? "")
             }
         }
-        if compiled.diagnostics.isEmpty {
-            let tail = compiled.log.split(separator: "\n").filter { $0.contains("error") }.prefix(20).joined(separator: "\n")
-            errors.append(WeaveError("the generated stage package did not compile:\n\(tail.isEmpty ? String(compiled.log.suffix(2000)) : tail)"))
+        if diagnostics.isEmpty {
+            let tail = log.split(separator: "\n").filter { $0.contains("error") }.prefix(20).joined(separator: "\n")
+            errors.append(WeaveError("the generated stage package did not compile:\n\(tail.isEmpty ? String(log.suffix(2000)) : tail)"))
         }
         for name in toRun where !blamed.contains(name) {
             results[name] = StageResult(status: .notRun("the stages did not compile"), key: keys[name]?.digest ?? "")
@@ -272,6 +364,12 @@ public struct Weaver {
     }
 
     // MARK: list, check, clean
+
+    /// The scale of the last build on this cache (what `weave list` describes by default).
+    public static func lastBuildScale(cache: URL) -> String? {
+        (try? String(contentsOf: cache.appendingPathComponent("last-scale"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     public func list() throws -> [ListEntry] {
         let (chapters, graph, _) = try load()
@@ -298,16 +396,20 @@ public struct Weaver {
 
     /// Parses and compiles without running anything. Throws the parse errors; returns compile errors.
     public func check() throws -> [WeaveError] {
+        let lock = try lockCache()
+        defer { withExtendedLifetime(lock) {} }
         let (chapters, graph, _) = try load()
         let (keys, manifest) = try self.keys(chapters: chapters, graph: graph)
-        let compiled = try compile(chapters, manifest: manifest)
+        let compiled = try compile(chapters, manifest: manifest, keys: keys)
         if compiled.succeeded { return [] }
         var ignored: [String: StageResult] = [:]
-        return compileErrors(compiled, graph: graph, toRun: [], keys: keys, results: &ignored)
+        return compileErrors(compiled.diagnostics, log: compiled.log, graph: graph, toRun: [], keys: keys, results: &ignored)
     }
 
     /// Removes cache entries that neither the current chapters nor any stage's last build refer to.
     public func clean() throws -> Int {
+        let lock = try lockCache()
+        defer { withExtendedLifetime(lock) {} }
         // Without readable chapters, nothing is known to be unused but superseded entries.
         guard let (chapters, graph, _) = try? load(), let (keys, _) = try? self.keys(chapters: chapters, graph: graph) else {
             return try cache.clean(keeping: [])

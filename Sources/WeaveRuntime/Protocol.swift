@@ -21,6 +21,13 @@ public enum StageProtocol {
     public static let threadsVariable = "WEAVE_THREADS_FILE"
     /// Optional data paths given to `weave build --data` (colon separated).
     public static let dataVariable = "WEAVE_DATA"
+    /// The code part of the key the weaver runs this stage for. The program holds the code part
+    /// of the chapters it was compiled from; a mismatch (another build recompiled the program)
+    /// makes the stage refuse to run instead of filing new code's result under an old key.
+    public static let codeKeyVariable = "WEAVE_CODE_KEY"
+    /// "1": standard input is a pipe whose writing end only the weaver holds. End of file means
+    /// the weaver is gone (Ctrl-C, SIGTERM, `kill -9`), and the stage exits at once.
+    public static let watchParentVariable = "WEAVE_WATCH_PARENT"
 
     /// Inside the output folder: `artifacts/NAME.json` for values, `files/NAME` for blobs.
     public static let artifactsFolder = "artifacts"
@@ -35,6 +42,10 @@ public enum StageProtocol {
 
     /// Exit status of a stage that threw (crashes are told apart by their signal).
     public static let failureExitCode: Int32 = 3
+    /// Exit status of a stage whose program does not match its key (see `codeKeyVariable`).
+    public static let wrongProgramExitCode: Int32 = 4
+    /// Exit status of a stage that stopped because the weaver went away.
+    public static let orphanExitCode: Int32 = 5
 }
 
 /// What a stage reports about itself while it runs ("epoch 3/10", 0.3).

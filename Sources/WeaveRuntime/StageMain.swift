@@ -9,8 +9,11 @@ public enum StageEntry: Sendable {
 }
 
 /// The generated executable's `main`: runs the stage named in the environment and turns a
-/// thrown error into `failure.json` plus a distinctive exit code.
-public func runStage(from stages: [String: StageEntry]) -> Int32 {
+/// thrown error into `failure.json` plus a distinctive exit code. `codeKeys` (stage -> code key
+/// part it was compiled from) is checked against `WEAVE_CODE_KEY` before anything runs.
+public func runStage(from stages: [String: StageEntry], codeKeys: [String: String] = [:]) -> Int32 {
+    let environment = ProcessInfo.processInfo.environment
+    if environment[StageProtocol.watchParentVariable] == "1" { exitWhenParentGoes() }
     let context: StageContext
     do {
         context = try StageContext.fromEnvironment()
@@ -21,6 +24,11 @@ public func runStage(from stages: [String: StageEntry]) -> Int32 {
     guard let entry = stages[context.stage] else {
         FileHandle.standardError.write(Data("weave: no stage named \(context.stage) in this build\n".utf8))
         return 2
+    }
+    if let expected = environment[StageProtocol.codeKeyVariable], codeKeys[context.stage] != expected {
+        FileHandle.standardError.write(Data(("weave: this program was compiled from other code for \(context.stage) than "
+            + "its cache key describes (another build recompiled it); nothing was run\n").utf8))
+        return StageProtocol.wrongProgramExitCode
     }
     do {
         switch entry {
@@ -54,4 +62,17 @@ func describe(_ error: Error) -> String {
     if let localized = error as? LocalizedError, let text = localized.errorDescription { return text }
     if let text = (error as NSError).userInfo[NSLocalizedDescriptionKey] as? String { return text }
     return String(describing: error)
+}
+
+/// Watches standard input (a pipe only the weaver writes to, and never does): end of file or an
+/// error means the weaver died, so the stage process ends too instead of running on for hours.
+func exitWhenParentGoes() {
+    let watcher = Thread {
+        var byte: UInt8 = 0
+        while true {
+            let n = read(0, &byte, 1)
+            if n == 0 || (n < 0 && errno != EINTR) { _exit(StageProtocol.orphanExitCode) }
+        }
+    }
+    watcher.start()
 }

@@ -25,22 +25,24 @@ struct Location: ParsableArguments {
     var report: String?
     @Option(help: "Folder for figures as NAME.svg and NAME.png (default: ROOT/figures).")
     var figures: String?
-    @Option(help: "Experiment scale passed to stages: tiny, default, paper.")
-    var scale: String = "default"
+    @Option(help: "Experiment scale passed to stages: tiny, default, paper (default: default; for list, the last build's).")
+    var scale: String?
     @Option(help: "Base seed passed to stages.")
     var seed: UInt64 = 0
     @Option(help: "External data file or folder (repeatable); part of every key, visible to stages.")
     var data: [String] = []
 
-    func options(jobs: Int? = nil, threads: Int? = nil, only: [String] = [], cheap: Bool = false) -> BuildOptions {
+    func options(jobs: Int? = nil, threads: Int? = nil, only: [String] = [], cheap: Bool = false,
+                 timeout: Double? = nil, fallbackScale: String = "default") -> BuildOptions {
         let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        let scale = self.scale ?? fallbackScale
         func resolve(_ p: String?) -> URL? {
             p.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : rootURL.appendingPathComponent($0) }
         }
         return BuildOptions(root: rootURL, chapters: resolve(chapters), cache: resolve(cache), report: resolve(report),
                             figures: resolve(figures), scale: scale, seed: seed,
                             jobs: jobs, blasThreads: threads, only: only, cheap: cheap,
-                            dataPaths: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                            dataPaths: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, timeout: timeout)
     }
 }
 
@@ -76,10 +78,39 @@ struct RunOptions: ParsableArguments {
         }
     }
 
+    @Option(help: "Seconds any stage may run unless its block sets timeout= (default: no limit).")
+    var timeout: Double?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
     func options(_ location: Location, only: [String]) throws -> BuildOptions {
-        var o = location.options(jobs: jobs, threads: threads, only: only, cheap: cheap)
+        var o = location.options(jobs: jobs, threads: threads, only: only, cheap: cheap, timeout: timeout)
         o.executor = try executorChoice()
         return o
+    }
+}
+
+/// Ctrl-C and SIGTERM end the weaver with a message and the usual status (130, 143). Stage
+/// processes see their standard-input pipe close and exit; the next build removes their work
+/// folders. Handled on a dispatch queue, not in a signal handler, so printing is safe.
+enum Interruption {
+    /// Returns the signal sources; the caller keeps them alive (a released source stops delivering).
+    static func install() -> [any DispatchSourceSignal] {
+        var sources: [any DispatchSourceSignal] = []
+        for (signalNumber, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\nweave: \(String(cString: strsignal(signalNumber))); stopping the stages\n".utf8))
+                InterruptHooks.runAll()  // e.g. scancel of the Slurm jobs this build submitted
+                Foundation.exit(status)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
     }
 }
 
@@ -89,6 +120,8 @@ func printErrors(_ error: Error) -> Never {
 }
 
 func runBuild(_ options: BuildOptions, timings: Bool) throws {
+    let interruption = Interruption.install()
+    defer { withExtendedLifetime(interruption) {} }
     let start = Date()
     var weaver = Weaver(options: options)
     let outcome: BuildOutcome
@@ -143,7 +176,10 @@ extension WeaveCommand {
 
         func run() throws {
             let entries: [ListEntry]
-            do { entries = try Weaver(options: location.options()).list() } catch { printErrors(error) }
+            let defaults = location.options()
+            let last = Weaver.lastBuildScale(cache: defaults.cache)
+            if location.scale == nil, let last { print("weave: scale \(last) (the last build's; --scale to choose)") }
+            do { entries = try Weaver(options: location.options(fallbackScale: last ?? "default")).list() } catch { printErrors(error) }
             let width = max(8, entries.map(\.name.count).max() ?? 0)
             for e in entries {
                 let state: String
@@ -155,7 +191,8 @@ extension WeaveCommand {
                 let last = e.lastDuration.map { "last \(ProgressDisplay.duration($0))" } ?? ""
                 let name = e.name.padding(toLength: width, withPad: " ", startingAt: 0)
                 let kind = e.kind.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)
-                print("\(name)  \(kind)  \(state.padding(toLength: 34, withPad: " ", startingAt: 0))  \(last.padding(toLength: 12, withPad: " ", startingAt: 0))  \(e.location)")
+                // The state is last: it says exactly what changed, at whatever length.
+                print("\(name)  \(kind)  \(last.padding(toLength: 12, withPad: " ", startingAt: 0))  \(e.location)  \(state)")
             }
         }
     }

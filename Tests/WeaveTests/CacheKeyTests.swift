@@ -122,14 +122,15 @@ import Weave
         let manifest = try PackageManifest.parse(dump: Data(dump.utf8))
         let fp = LibraryFingerprint(manifest: manifest)
         #expect(fp.computeFolders == ["Sources/CBLAS", "Sources/Engine", "Sources/WeaveRuntime"])
-        #expect(fp.presentationFolders == ["Sources/CCairo", "Sources/Charts", "Sources/WeaveRuntime"])
+        // Figure and table code can call the engine directly, so it is keyed on it too (issue 18).
+        #expect(fp.presentationFolders == ["Sources/CBLAS", "Sources/CCairo", "Sources/Charts", "Sources/Engine", "Sources/WeaveRuntime"])
         #expect(fp.computeDeclarations.map { $0.split(separator: " ")[0] } == ["CBLAS", "Engine", "WeaveRuntime"])
 
-        // A flag change on Engine reaches compute keys only; a new unrelated target reaches none.
+        // A flag change on Charts reaches presentation keys only; a new unrelated target reaches none.
         let flagged = try LibraryFingerprint(manifest: PackageManifest.parse(dump: Data(dump.replacingOccurrences(
-            of: #"{"name": "Engine", "type": "regular","#, with: #"{"name": "Engine", "type": "regular", "settings": ["-Ounchecked"],"#).utf8)))
-        #expect(flagged.computeDeclarations != fp.computeDeclarations)
-        #expect(flagged.presentationDeclarations == fp.presentationDeclarations)
+            of: #"{"name": "Charts", "type": "regular","#, with: #"{"name": "Charts", "type": "regular", "settings": ["-Ounchecked"],"#).utf8)))
+        #expect(flagged.computeDeclarations == fp.computeDeclarations)
+        #expect(flagged.presentationDeclarations != fp.presentationDeclarations)
         let extended = try LibraryFingerprint(manifest: PackageManifest.parse(dump: Data(dump.replacingOccurrences(
             of: #"{"name": "tool", "type": "executable", "dependencies": []}"#,
             with: #"{"name": "tool", "type": "executable", "dependencies": []}, {"name": "NewTests", "type": "test", "dependencies": []}"#).utf8)))

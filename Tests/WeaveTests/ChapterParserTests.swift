@@ -138,3 +138,22 @@ import Weave
         #expect(errors.map { $0.location?.description } == ["chapters/01.md:1", "chapters/02.md:3"])
     }
 }
+
+@Suite struct DeclaredInputOptionTests {
+    @Test func filesEnvAndTimeoutAreParsed() throws {
+        let chapter = try parse("\(fence)swift stage=a files=data/x.bin,data/y env=HOME,MY_VAR timeout=90\ntry publish(1)\n\(fence)\n")
+        let stage = try #require(chapter.stages.first)
+        #expect(stage.files == ["data/x.bin", "data/y"])
+        #expect(stage.environment == ["HOME", "MY_VAR"])
+        #expect(stage.timeout == 90)
+    }
+
+    @Test func badValuesAreErrorsAtTheBlock() {
+        for (info, message) in [("files=", "files= is empty"), ("files=a,,b", "empty entry"), ("env=A-B", "bad environment variable"),
+                                ("timeout=0", "timeout= must be"), ("timeout=soon", "timeout= must be")] {
+            let error = firstError { _ = try parse("\n\(fence)swift stage=a \(info)\nx\n\(fence)\n") }
+            #expect(error?.message.contains(message) == true, "\(info): \(String(describing: error))")
+            #expect(error?.location?.line == 2)
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import Testing
+import WeaveRuntime
+import Weave
+
+/// Issue 18's failures, each reproduced on the mini project (real compile, real processes):
+/// concurrent builds, library reach, content-keyed inputs, timeouts and signals. Serialized:
+/// the scenarios share one cache and compiled program, as builds of one project do.
+@Suite(.serialized) struct SafetyTests {
+    /// `first` keeps build A busy; `value` starts after it. A run-unique comment makes every
+    /// key new, so nothing comes from an earlier run's cache.
+    static func slowValue(_ value: Int, nonce: String) -> String {
+        """
+        \(fence)swift stage=first
+        // \(nonce)
+        Thread.sleep(forTimeInterval: 4)
+        try publish("first", 0)
+        \(fence)
+
+        \(fence)swift stage=value
+        // \(nonce)
+        try publish("value", \(value))
+        \(fence)
+        """
+    }
+
+    /// Build A (one job) runs `first`; meanwhile `value` is edited and built with --only (B),
+    /// which without the lock recompiles the program A starts `value` from next. B must wait for
+    /// A; A's result stays under A's key; reverting the edit serves A's value.
+    @Test func twoBuildsAtOnceCannotPoisonTheCache() throws {
+        let mini = try MiniProject.make()
+        let nonce = UUID().uuidString
+        let chapters = try mini.chapters("lock", ["01.md": Self.slowValue(1, nonce: nonce)])
+        let aLog = Transcript(), bLog = Transcript()
+        let optionsA = mini.options(chapters, jobs: 1)
+        let a = Background { var w = Weaver(options: optionsA, display: aLog.display); return try w.build() }
+        #expect(eventually(seconds: 600) { aLog.text.contains("▸ first") }, "build A never started its stage: \(aLog.text)")
+        try Self.slowValue(2, nonce: nonce).write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
+        let optionsB = mini.options(chapters, only: ["value"])
+        let b = Background { var w = Weaver(options: optionsB, display: bLog.display); return try w.build() }
+        #expect(eventually(seconds: 30) { bLog.text.contains("another build") }, "B did not report waiting: \(bLog.text)")
+        let outcomeA = try #require(try a.wait(seconds: 120))
+        let outcomeB = try #require(try b.wait(seconds: 300))
+        #expect(outcomeA.results["value"]?.status == .ran)
+        #expect(MiniProject.published(outcomeA, "value", "value") == "1")
+        #expect(MiniProject.published(outcomeB, "value", "value") == "2")
+
+        try Self.slowValue(1, nonce: nonce).write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
+        var reverted = Weaver(options: optionsA, display: ProgressDisplay(mode: .quiet))
+        let outcomeC = try reverted.build()
+        #expect(outcomeC.results["value"]?.status == .cached)
+        #expect(MiniProject.published(outcomeC, "value", "value") == "1")
+        #expect(try reverted.list().map(\.state) == [.fresh, .fresh])
+
+        // The program now holds B's code; a process started for A's key refuses to run.
+        let (keysA, _) = try reverted.keys(chapters: try reverted.load().chapters, graph: try reverted.load().graph)
+        let program = Process()
+        program.executableURL = mini.cache.appendingPathComponent("build/release/\(CodeGenerator.targetName)")
+        let out = MiniProject.folder.appendingPathComponent("wrong-program-out")
+        try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        program.environment = [StageProtocol.stageVariable: "value", StageProtocol.scaleVariable: "tiny",
+                               StageProtocol.seedVariable: "0", StageProtocol.outputVariable: out.path,
+                               StageProtocol.progressVariable: out.appendingPathComponent("p.json").path,
+                               StageProtocol.inputsVariable: "{}",
+                               StageProtocol.codeKeyVariable: try #require(keysA["value"]).code]
+        program.standardError = FileHandle.nullDevice
+        try program.run()
+        program.waitUntilExit()
+        #expect(program.terminationStatus == StageProtocol.wrongProgramExitCode)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("artifacts/value.json").path))
+    }
+
+    /// A table and a compute stage calling the library with no compute stage between: a changed
+    /// library function re-makes them; a comment or re-indentation in the library does not.
+    @Test func blocksAreKeyedOnTheLibraryTheyReach() throws {
+        let mini = try MiniProject.make()
+        defer { try? mini.setLibrary(answer: 42) }
+        let chapters = try mini.chapters("library", ["01.md": """
+        \(fence)swift table=answer
+        Table(columns: ["answer"], rows: [["\\(libraryAnswer())"]])
+        \(fence)
+
+        \(fence)swift stage=computed
+        try publish("computed", libraryAnswer())
+        \(fence)
+        """])
+        var weaver = Weaver(options: mini.options(chapters), display: ProgressDisplay(mode: .quiet))
+        let first = try weaver.build()
+        #expect(first.exitCode == 0, "\(first.errors)")
+        #expect(MiniProject.published(first, "computed", "computed") == "42")
+
+        try mini.setLibrary(answer: 42, comment: "// a new comment\n/* and a block\n   comment */   ")
+        #expect(try weaver.list().map(\.state) == [.fresh, .fresh])
+
+        try mini.setLibrary(answer: 43)
+        let states = try weaver.list().map(\.state)
+        #expect(states == [.stale(["library"]), .stale(["library"])])
+        let second = try weaver.build()
+        #expect(second.results["answer"]?.status == .ran)
+        #expect(MiniProject.published(second, "computed", "computed") == "43")
+        let html = try String(contentsOf: second.reportFile, encoding: .utf8)
+        #expect(html.contains("<td>43</td>"))
+    }
+
+    /// `--data` and `files=` are keyed on content: new bytes of the same size with the old
+    /// modification time put back (`cp -p`, `rsync -a`) change the key. `env=` values too.
+    @Test func dataFilesAndEnvironmentAreKeyedOnContent() throws {
+        let mini = try MiniProject.make()
+        let data = MiniProject.folder.appendingPathComponent("data-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let file = data.appendingPathComponent("labels.bin")
+        try Data("aaaa".utf8).write(to: file)
+        let variable = "WEAVE_TEST_SETTING_\(UUID().uuidString.prefix(6).filter(\.isLetter))"
+        let chapters = try mini.chapters("declared", ["01.md": """
+        \(fence)swift stage=reader files=\(file.path) env=\(variable)
+        try publish("size", 4)
+        \(fence)
+
+        \(fence)swift stage=plain
+        try publish("plain", 1)
+        \(fence)
+        """])
+        let weaver = Weaver(options: mini.options(chapters, dataPaths: [data.path]), display: ProgressDisplay(mode: .quiet))
+        func keys() throws -> [String: KeyParts] {
+            let loaded = try weaver.load()
+            return try weaver.keys(chapters: loaded.chapters, graph: loaded.graph).keys
+        }
+        let before = try keys()
+        let stamp = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+        try Data("bbbb".utf8).write(to: file)
+        try FileManager.default.setAttributes([.modificationDate: try #require(stamp)], ofItemAtPath: file.path)
+        let after = try keys()
+        #expect(after["plain"]?.data != before["plain"]?.data)
+        #expect(after["reader"]?.extra != before["reader"]?.extra)
+        #expect(after["plain"]?.extra == nil)
+        #expect(try keys()["reader"] == after["reader"])
+
+        setenv(variable, "on", 1)
+        defer { unsetenv(variable) }
+        let withVariable = try keys()
+        #expect(withVariable["reader"]?.extra != after["reader"]?.extra)
+        #expect(withVariable["reader"]?.changes(since: try #require(after["reader"])) == ["files=/env="])
+        #expect(withVariable["plain"] == after["plain"])
+
+        try FileManager.default.removeItem(at: file)
+        let missing = allErrors { _ = try keys() }
+        #expect(missing.contains { $0.message.contains(file.path) && $0.location?.line == 1 }, "\(missing)")
+    }
+
+    /// `timeout=` on a block and `--timeout` for the rest: the stage is stopped, its card says so.
+    @Test func stagesThatRunTooLongAreStopped() throws {
+        let mini = try MiniProject.make()
+        let chapters = try mini.chapters("timeout", ["01.md": """
+        \(fence)swift stage=forever timeout=1
+        while true { Thread.sleep(forTimeInterval: 0.01) }
+        \(fence)
+
+        \(fence)swift stage=slow
+        Thread.sleep(forTimeInterval: 60)
+        try publish("slow", 1)
+        \(fence)
+        """])
+        var weaver = Weaver(options: mini.options(chapters, timeout: 2), display: ProgressDisplay(mode: .quiet))
+        let start = Date()
+        let outcome = try weaver.build()
+        #expect(Date().timeIntervalSince(start) < 60)
+        guard case .failed(let forever) = outcome.results["forever"]?.status,
+              case .failed(let slow) = outcome.results["slow"]?.status else {
+            Issue.record("expected both to fail: \(outcome.results.mapValues(\.status))")
+            return
+        }
+        #expect(forever.contains("timed out") && forever.contains("timeout="))
+        #expect(slow.contains("timed out") && slow.contains("--timeout"))
+        let html = try String(contentsOf: outcome.reportFile, encoding: .utf8)
+        #expect(html.contains("timed out"))
+    }
+
+    /// Ctrl-C, SIGTERM and `kill -9` of `weave` end its stage processes too.
+    @Test(arguments: [SIGINT, SIGTERM, SIGKILL])
+    func stagesDieWithTheWeaver(signal: Int32) throws {
+        let mini = try MiniProject.make()
+        let weave = try #require(Self.weaveExecutable(), "the weave executable is not built next to the tests")
+        let chapters = try mini.chapters("signals", ["01.md": """
+        \(fence)swift stage=spin env=WEAVE_TEST_PIDFILE
+        let pidFile = ProcessInfo.processInfo.environment["WEAVE_TEST_PIDFILE"] ?? ""
+        try "\\(getpid())".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        while true { Thread.sleep(forTimeInterval: 0.05) }
+        \(fence)
+        """])
+        let pidFile = MiniProject.folder.appendingPathComponent("spin-\(signal).pid")
+        try? FileManager.default.removeItem(at: pidFile)
+        let process = Process()
+        process.executableURL = weave
+        process.arguments = ["build", "--root", mini.root.path, "--chapters", chapters.path, "--cache", mini.cache.path,
+                             "--report", MiniProject.folder.appendingPathComponent("report-signals").path,
+                             "--figures", MiniProject.folder.appendingPathComponent("figures-signals").path,
+                             "--scale", "tiny", "--jobs", "1"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WEAVE_TEST_PIDFILE"] = pidFile.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let started = eventually(seconds: 600) { FileManager.default.fileExists(atPath: pidFile.path) || !process.isRunning }
+        let pidText = try? String(contentsOf: pidFile, encoding: .utf8)
+        let stagePid = try #require(started ? pidText.flatMap { Int32($0) } : nil, "the stage never started")
+        #expect(isAlive(stagePid))
+        kill(process.processIdentifier, signal)
+        #expect(eventually(seconds: 10) { !process.isRunning }, "weave did not exit on signal \(signal)")
+        if signal == SIGKILL {
+            #expect(process.terminationReason == .uncaughtSignal)
+        } else {
+            #expect(process.terminationStatus == 128 + signal)
+        }
+        #expect(eventually(seconds: 10) { !isAlive(stagePid) }, "stage \(stagePid) outlived weave (signal \(signal))")
+        if isAlive(stagePid) { kill(stagePid, SIGKILL) }
+    }
+
+    /// A compile error takes down only its stage; output before a crash, invalid UTF-8 and the
+    /// renderer's placeholder words survive; failures are listed at the top; a failed figure's
+    /// old files go; a seeds=N stage's duration covers all its replicas.
+    @Test func errorsDoNotHide() throws {
+        let mini = try MiniProject.make()
+        let variable = "WEAVE_TEST_BREAK_FIGURE"
+        unsetenv(variable)
+        let chapters = try mini.chapters("errors", ["01.md": """
+        # Errors
+
+        \(fence)swift define hide
+        struct Box: Figure {
+            var size: FigureSize { FigureSize(width: 10, height: 10) }
+            func svg() throws -> Data { Data("<svg xmlns=\\"http://www.w3.org/2000/svg\\" width=\\"10\\" height=\\"10\\"/>".utf8) }
+            func png(scale: Double) throws -> Data { Data([0x89, 0x50, 0x4E, 0x47]) }
+        }
+        struct Broke: Error {}
+        \(fence)
+
+        \(fence)swift stage=good
+        try publish("good", 1)
+        \(fence)
+
+        \(fence)swift stage=broken
+        let x: Int = "not a number"
+        \(fence)
+
+        \(fence)swift stage=chatty
+        print("before the crash")
+        FileHandle.standardOutput.write(Data([0x61, 0xFF, 0x62, 0x0A]))
+        print("WEAVETOKEN0X and WEAVEBLOCK0X")
+        let empty: [Int] = []
+        print(empty[1])
+        \(fence)
+
+        \(fence)swift figure=shape env=\(variable)
+        if ProcessInfo.processInfo.environment["\(variable)"] != nil { throw Broke() }
+        return Box()
+        \(fence)
+
+        \(fence)swift stage=seeded seeds=2
+        Thread.sleep(forTimeInterval: 1 + Double(seed))
+        try publish("seeded", seed)
+        \(fence)
+        """])
+        var weaver = Weaver(options: mini.options(chapters, jobs: 1), display: ProgressDisplay(mode: .quiet))
+        let first = try weaver.build()
+        #expect(first.results["good"]?.status == .ran, "\(first.errors)")
+        #expect(first.results["shape"]?.status == .ran)
+        guard case .failed(let broken) = first.results["broken"]?.status else {
+            Issue.record("broken: \(String(describing: first.results["broken"]?.status))")
+            return
+        }
+        #expect(broken.contains("compile error") && broken.contains("01.md:17"))
+        let seeded = try #require(first.results["seeded"]?.duration)
+        #expect(seeded >= 3, "two replicas one after the other (1 s + 2 s) took \(seeded) s")
+        let html = try String(contentsOf: first.reportFile, encoding: .utf8)
+        #expect(html.contains("before the crash"))
+        #expect(html.contains("a\u{FFFD}b"))
+        #expect(html.contains("&#87;EAVETOKEN0X and &#87;EAVEBLOCK0X"))
+        #expect(html.contains("id=\"failures\"") && html.contains("href=\"#stage-broken\"") && html.contains("href=\"#stage-chatty\""))
+        let png = MiniProject.folder.appendingPathComponent("figures-chapters-errors/shape.png")
+        #expect(FileManager.default.fileExists(atPath: png.path))
+
+        setenv(variable, "1", 1)
+        defer { unsetenv(variable) }
+        let second = try weaver.build()
+        guard case .failed = second.results["shape"]?.status else {
+            Issue.record("shape should fail: \(String(describing: second.results["shape"]?.status))")
+            return
+        }
+        #expect(!FileManager.default.fileExists(atPath: png.path))
+
+        // An error in a define block shows its text in the report.
+        let text = try String(contentsOf: chapters.appendingPathComponent("01.md"), encoding: .utf8)
+        try text.replacingOccurrences(of: "struct Broke: Error {}", with: "struct Broke: Error { let y: Int = \"text\" }")
+            .write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8)
+        let third = try weaver.build()
+        let brokenHTML = try String(contentsOf: third.reportFile, encoding: .utf8)
+        #expect(brokenHTML.contains("definitions did not compile"))
+        #expect(brokenHTML.contains("cannot convert value of type"))
+    }
+
+    /// The `weave` binary built beside the test bundle.
+    static func weaveExecutable() -> URL? {
+        let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
+            .compactMap { $0?.deletingLastPathComponent() } + [Bundle.main.bundleURL.deletingLastPathComponent()]
+        for folder in candidates {
+            let url = folder.appendingPathComponent("weave")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+}
