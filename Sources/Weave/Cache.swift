@@ -15,6 +15,10 @@ public struct EntryManifest: Sendable, Codable, Equatable {
     /// Seconds the stage took when it ran.
     public var duration: Double
     public var created: Date
+    /// BLAS threads per stage and stages at a time of the build that made it (nil in entries
+    /// made before this was recorded): a cache hit's provenance is its own, not this build's.
+    public var threads: Int?
+    public var jobs: Int?
 }
 
 /// The last key a stage was built with at a scale, so `weave list` can explain staleness and
@@ -89,7 +93,8 @@ public struct Cache: Sendable {
 
     /// Turns a finished work folder into the entry for `key`: checksums, manifest, one rename.
     @discardableResult
-    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double) throws -> CacheEntry {
+    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double, threads: Int? = nil,
+                       jobs: Int? = nil) throws -> CacheEntry {
         let key = parts.digest
         let out = work.appendingPathComponent("out")
         var files: [String: EntryManifest.File] = [:]
@@ -102,7 +107,8 @@ public struct Cache: Sendable {
                 files[path] = EntryManifest.File(sha256: try Digest.file(url), size: size)
             }
         }
-        let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date())
+        let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date(),
+                                     threads: threads, jobs: jobs)
         try AtomicFile.write(Self.encoder.encode(manifest), to: work.appendingPathComponent("manifest.json"))
         try FileManager.default.createDirectory(at: entries, withIntermediateDirectories: true)
         let target = entryFolder(key)
