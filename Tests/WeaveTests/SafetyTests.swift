@@ -89,6 +89,7 @@ import Weave
         let first = try weaver.build()
         #expect(first.exitCode == 0, "\(first.errors)")
         #expect(MiniProject.published(first, "computed", "computed") == "42")
+        #expect(Weaver.lastBuildScale(cache: mini.cache) == "tiny")
 
         try mini.setLibrary(answer: 42, comment: "// a new comment\n/* and a block\n   comment */   ")
         #expect(try weaver.list().map(\.state) == [.fresh, .fresh])
