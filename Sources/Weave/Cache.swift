@@ -18,6 +18,10 @@ public struct EntryManifest: Sendable, Codable, Equatable {
     /// The engine's kernel path the stage ran with (`ENGINE_ISA`); nil in entries made before it
     /// was recorded. Results from different paths can differ in the last digits.
     public var enginePath: String? = nil
+    /// BLAS threads per stage and stages at a time of the build that made it (nil in entries
+    /// made before this was recorded): a cache hit's provenance is its own, not this build's.
+    public var threads: Int?
+    public var jobs: Int?
 }
 
 /// The last key a stage was built with at a scale, so `weave list` can explain staleness and
@@ -92,8 +96,8 @@ public struct Cache: Sendable {
 
     /// Turns a finished work folder into the entry for `key`: checksums, manifest, one rename.
     @discardableResult
-    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double,
-                       enginePath: String? = RunSettings.engineKernelPath()) throws -> CacheEntry {
+    public func commit(work: URL, stage: String, parts: KeyParts, duration: Double, threads: Int? = nil,
+                       jobs: Int? = nil, enginePath: String? = RunSettings.engineKernelPath()) throws -> CacheEntry {
         let key = parts.digest
         let out = work.appendingPathComponent("out")
         var files: [String: EntryManifest.File] = [:]
@@ -107,7 +111,7 @@ public struct Cache: Sendable {
             }
         }
         let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date(),
-                                     enginePath: enginePath)
+                                     threads: threads, jobs: jobs, enginePath: enginePath)
         try AtomicFile.write(Self.encoder.encode(manifest), to: work.appendingPathComponent("manifest.json"))
         try FileManager.default.createDirectory(at: entries, withIntermediateDirectories: true)
         let target = entryFolder(key)

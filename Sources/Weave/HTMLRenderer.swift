@@ -405,7 +405,7 @@ public struct HTMLRenderer {
             ("Built", Self.dateFormatter.string(from: p.date)),
         ]
         for (k, v) in rows { html += "<tr><th>\(k)</th><td>\(escapeHTML(v))</td></tr>\n" }
-        html += "</tbody></table>\n<table class=\"stages\"><thead><tr><th>Stage</th><th>Kind</th><th>Where</th><th>Key</th><th>Seed</th><th>Kernels</th><th>Duration</th><th>Run</th></tr></thead><tbody>\n"
+        html += "</tbody></table>\n<table class=\"stages\"><thead><tr><th>Stage</th><th>Kind</th><th>Where</th><th>Key</th><th>Seed</th><th>Duration</th><th>Made with</th><th>Run</th></tr></thead><tbody>\n"
         for name in graph.order {
             guard let stage = graph[name] else { continue }
             let r = results[name]
@@ -422,8 +422,14 @@ public struct HTMLRenderer {
             html += "<tr><td><a href=\"#\(stage.kind == .figure ? "fig" : stage.kind == .table ? "tbl" : "stage")-\(name)\">\(escapeHTML(name))</a></td>"
             html += "<td>\(stage.kind.rawValue)</td><td>\(escapeHTML(stage.location.description))</td>"
             html += "<td><code title=\"\(key)\">\(key.prefix(12))</code></td><td>\(seeds)</td>"
-            html += "<td>\(escapeHTML(r?.entry?.manifest.enginePath ?? (r?.status == .cached ? "not recorded" : "")))</td>"
-            html += "<td>\(r?.duration.map { ProgressDisplay.duration($0) } ?? "")</td><td>\(run)</td></tr>\n"
+            // The threads of the build that made the result (a cache hit may come from another).
+            var madeWith = ""
+            if let m = r?.entry?.manifest {
+                madeWith = m.threads.map { "\($0) thread\($0 == 1 ? "" : "s")" + (m.jobs.map { ", \($0) at a time" } ?? "") } ?? "threads not recorded"
+                madeWith += ", kernels " + (m.enginePath ?? "not recorded")
+                if r?.status == .cached { madeWith += ", \(Self.dateFormatter.string(from: m.created))" }
+            }
+            html += "<td>\(r?.duration.map { ProgressDisplay.duration($0) } ?? "")</td><td>\(madeWith)</td><td>\(run)</td></tr>\n"
         }
         return html + "</tbody></table>\n</section>\n"
     }

@@ -48,12 +48,30 @@ public struct LibraryFingerprint: Sendable, Equatable {
 
     /// Hashes every file under the folders, the targets' declarations (build flags) and
     /// Package.resolved (pinned dependency versions change the code that runs too).
-    public func digests(root: URL) throws -> (compute: String, presentation: String) {
-        (try Self.digest(folders: computeFolders, declarations: computeDeclarations, root: root),
-         try Self.digest(folders: presentationFolders, declarations: presentationDeclarations, root: root))
+    /// `contents`: a folder where each digest's per-file lines are kept (`DIGEST.txt`), so that
+    /// `weave list` can name the files that changed since a stage's last build.
+    public func digests(root: URL, contents: URL? = nil) throws -> (compute: String, presentation: String) {
+        (try Self.digest(folders: computeFolders, declarations: computeDeclarations, root: root, contents: contents),
+         try Self.digest(folders: presentationFolders, declarations: presentationDeclarations, root: root, contents: contents))
     }
 
-    static func digest(folders: [String], declarations: [String], root: URL) throws -> String {
+    /// The files (or targets) whose lines differ between two digests' kept contents; nil when
+    /// either is unknown.
+    public static func changedFiles(from old: String, to new: String, contents: URL) -> [String]? {
+        func lines(_ digest: String) -> [String: String]? {
+            guard let text = try? String(contentsOf: contents.appendingPathComponent(digest + ".txt"), encoding: .utf8) else { return nil }
+            var map: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                guard let space = line.lastIndex(of: " ") else { continue }
+                map[String(line[..<space])] = String(line[line.index(after: space)...])
+            }
+            return map
+        }
+        guard let a = lines(old), let b = lines(new) else { return nil }
+        return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+    }
+
+    static func digest(folders: [String], declarations: [String], root: URL, contents: URL? = nil) throws -> String {
         var lines = declarations.map { "target \($0)" }
         for file in ["Package.resolved"] {
             let url = root.appendingPathComponent(file)
@@ -73,7 +91,16 @@ public struct LibraryFingerprint: Sendable, Equatable {
                 lines.append("\(relative) \(try Self.sourceDigest(URL(fileURLWithPath: path)))")
             }
         }
-        return Digest.hex(lines.joined(separator: "\n"))
+        let text = lines.joined(separator: "\n")
+        let digest = Digest.hex(text)
+        if let contents {
+            let file = contents.appendingPathComponent(digest + ".txt")
+            if !FileManager.default.fileExists(atPath: file.path) {
+                try? FileManager.default.createDirectory(at: contents, withIntermediateDirectories: true)
+                try? AtomicFile.write(Data(text.utf8), to: file)
+            }
+        }
+        return digest
     }
 
     /// Digest of one library file: of its normalised text for Swift and C sources, of its bytes otherwise.

@@ -52,7 +52,7 @@ public struct MathRenderer: Sendable {
                 switch rendered[k] {
                 case .html(let html):
                     results[index] = .html(html)
-                    try? AtomicFile.write(Data(html.utf8), to: cacheURL(formulas[index].tex, formulas[index].display))
+                    try? AtomicFile.write(Data((Digest.hex(html) + "\n" + html).utf8), to: cacheURL(formulas[index].tex, formulas[index].display))
                 case let other:
                     results[index] = other
                 }
@@ -61,12 +61,21 @@ public struct MathRenderer: Sendable {
         return results.map { $0 ?? .error("not rendered") }
     }
 
-    func cacheURL(_ tex: String, _ display: Bool) -> URL {
-        cacheFolder.appendingPathComponent(Digest.hex("\(display ? "D" : "I")\(tex)") + ".html")
+    /// Where a formula's typeset HTML is kept (v2: the first line is the checksum of the rest).
+    public func cacheURL(_ tex: String, _ display: Bool) -> URL {
+        cacheFolder.appendingPathComponent("v2-" + Digest.hex("\(display ? "D" : "I")\(tex)") + ".html")
     }
 
+    /// The typeset formula, verified against its checksum like every cache entry; a damaged
+    /// file is removed and the formula typeset again.
     func cached(_ tex: String, _ display: Bool) -> String? {
-        try? String(contentsOf: cacheURL(tex, display), encoding: .utf8)
+        let url = cacheURL(tex, display)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        guard let newline = text.firstIndex(of: "\n"), Digest.hex(String(text[text.index(after: newline)...])) == String(text[..<newline]) else {
+            try? FileManager.default.removeItem(at: url)
+            return nil
+        }
+        return String(text[text.index(after: newline)...])
     }
 
     func run(_ items: [Item]) -> [Rendered] {

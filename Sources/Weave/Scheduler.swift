@@ -204,7 +204,8 @@ public struct Scheduler {
             for leftover in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] where leftover != "out" {
                 try? FileManager.default.removeItem(at: work.appendingPathComponent(leftover))
             }
-            let entry = try cache.commit(work: work, stage: name, parts: parts, duration: duration ?? 0)
+            let entry = try cache.commit(work: work, stage: name, parts: parts, duration: duration ?? 0,
+                                         threads: settings.blasThreads, jobs: jobs)
             return StageResult(status: .ran, key: parts.digest, entry: entry, duration: duration)
         } catch {
             try? FileManager.default.removeItem(at: work)

@@ -21,7 +21,8 @@ public struct SlurmSettings: Sendable, Equatable {
 /// with local processes; the cache, the work folders and the project must therefore be on a
 /// file system the nodes share. Each job writes its stdout, stderr, progress and exit status
 /// into its work folder, which is all the weaver reads. Ctrl-C/SIGTERM of the weaver cancel the submitted jobs (`InterruptHooks`).
-final class SlurmExecutor: StageExecutor {
+// @unchecked: the state the interrupt hook reads (`submitted`) is behind `lock`.
+final class SlurmExecutor: StageExecutor, @unchecked Sendable {
     let settings: SlurmSettings
     /// Slurm queues what the cluster cannot run yet: submit everything that is ready.
     var concurrency: Int? { 10_000 }

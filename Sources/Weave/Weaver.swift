@@ -99,7 +99,7 @@ public struct Weaver {
     /// `files=` path or a `--data` path does not exist.
     public func keys(chapters: [Chapter], graph: StageGraph) throws -> (keys: [String: KeyParts], manifest: PackageManifest) {
         let manifest = try PackageManifest.load(root: options.root, cacheFolder: options.cache)
-        let digests = try LibraryFingerprint(manifest: manifest).digests(root: options.root)
+        let digests = try LibraryFingerprint(manifest: manifest).digests(root: options.root, contents: libraryContents)
         let contents = ContentFingerprint(cache: options.cache)
         defer { contents.save() }
         let calculator = KeyCalculator(scale: options.scale, seed: options.seed, computeLibrary: digests.compute,
@@ -365,6 +365,9 @@ public struct Weaver {
 
     // MARK: list, check, clean
 
+    /// Per-file lines of each library digest (for `weave list` to name changed files).
+    var libraryContents: URL { options.cache.appendingPathComponent("libraries") }
+
     /// The scale of the last build on this cache (what `weave list` describes by default).
     public static func lastBuildScale(cache: URL) -> String? {
         (try? String(contentsOf: cache.appendingPathComponent("last-scale"), encoding: .utf8))?
@@ -385,7 +388,12 @@ public struct Weaver {
                 state = .fresh
                 duration = m.duration
             } else if let record {
-                let reasons = parts.changes(since: record.parts)
+                var reasons = parts.changes(since: record.parts)
+                if let i = reasons.firstIndex(of: "library"),
+                   let files = LibraryFingerprint.changedFiles(from: record.parts.library, to: parts.library, contents: libraryContents),
+                   !files.isEmpty {
+                    reasons[i] = "library (" + files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", and \(files.count - 5) more" : "") + ")"
+                }
                 state = .stale(reasons.isEmpty ? ["cache entry missing or damaged"] : reasons)
             } else {
                 state = .missing

@@ -9,7 +9,7 @@ struct WeaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weave",
         abstract: "Weave chapters/*.md and their Swift stages into report/index.html.",
-        subcommands: [Build.self, Figure.self, List.self, Check.self, Clean.self],
+        subcommands: [Build.self, Figure.self, List.self, Check.self, Clean.self, Diff.self],
         defaultSubcommand: Build.self)
 }
 
@@ -225,6 +225,31 @@ extension WeaveCommand {
             }
             let removed = try Weaver(options: options).clean()
             print("weave: removed \(removed) unreferenced entr\(removed == 1 ? "y" : "ies")")
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What changed between two builds' results.json; exit 1 when anything did.",
+            discussion: "Default: the committed figures/results.json against the last build's report/results.json.")
+        @Argument(help: "Old results.json (default: ROOT/figures/results.json).")
+        var old: String?
+        @Argument(help: "New results.json (default: ROOT/report/results.json).")
+        var new: String?
+        @Option(help: "Root folder for the defaults.")
+        var root: String = FileManager.default.currentDirectoryPath
+        @Option(help: "Numbers closer than this (absolute) count as unchanged.")
+        var tolerance: Double = 0
+
+        func run() throws {
+            let base = URL(fileURLWithPath: root)
+            let oldURL = old.map { URL(fileURLWithPath: $0) } ?? base.appendingPathComponent("figures/results.json")
+            let newURL = new.map { URL(fileURLWithPath: $0) } ?? base.appendingPathComponent("report/results.json")
+            let diff: ResultsDiff
+            do { diff = try ResultsDiff(oldFile: oldURL, newFile: newURL, tolerance: tolerance) } catch { printErrors(error) }
+            for change in diff.changes { print(change) }
+            print("weave: \(diff.changes.count) change\(diff.changes.count == 1 ? "" : "s") beyond \(tolerance) between \(oldURL.path) and \(newURL.path)")
+            if !diff.changes.isEmpty { throw ExitCode(1) }
         }
     }
 }

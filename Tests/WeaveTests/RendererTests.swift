@@ -136,6 +136,14 @@ import Weave
         // Second time from the cache, without node.
         let again = MathRenderer(cacheFolder: folder.appendingPathComponent("math"), nodePath: "/nonexistent").render([("x^2", false)])
         #expect(again == [out[0]])
+        // A damaged cache file is not served: it is dropped and (here, without node) reported.
+        let file = renderer.cacheURL("x^2", false)
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count - 2] ^= 0x20
+        try bytes.write(to: file)
+        let damaged = MathRenderer(cacheFolder: folder.appendingPathComponent("math"), nodePath: "/nonexistent").render([("x^2", false)])
+        #expect(damaged != [out[0]])
+        #expect(!FileManager.default.fileExists(atPath: file.path))
         let css = renderer.stylesheet()
         #expect(css.contains("data:font/woff2;base64,"))
         #expect(!css.contains("url(fonts/"))

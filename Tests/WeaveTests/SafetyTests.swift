@@ -57,7 +57,8 @@ import Weave
         let program = Process()
         program.executableURL = mini.cache.appendingPathComponent("build/release/\(CodeGenerator.targetName)")
         let out = MiniProject.folder.appendingPathComponent("wrong-program-out")
-        try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         program.environment = [StageProtocol.stageVariable: "value", StageProtocol.scaleVariable: "tiny",
                                StageProtocol.seedVariable: "0", StageProtocol.outputVariable: out.path,
                                StageProtocol.progressVariable: out.appendingPathComponent("p.json").path,
@@ -88,13 +89,14 @@ import Weave
         let first = try weaver.build()
         #expect(first.exitCode == 0, "\(first.errors)")
         #expect(MiniProject.published(first, "computed", "computed") == "42")
+        #expect(Weaver.lastBuildScale(cache: mini.cache) == "tiny")
 
         try mini.setLibrary(answer: 42, comment: "// a new comment\n/* and a block\n   comment */   ")
         #expect(try weaver.list().map(\.state) == [.fresh, .fresh])
 
         try mini.setLibrary(answer: 43)
         let states = try weaver.list().map(\.state)
-        #expect(states == [.stale(["library"]), .stale(["library"])])
+        #expect(states == [.stale(["library (Sources/Lib/Lib.swift)"]), .stale(["library (Sources/Lib/Lib.swift)"])], "\(states)")
         let second = try weaver.build()
         #expect(second.results["answer"]?.status == .ran)
         #expect(MiniProject.published(second, "computed", "computed") == "43")
@@ -277,6 +279,7 @@ import Weave
         let html = try String(contentsOf: first.reportFile, encoding: .utf8)
         #expect(html.contains("before the crash"))
         #expect(html.contains("a\u{FFFD}b"))
+        #expect(html.contains("<td>1 thread, 1 at a time</td><td>fresh run</td>"))
         #expect(html.contains("&#87;EAVETOKEN0X and &#87;EAVEBLOCK0X"))
         #expect(html.contains("id=\"failures\"") && html.contains("href=\"#stage-broken\"") && html.contains("href=\"#stage-chatty\""))
         let png = MiniProject.folder.appendingPathComponent("figures-chapters-errors/shape.png")
