@@ -111,7 +111,7 @@ public struct Cache: Sendable {
             }
         }
         let manifest = EntryManifest(stage: stage, key: key, parts: parts, files: files, duration: duration, created: Date(),
-                                     threads: threads, jobs: jobs, enginePath: enginePath)
+                                     enginePath: enginePath, threads: threads, jobs: jobs)
         try AtomicFile.write(Self.encoder.encode(manifest), to: work.appendingPathComponent("manifest.json"))
         try FileManager.default.createDirectory(at: entries, withIntermediateDirectories: true)
         let target = entryFolder(key)
