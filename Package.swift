@@ -65,6 +65,7 @@ let package = Package(
         ], swiftSettings: fast),
 
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "SlurmTests", dependencies: ["Slurm"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"]),
