@@ -69,6 +69,7 @@ let package = Package(
         ], swiftSettings: fast),
 
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "SlurmTests", dependencies: ["Slurm"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"], exclude: ["Fixtures"]),

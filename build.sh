@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 # System packages the build and the report need (Debian names).
 PACKAGES=(libopenblas-dev libcairo2-dev libpng-dev zlib1g-dev libjpeg62-turbo-dev pkg-config
           cmark-gfm libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev katex node-commander
-          dataset-fashion-mnist fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
+          dataset-fashion-mnist fonts-dejavu-core fonts-liberation fonts-freefont-ttf
+          libopenmpi-dev openmpi-bin)
 
 install_packages() {
     local missing=()

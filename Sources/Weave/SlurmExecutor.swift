@@ -30,8 +30,9 @@ final class SlurmExecutor: StageExecutor, @unchecked Sendable {
     private let lock = NSLock()
     /// Every job id this build submitted (for `scancel`).
     private var submitted: [String] = []
-    /// Work folder -> job id of the stage submitted for it.
-    private var jobOfWork: [String: String] = [:]
+    /// Work folder -> job id of the stage submitted for it, or why it could not be submitted
+    /// (the stage's other replicas report the same reason).
+    private var jobOfWork: [String: Result<String, WeaveError>] = [:]
     /// Slurm's view of the submitted jobs, asked at most every `pollInterval` seconds.
     private var activeSnapshot: (time: Date, ids: Set<String>?) = (.distantPast, nil)
     private let pollInterval = 2.0
@@ -63,18 +64,25 @@ final class SlurmExecutor: StageExecutor, @unchecked Sendable {
         if let cpus = stage.resources.cpus { run.blasThreads = cpus }
         // Replica 0 comes first: it writes every replica's environment and submits the stage.
         if replica == 0 {
-            for r in 0..<stage.seeds {
-                try writeReplicaEnvironment(stage: stage, replica: r, work: work, inputs: inputs, codeKey: codeKey, settings: run)
-            }
-            let id = try submit(stage: stage, work: work, settings: run)
-            lock.withLock {
-                submitted.append(id)
-                jobOfWork[work.path] = id
+            do {
+                for r in 0..<stage.seeds {
+                    try writeReplicaEnvironment(stage: stage, replica: r, work: work, inputs: inputs, codeKey: codeKey, settings: run)
+                }
+                let id = try submit(stage: stage, work: work, settings: run)
+                lock.withLock {
+                    submitted.append(id)
+                    jobOfWork[work.path] = .success(id)
+                }
+            } catch {
+                let failure = error as? WeaveError ?? WeaveError("\(error)")
+                lock.withLock { jobOfWork[work.path] = .failure(failure) }
+                throw failure
             }
         }
-        guard let id = lock.withLock({ jobOfWork[work.path] }) else {
+        guard let submission = lock.withLock({ jobOfWork[work.path] }) else {
             throw WeaveError("replica \(replica) of \(stage.name) started before its job was submitted")
         }
+        let id = try submission.get()
         let task = stage.seeds > 1 ? "\(id)_\(replica)" : id
         return SlurmJob(stage: stage, replica: replica, work: work, jobID: task, executor: self)
     }

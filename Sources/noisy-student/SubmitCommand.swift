@@ -18,7 +18,7 @@ struct Submit: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run folder (shared file system).") var runPath: String = "runs/latest"
     @Option(help: "Which iteration's labels.") var iteration: Int = 1
     @Option(help: "Slurm partition.") var partition: String?
-    @Option(help: "More sbatch arguments, e.g. \"--cpus-per-task=4 --time=1:00:00\".") var sbatchArgs: String = ""
+    @Option(help: "More sbatch arguments, given with =, e.g. --sbatch-args=\"--cpus-per-task=4 --time=1:00:00\".") var sbatchArgs: String = ""
     @Argument(parsing: .postTerminator, help: "Options for every predict job.") var predictOptions: [String] = []
 
     func validate() throws {

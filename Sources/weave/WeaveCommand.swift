@@ -59,7 +59,7 @@ struct RunOptions: ParsableArguments {
     var executor: String = "local"
     @Option(help: "Slurm partition (--executor slurm).")
     var partition: String?
-    @Option(help: "More sbatch arguments, e.g. \"--account=x --qos=y\" (--executor slurm).")
+    @Option(help: "More sbatch arguments, given with =, e.g. --sbatch-args=\"--account=x --qos=y\" (--executor slurm).")
     var sbatchArgs: String?
 
     /// The executor the options name; refuses Slurm options without `--executor slurm`.

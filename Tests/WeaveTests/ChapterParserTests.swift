@@ -157,3 +157,20 @@ import Weave
         }
     }
 }
+
+@Suite struct StageResourceTests {
+    @Test func computeStagesTakeCpusMemAndTime() throws {
+        let chapter = try parse("\(fence)swift stage=runs seeds=2 cpus=4 mem=8G time=1-02:00:00\nprint(1)\n\(fence)\n")
+        #expect(chapter.stages[0].resources == StageResources(cpus: 4, memory: "8G", time: "1-02:00:00"))
+        let plain = try parse("\(fence)swift stage=a\nprint(1)\n\(fence)\n")
+        #expect(plain.stages[0].resources == StageResources())
+    }
+
+    @Test func badResourcesAreRefusedWithTheirName() {
+        for (info, word) in [("stage=a cpus=0", "cpus="), ("stage=a mem=8GB", "mem="), ("stage=a time=soon", "time="),
+                             ("figure=f cpus=2", "compute stages")] {
+            let errors = allErrors { _ = try parse("\(fence)swift \(info)\nprint(1)\n\(fence)\n") }
+            #expect(errors.count == 1 && errors[0].message.contains(word), "\(info): \(errors)")
+        }
+    }
+}
