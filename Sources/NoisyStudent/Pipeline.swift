@@ -185,9 +185,11 @@ public struct ModelCard: Sendable, Equatable {
     }
 
     public var metadata: [String: String] {
-        ["classes": classNames.joined(separator: "\u{1F}"),
-         "normalization": String(decoding: (try? JSONEncoder().encode(normalization)) ?? Data(), as: UTF8.self),
-         "inputSize": String(inputSize)]
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]  // identical runs write identical checkpoints
+        return ["classes": classNames.joined(separator: "\u{1F}"),
+                "normalization": String(decoding: (try? e.encode(normalization)) ?? Data(), as: UTF8.self),
+                "inputSize": String(inputSize)]
     }
 
     public init(metadata: [String: String], path: String) throws {

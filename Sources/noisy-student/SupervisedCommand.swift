@@ -32,6 +32,14 @@ struct Supervised: ParsableCommand {
         guard dataset == "fashion-mnist" else {
             throw ValidationError("unknown dataset '\(dataset)' for supervised (available: fashion-mnist)")
         }
+        // Bad values stop here, before the data loads.
+        let settings = TrainingSettings(epochs: epochs, batchSize: batch, peakLearningRate: lr, warmupEpochs: min(1, epochs / 10),
+                                        weightDecay: weightDecay)
+        do { try settings.validate("") } catch let e as RecipeError {
+            let option = ["batchSize": "--batch", "epochs": "--epochs", "peakLearningRate": "--lr", "weightDecay": "--weight-decay"]
+            let field = String(e.key.drop { $0 == "." })
+            throw ValidationError("\(option[field] ?? field): \(e.problem)")
+        }
         var train = try FashionMNIST.train(directory: fashionDir)
         let test = try FashionMNIST.test(directory: fashionDir)
         if let k = labelsPerClass {
@@ -46,9 +54,6 @@ struct Supervised: ParsableCommand {
         case "efficientnet": spec = .efficientNet(width: Double(width) / 16, depth: Double(depth) / 16, inputChannels: 1)
         default: throw ValidationError("unknown model '\(model)' (resnet, wrn, efficientnet)")
         }
-        let settings = TrainingSettings(epochs: epochs, batchSize: batch, peakLearningRate: lr, warmupEpochs: min(1, epochs / 10),
-                                        weightDecay: weightDecay)
-        try settings.validate("supervised")
         let trainer = Trainer(spec: spec, settings: settings, seed: seed, phase: "supervised", progress: ConsoleProgress())
         print("training \(spec) (\({ var r = SeededGenerator(seed: 0); return spec.build(rng: &r).parameterCount }()) parameters) on \(train.count) images, \(epochs) epochs")
         let trained = try trainer.train(TrainingData(labeled: train, normalization: norm))
