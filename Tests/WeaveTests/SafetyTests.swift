@@ -279,7 +279,7 @@ import Weave
         let html = try String(contentsOf: first.reportFile, encoding: .utf8)
         #expect(html.contains("before the crash"))
         #expect(html.contains("a\u{FFFD}b"))
-        #expect(html.contains("<td>1 thread, 1 at a time</td><td>fresh run</td>"))
+        #expect(html.contains("<td>1 thread, 1 at a time, kernels \(RunSettings.engineKernelPath())</td><td>fresh run</td>"))
         #expect(html.contains("&#87;EAVETOKEN0X and &#87;EAVEBLOCK0X"))
         #expect(html.contains("id=\"failures\"") && html.contains("href=\"#stage-broken\"") && html.contains("href=\"#stage-chatty\""))
         let png = MiniProject.folder.appendingPathComponent("figures-chapters-errors/shape.png")
