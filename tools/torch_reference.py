@@ -5,11 +5,14 @@ Run by hand (torch from PyPI in a venv; the Swift tests only read what this writ
 
   python3 tools/torch_reference.py step --checkpoint runs/t/teacher.ckpt --pseudo soft \
       --out Tests/EngineTests/Fixtures/pytorch-wrn-10-1.ckpt [--steps 2]
-  noisy-student export-split --run runs/p --scale default --seed 0
-  python3 tools/torch_reference.py train --split runs/p/split --seed 0
+  noisy-student export-split --run runs/p --recipe R.json --seed 0
+  python3 tools/torch_reference.py train --split runs/p/split --seed 0 --student
 
-`train` trains the recipe's teacher in PyTorch on a split our CLI exported (labeled images,
-recipe, normalisation) with our recipe's optimisation, and prints its test top-1: our SGD
+`train` trains the recipe's teacher (and with --student, labels the pool with it, filters and
+balances as Filtering.swift does, and trains the first student with soft targets and the
+model noise: dropout, stochastic depth) in PyTorch on a split our CLI exported (images,
+recipe, normalisation) with our recipe's optimisation, and prints test top-1. Input noise
+(RandAugment, Cutout, crop) is not reproduced: give both sides a recipe without it. It uses our SGD
 (Nesterov, decay on weights only), our warm-up + cosine schedule by step, our batches (a fresh
 permutation per epoch, the last batch topped up from its start), our initialisation's
 distributions (He normal convolutions, uniform +-1/sqrt(fan-in) dense layer), batch norm
@@ -104,7 +107,10 @@ class BN(nn.BatchNorm2d):
 
 class WRNBlock(nn.Module):
     """Pre-activation block (WideResNet.swift): BN-ReLU-conv3x3-BN-ReLU-conv3x3 + skip; the 1x1
-    projection (where the shape changes) sees the pre-activated input."""
+    projection (where the shape changes) sees the pre-activated input. Stochastic depth (training
+    only) drops the branch of identity-skip blocks per sample, scaling survivors by 1/survival."""
+    survival = 1.0
+
     def __init__(self, i, o, stride):
         super().__init__()
         self.bn1 = BN(i); self.conv1 = nn.Conv2d(i, o, 3, stride, 1, bias=False)
@@ -115,18 +121,25 @@ class WRNBlock(nn.Module):
         a = F.relu(self.bn1(x))
         h = F.relu(self.bn2(self.conv1(a)))
         skip = x if self.projection is None else self.projection(a)
-        return self.conv2(h) + skip
+        branch = self.conv2(h)
+        if self.training and self.survival < 1 and self.projection is None:
+            keep = (torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype) < self.survival).to(x.dtype) / self.survival
+            branch = branch * keep
+        return branch + skip
 
 
 class WideResNet(nn.Module):
-    def __init__(self, depth, width, classes, channels):
+    def __init__(self, depth, width, classes, channels, dropout=0.0, stochastic_depth=0.0):
         super().__init__()
         n = (depth - 4) // 6
+        self.dropout = dropout
         self.stem = nn.Conv2d(channels, 16, 3, 1, 1, bias=False)
         blocks, c = [], 16
         for g, o in enumerate([16 * width, 32 * width, 64 * width]):
             for j in range(n):
                 blocks.append(WRNBlock(c, o, 2 if (j == 0 and g > 0) else 1)); c = o
+                # WideResNet.swift: survival falls linearly with the 1-based block index.
+                blocks[-1].survival = 1 - stochastic_depth * len(blocks) / (3 * n)
         self.block = nn.ModuleList(blocks)
         self.finalBN = BN(c)
         self.classifier = nn.Linear(c, classes)
@@ -135,7 +148,8 @@ class WideResNet(nn.Module):
         h = self.stem(x)
         for b in self.block:
             h = b(h)
-        return self.classifier(F.relu(self.finalBN(h)).mean(dim=(2, 3)))
+        features = F.relu(self.finalBN(h)).mean(dim=(2, 3))
+        return self.classifier(F.dropout(features, self.dropout, self.training))
 
 
 class BasicBlock(nn.Module):
@@ -174,11 +188,10 @@ class ResNet(nn.Module):
 
 def build(spec):
     """Our ModelSpec (the checkpoint's architecture JSON) -> the PyTorch network."""
-    if spec.get("dropout", 0) or spec.get("stochasticDepth", 0):
-        print("note: model noise (dropout, stochastic depth) is off in the reference", file=sys.stderr)
     kind = spec["kind"]
     if kind == "wideResNet":
-        return WideResNet(spec["depth"], spec["width"], spec["classes"], spec["inputChannels"])
+        return WideResNet(spec["depth"], spec["width"], spec["classes"], spec["inputChannels"],
+                          spec.get("dropout", 0), spec.get("stochasticDepth", 0))
     if kind == "resnet":
         return ResNet(spec["depth"], spec["width"], spec["classes"], spec["inputChannels"])
     sys.exit(f"torch_reference: no PyTorch twin for model kind '{kind}' (wideResNet, resnet)")
@@ -266,7 +279,7 @@ def student_loss(logits, labels, targets, smoothing, unlabeled_weight):
 
 def step_command(a):
     arch, meta, tensors = read_checkpoint(a.checkpoint)
-    spec = json.loads(arch)
+    spec = dict(json.loads(arch), dropout=0, stochasticDepth=0)  # the model noise is off
     torch.manual_seed(a.seed)
     model = build(spec).double()
     names = load_ours(model, tensors)
@@ -350,23 +363,12 @@ def evaluate(model, x, y, batch=500):
     return 100 * correct / max(1, len(y))
 
 
-def train_command(a):
-    recipe = json.load(open(os.path.join(a.split, "recipe.json")))
-    norm = json.load(open(os.path.join(a.split, "normalization.json")))
-    t = recipe["teacherTraining"]
-    if "cosine" not in t["decay"]:
-        sys.exit(f"torch_reference: only the cosine schedule is reproduced, the recipe has {t['decay']}")
-    if t["optimizer"] != "sgd" or t.get("emaDecay") is not None:
-        sys.exit("torch_reference: only SGD without EMA is reproduced")
-    spec = dict(recipe["teacher"]); spec["dropout"] = 0; spec["stochasticDepth"] = 0
-    xl, yl = normalized(load_npy(a.split, "labeled-images"), norm), torch.from_numpy(load_npy(a.split, "labeled-labels")).long()
-    xt, yt = normalized(load_npy(a.split, "test-images"), norm), torch.from_numpy(load_npy(a.split, "test-labels")).long()
-    xv, yv = normalized(load_npy(a.split, "validation-images"), norm), torch.from_numpy(load_npy(a.split, "validation-labels")).long()
-    spec["inputChannels"], spec["classes"] = xl.shape[1], int(max(yl.max(), yt.max()) + 1)
-    g = torch.Generator().manual_seed(a.seed)
-    model = build(spec)
-    our_init(model, g)
-    # Our Parameter.decays: convolution and dense weights decay; biases and batch norm do not.
+def fit(model, t, xl, yl, g, pseudo=None, ratio=0, unlabeled_weight=1.0):
+    """Our Trainer's loop: SGD (Nesterov, decay on weights only), warm-up + cosine by step,
+    epoch-wise permutations of the labeled set (last batch topped up from its start), and for a
+    student `ratio` pseudo-labeled images per labeled one from passes over the pseudo set."""
+    if "cosine" not in t["decay"] or t["optimizer"] != "sgd" or t.get("emaDecay") is not None:
+        sys.exit(f"torch_reference: only SGD + cosine without EMA is reproduced, the recipe has {t}")
     decay = [p for n, p in model.named_parameters() if n.endswith("weight") and p.dim() > 1]
     rest = [p for n, p in model.named_parameters() if not (n.endswith("weight") and p.dim() > 1)]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": t["weightDecay"]}, {"params": rest, "weight_decay": 0.0}],
@@ -375,24 +377,109 @@ def train_command(a):
     spe = max(1, (n + b - 1) // b)
     total = int(np.ceil(t["epochs"] * spe))
     warmup = int(t["warmupEpochs"] * spe)
-    import time
-    start, perm = time.time(), None
+    nu = b * ratio if pseudo is not None else 0
+    upos, uperm = 0, None
     model.train()
     for step in range(total):
-        epoch, pos = divmod(step, spe)
+        pos = step % spe
         if pos == 0:
             perm = torch.randperm(n, generator=g)
         idx = perm[torch.arange(pos * b, pos * b + b) % n]
+        x = xl[idx]
+        if nu:
+            xu, tu = pseudo
+            take = []
+            while len(take) < nu:
+                if upos % len(tu) == 0:
+                    uperm = torch.randperm(len(tu), generator=g)
+                take.append(uperm[upos % len(tu)].item()); upos += 1
+            x = torch.cat([x, xu[take]])
         lr = learning_rate(step, t["peakLearningRate"], warmup, total)
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(xl[idx]), yl[idx], label_smoothing=t["labelSmoothing"])
+        logits = model(x)
+        loss = F.cross_entropy(logits[:b], yl[idx], label_smoothing=t["labelSmoothing"])
+        if nu:
+            loss = loss + unlabeled_weight * -(tu[take] * F.log_softmax(logits[b:], dim=1)).sum(1).mean()
         loss.backward()
         opt.step()
-    result = {"seed": a.seed, "model": spec["kind"] + f"-{spec['depth']}-{spec['width']}", "steps": total,
-              "teacherTest": evaluate(model, xt, yt), "teacherValidation": evaluate(model, xv, yv) if len(yv) else None,
-              "seconds": round(time.time() - start, 1), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    return total
+
+
+def predict(model, x, batch=500):
+    model.eval()
+    with torch.no_grad():
+        p = torch.cat([F.softmax(model(x[i:i + batch]), dim=1) for i in range(0, len(x), batch)])
+    model.train()
+    return p
+
+
+def filter_and_balance(probs, f, g):
+    """Filtering.swift as it stands: per predicted class keep confidence >= max(threshold,
+    minimumThreshold); balance to K = pool / classes: the K most confident of a full class, whole
+    copies plus a seeded sample of an under-full one."""
+    conf, label = probs.max(1)
+    threshold = max(f["threshold"], f["minimumThreshold"])
+    classes = probs.shape[1]
+    k = f.get("perClass") or max(1, len(probs) // classes)
+    rows = []
+    for c in range(classes):
+        members = [i for i in range(len(probs)) if label[i] == c and conf[i] >= threshold]
+        members.sort(key=lambda i: (-conf[i].item(), i))
+        if not f["balance"]:
+            rows += members; continue
+        if not members:
+            continue
+        if len(members) >= k:
+            rows += members[:k]
+        else:
+            rows += members * (k // len(members))
+            rows += [members[i] for i in torch.randperm(len(members), generator=g)[:k % len(members)].tolist()]
+    return rows
+
+
+def train_command(a):
+    recipe = json.load(open(os.path.join(a.split, "recipe.json")))
+    norm = json.load(open(os.path.join(a.split, "normalization.json")))
+    xl, yl = normalized(load_npy(a.split, "labeled-images"), norm), torch.from_numpy(load_npy(a.split, "labeled-labels")).long()
+    xt, yt = normalized(load_npy(a.split, "test-images"), norm), torch.from_numpy(load_npy(a.split, "test-labels")).long()
+    xv, yv = normalized(load_npy(a.split, "validation-images"), norm), torch.from_numpy(load_npy(a.split, "validation-labels")).long()
+    classes = int(max(yl.max(), yt.max()) + 1)
+    torch.manual_seed(a.seed)  # dropout and stochastic-depth masks
+    g = torch.Generator().manual_seed(a.seed)
+    import time
+    start = time.time()
+    spec = dict(recipe["teacher"], classes=classes, inputChannels=xl.shape[1])
+    noise = recipe["teacherNoise"]
+    if noise["randAugment"] or noise["cutout"] or noise["crop"]:
+        sys.exit("torch_reference: input noise (RandAugment, Cutout, crop) is not reproduced; use a recipe without it")
+    spec.update(dropout=noise["dropout"], stochasticDepth=noise["stochasticDepth"])
+    teacher = build(spec)
+    our_init(teacher, g)
+    steps = fit(teacher, recipe["teacherTraining"], xl, yl, g)
+    result = {"seed": a.seed, "teacher": f"{spec['kind']}-{spec['depth']}-{spec['width']}", "teacherSteps": steps,
+              "teacherTest": evaluate(teacher, xt, yt), "teacherValidation": evaluate(teacher, xv, yv) if len(yv) else None}
+    print(json.dumps(result), flush=True)
+    if a.student and recipe["students"]:
+        xu = normalized(load_npy(a.split, "unlabeled-images"), norm)
+        yu = torch.from_numpy(load_npy(a.split, "unlabeled-labels")).long()
+        probs = predict(teacher, xu)
+        rows = filter_and_balance(probs, recipe["filter"], g)
+        if recipe["pseudoLabelMode"] != "soft" or recipe["temperature"] != 1:
+            sys.exit("torch_reference: only soft pseudo labels at temperature 1 are reproduced")
+        noise = recipe["studentNoise"]
+        if noise["randAugment"] or noise["cutout"] or noise["crop"]:
+            sys.exit("torch_reference: input noise (RandAugment, Cutout, crop) is not reproduced; use a recipe without it")
+        sspec = dict(recipe["students"][0], classes=classes, inputChannels=xl.shape[1],
+                     dropout=noise["dropout"], stochasticDepth=noise["stochasticDepth"])
+        student = build(sspec)
+        our_init(student, g)
+        steps = fit(student, recipe["studentTraining"], xl, yl, g, pseudo=(xu[rows], probs[rows]),
+                    ratio=recipe["unlabeledRatio"], unlabeled_weight=recipe["unlabeledLossWeight"])
+        result.update(pseudoAccuracy=100 * (probs.argmax(1) == yu).float().mean().item(), kept=len(rows), studentSteps=steps,
+                      studentTest=evaluate(student, xt, yt), studentValidation=evaluate(student, xv, yv) if len(yv) else None)
+    result.update(seconds=round(time.time() - start, 1), torch=torch.__version__, threads=torch.get_num_threads())
     print(json.dumps(result))
     if a.out:
         with open(a.out, "a") as f:
@@ -419,6 +506,7 @@ def main():
     t.add_argument("--split", required=True, help="RUN/split from `noisy-student export-split`")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--student", action="store_true", help="also label the pool and train the first student")
     t.add_argument("--out", help="append the result as one JSON line to this file")
     a = p.parse_args()
     torch.set_num_threads(getattr(a, "threads", 1) if a.command == "train" else 1)
