@@ -29,6 +29,8 @@ struct TrainTeacher: ParsableCommand {
         let (recipe, data) = try options.load()
         let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
+        // The later phases check their recipe against this one (they would otherwise mix runs).
+        if reports { try writeJSON(recipe, to: runFolder(options).appendingPathComponent("recipe.json")) }
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
         guard reports else { return }
         let result = pipeline.evaluate("teacher", trained)

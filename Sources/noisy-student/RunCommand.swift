@@ -44,9 +44,12 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// The recipe and its data, the recipe's models fitted to the data's classes and channels.
-    func load() throws -> (Recipe, PreparedData) {
+    /// `use`: how the command uses `--run` (checked before any data is decoded, with the recipe
+    /// adapted to the data's classes and channels as it is saved).
+    func load(use: RunFolderUse = .continuesRun) throws -> (Recipe, PreparedData) {
         guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
         let recipe = try makeRecipe()
+        if use == .startsRun && !resume { try checkRunFolder(recipe, use: use) }  // with --resume, Pipeline.run compares the recipes
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
         let choice = try DatasetChoice.parse(dataset, svhnDirectory: svhn, fashionDirectory: fashionDir, fit: fit, skipUnreadable: skipUnreadable)
@@ -55,6 +58,7 @@ struct PipelineOptions: ParsableArguments {
             FileHandle.standardError.write(Data("\rdecoding images \(done)/\(total)\(done == total ? "\n" : "")".utf8))
         }
         let adapted = recipe.adapted(classes: data.classes, inputChannels: data.channels)
+        if use == .continuesRun { try checkRunFolder(adapted, use: use) }
         try Pipeline(recipe: adapted, data: data).checkData()
         return (adapted, data)
     }
@@ -68,7 +72,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try withDataParallelGroup { group, reports in
-        let (recipe, data) = try options.load()
+        let (recipe, data) = try options.load(use: .startsRun)
         if reports {
             print("\(data.choice): \(data.splits.labeled.count) labeled, \(data.splits.unlabeled.count) unlabeled, "
                   + "\(data.splits.validation.count) validation, \(data.splits.test.count) test; scale \(recipe.scale), seed \(recipe.seed)")
