@@ -230,7 +230,7 @@ extension WeaveCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "What changed between two builds' results.json; exit 1 when anything did.",
+            abstract: "What changed between two builds' results.json; exit 1 when anything did, 2 when it cannot compare.",
             discussion: "Default: the committed figures/results.json against the last build's report/results.json.")
         @Argument(help: "Old results.json (default: ROOT/figures/results.json).")
         var old: String?
@@ -241,12 +241,20 @@ extension WeaveCommand {
         @Option(help: "Numbers closer than this (absolute) count as unchanged.")
         var tolerance: Double = 0
 
+        func validate() throws {
+            guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be 0 or a positive number, got \(tolerance)") }
+        }
+
         func run() throws {
             let base = URL(fileURLWithPath: root)
             let oldURL = old.map { URL(fileURLWithPath: $0) } ?? base.appendingPathComponent("figures/results.json")
             let newURL = new.map { URL(fileURLWithPath: $0) } ?? base.appendingPathComponent("report/results.json")
             let diff: ResultsDiff
-            do { diff = try ResultsDiff(oldFile: oldURL, newFile: newURL, tolerance: tolerance) } catch { printErrors(error) }
+            do { diff = try ResultsDiff(oldFile: oldURL, newFile: newURL, tolerance: tolerance) } catch {
+                // Not 1: a script must tell "could not compare" from "changed".
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
             for change in diff.changes { print(change) }
             print("weave: \(diff.changes.count) change\(diff.changes.count == 1 ? "" : "s") beyond \(tolerance) between \(oldURL.path) and \(newURL.path)")
             if !diff.changes.isEmpty { throw ExitCode(1) }
