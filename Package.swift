@@ -44,7 +44,9 @@ let package = Package(
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
         // Slurm's clients (sbatch, scancel, squeue) run as processes; Foundation only.
-        .target(name: "Slurm"),
+        // Runs helper programs to completion through temp files (the weaver's and Slurm's clients).
+        .target(name: "ProcessRunner"),
+        .target(name: "Slurm", dependencies: ["ProcessRunner"]),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness"], swiftSettings: checked),
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
@@ -54,7 +56,7 @@ let package = Package(
         .target(name: "MPIGroup", dependencies: ["CMPI", "NoisyStudent"]),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
-        .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime", "Slurm"],
+        .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime", "Slurm", "ProcessRunner"],
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [

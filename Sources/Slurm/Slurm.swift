@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 /// Slurm's own command-line clients (`sbatch`, `scancel`, `squeue`), run as processes: the
 /// scheduler is Slurm's; this only submits, cancels and asks. Foundation only, so both the
@@ -129,37 +130,12 @@ public enum Slurm {
         return words
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    /// Runs a client to completion; output through temporary files (no pipe can fill up).
-    static func run(_ arguments: [String], stdin: Data?) throws -> Result {
-        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-client-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: temp) }
-        let out = temp.appendingPathComponent("out"), err = temp.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        if let stdin {
-            let input = temp.appendingPathComponent("in")
-            try stdin.write(to: input)
-            process.standardInput = try FileHandle(forReadingFrom: input)
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        try process.run()
-        process.waitUntilExit()
-        try? outHandle.close()
-        try? errHandle.close()
-        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-        if process.terminationStatus == 127 {
+    /// Runs a Slurm client to completion (through the shared `ProcessRunner`).
+    static func run(_ arguments: [String], stdin: Data?) throws -> ProcessRunner.Result {
+        let result = try ProcessRunner.run(arguments, stdin: stdin)
+        if result.status == 127 {
             throw Failure("\(arguments[0]) not found: Slurm's clients must be on PATH (Debian: slurm-client; scripts/local-slurm.sh starts a one-node Slurm)")
         }
-        return Result(status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "", stderr: stderr)
+        return result
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 /// Typesets TeX with Debian's KaTeX at build time (no JavaScript in the report).
 ///
@@ -83,7 +84,7 @@ public struct MathRenderer: Sendable {
         do {
             var env = ProcessInfo.processInfo.environment
             env["NODE_PATH"] = [nodePath, env["NODE_PATH"]].compactMap { $0 }.joined(separator: ":")
-            let result = try Shell.run(["node", "-e", Self.script], in: cacheFolder.deletingLastPathComponent(),
+            let result = try ProcessRunner.run(["node", "-e", Self.script], in: cacheFolder.deletingLastPathComponent(),
                                        environment: env, stdin: try JSONEncoder().encode(items))
             guard result.status == 0 else {
                 return failure("KaTeX (node, NODE_PATH=\(nodePath)) failed: \(result.stderr.prefix(300))")

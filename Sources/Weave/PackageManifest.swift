@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 /// The parts of the project's Package.swift the weaver needs: which library products exist
 /// (to depend on and import them) and which source folders each one compiles (to fingerprint).
@@ -34,7 +35,7 @@ public struct PackageManifest: Sendable, Codable, Equatable {
         }
         // Its own scratch path: the project's .build may be locked by a running `swift test`
         // (the end-to-end test runs the weaver from inside one), and waiting on it would deadlock.
-        let result = try Shell.run(["swift", "package", "--package-path", root.path,
+        let result = try ProcessRunner.run(["swift", "package", "--package-path", root.path,
                                     "--scratch-path", cacheFolder.appendingPathComponent("manifest-scratch").path,
                                     "dump-package"], in: root)
         guard result.status == 0 else {

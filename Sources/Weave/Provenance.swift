@@ -1,4 +1,5 @@
 import Foundation
+import ProcessRunner
 
 /// Where a report came from: enough to rebuild it or to tell two reports apart.
 public struct Provenance: Sendable, Codable, Equatable {
@@ -30,7 +31,7 @@ public struct Provenance: Sendable, Codable, Equatable {
 
     public static func collect(root: URL, blasThreads: Int, jobs: Int, scale: String, seed: UInt64) -> Provenance {
         func run(_ args: [String]) -> String? {
-            guard let r = try? Shell.run(args, in: root), r.status == 0 else { return nil }
+            guard let r = try? ProcessRunner.run(args, in: root), r.status == 0 else { return nil }
             return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         var commit = run(["git", "rev-parse", "HEAD"]) ?? "not a git checkout"
