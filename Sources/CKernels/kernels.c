@@ -94,8 +94,6 @@ int ck_isa(void) {
     return isa;
 }
 
-int ck_uses_avx512(void) { return ck_isa() == CK_ISA_AVX512; }
-
 static float *scratch(size_t n) {
     size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
     float *p = aligned_alloc(64, bytes > 0 ? bytes : 64);

@@ -24,8 +24,6 @@ int ck_isa_parse(const char *text, char *err, size_t errlen);
 /// and exits with status 2 (programs validate it first, with `ck_isa_parse`, to fail cleanly).
 int ck_isa(void);
 
-/// 1 when the AVX-512 kernels are in use (`ck_isa() == CK_ISA_AVX512`), else 0.
-int ck_uses_avx512(void);
 
 /// A dense (groups == 1) 2-D convolution over NHWC input with HWIO weights [kh, kw, cin, cout].
 /// `isa` -1 runs the process's path (`ck_isa`); a `ck_isa_t` value runs that path for this call
