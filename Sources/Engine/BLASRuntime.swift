@@ -42,6 +42,11 @@ public enum BLASRuntime {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(2)
         }
+        // Only a user's choice is checked: the re-exec below sets a kernel the CPU was seen to run.
+        if env["NOISY_STUDENT_BLAS_REEXEC"] == nil, let problem = coreTypeProblem(env) {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            exit(2)
+        }
         guard env["OPENBLAS_CORETYPE"] == nil, env["NOISY_STUDENT_BLAS_REEXEC"] == nil,
               let core = preferredCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
@@ -61,6 +66,34 @@ public enum BLASRuntime {
     }
 
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// The most threads this OpenBLAS build runs (`MAX_THREADS` in its configuration string, 64
+    /// in Debian's 0.3.21). It caps a larger request silently, so a run would record a thread
+    /// count it did not use.
+    public static var maximumThreads: Int {
+        guard let p = openblas_get_config() else { return 64 }
+        let config = String(cString: p)
+        guard let r = config.range(of: "MAX_THREADS=") else { return 64 }
+        return Int(config[r.upperBound...].prefix(while: \.isNumber)) ?? 64
+    }
+
+    /// What is wrong with a requested thread count, or nil when OpenBLAS and the engine can run it.
+    public static func threadCountProblem(_ n: Int) -> String? {
+        if n < 1 { return "must be 1 or more, got \(n)" }
+        if n > maximumThreads { return "must be at most \(maximumThreads) (this OpenBLAS build's MAX_THREADS), got \(n)" }
+        return nil
+    }
+
+    /// `OPENBLAS_CORETYPE` names a kernel; OpenBLAS ignores a name it does not know (or a
+    /// kernel the CPU cannot run) and picks its own without a word. This says so instead.
+    /// - Returns: the problem, or nil when the running kernel is the one asked for (or none was).
+    public static func coreTypeProblem(_ env: [String: String]) -> String? {
+        guard let asked = env["OPENBLAS_CORETYPE"], !asked.isEmpty else { return nil }
+        let running = coreName
+        guard running.lowercased() != asked.lowercased() else { return nil }
+        return "OPENBLAS_CORETYPE=\(asked): OpenBLAS does not know that kernel or cannot run it on this CPU, "
+            + "and runs \(running) instead (names such as Haswell, SkylakeX, Zen; unset it to let the engine choose)"
+    }
 
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))

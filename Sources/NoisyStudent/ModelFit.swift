@@ -99,6 +99,12 @@ extension FilterResult {
         } catch {
             throw PipelineError.corruptFile(url.path, "not a filter result: \(error)")
         }
+        // A key we do not write (a hand edit, a misspelling) would otherwise be ignored silently.
+        if let given = try? JSONSerialization.jsonObject(with: data),
+           let known = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(result)),
+           let unknown = Recipe.unknownKeys(given, known, path: "").first {
+            throw PipelineError.corruptFile(url.path, "unknown key \(unknown) (not a filter result written by this version?)")
+        }
         if let bad = result.rows.first(where: { $0 < 0 || $0 >= labels.count }) {
             throw PipelineError.corruptFile(url.path, "row \(bad) is outside the \(labels.count) pseudo labels it filters "
                                             + "(was the file made from other pseudo labels?)")

@@ -150,6 +150,8 @@ extension TrainingSettings {
             throw fail("peakLearningRate", "must be a positive number, got \(peakLearningRate)")
         }
         guard warmupEpochs.isFinite, warmupEpochs >= 0 else { throw fail("warmupEpochs", "must be 0 or more, got \(warmupEpochs)") }
+        // A warm-up longer than the schedule never reaches the peak rate and leaves no decay.
+        guard warmupEpochs <= epochs else { throw fail("warmupEpochs", "must not exceed epochs (\(epochs)), got \(warmupEpochs)") }
         if case .staircase(let rate, let every) = decay {
             guard rate.isFinite, rate > 0, rate <= 1 else { throw fail("decay.staircase.rate", "must be in (0, 1], got \(rate)") }
             guard every.isFinite, every > 0 else { throw fail("decay.staircase.everyEpochs", "must be positive, got \(every)") }

@@ -39,15 +39,15 @@ struct Classify: ParsableCommand {
     @Option(help: "Write the CSV here instead of standard output.") var out: String?
     @Option(help: "Fit images by resize (whole image) or crop (centre square).") var fit: ImageFit = .resize
     @Flag(help: "Skip PNG files that cannot be read (and list them on standard error).") var skipUnreadable = false
-    @Option(help: "Threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Threads.") var threads: Int = 2
     @Option(help: "Refuse PNG files above this many pixels (decompression bombs).") var maxImagePixels: Int = PNGDecoder.defaultMaxPixels
 
     func run() throws {
+        if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
         BLASRuntime.setThreads(threads)
         let trained = try Pipeline.loadModel(URL(fileURLWithPath: checkpoint))
         let card = try ModelCard(metadata: trained.metadata, path: checkpoint)
         guard top >= 1 else { throw ValidationError("--top must be 1 or more, got \(top)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
         // PNGs become RGB (or grey, below) at the size the checkpoint records.
         try ModelFit.check(spec: trained.spec, card: card, path: checkpoint, classes: card.classNames,
                            channels: trained.spec.inputChannels == 1 ? 1 : 3, height: card.inputSize, width: card.inputSize,
@@ -98,9 +98,10 @@ struct ExportPseudoLabels: ParsableCommand {
     @Option(help: "Which iteration's pseudo labels.") var iteration: Int = 1
     @Option(help: "Output CSV file.") var out: String
     @Flag(help: "Include the full soft label (one probability column per class).") var soft = false
-    @Option(help: "Threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Threads.") var threads: Int = 2
 
     func run() throws {
+        if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
         let dir = URL(fileURLWithPath: runPath)
         func read<T: Decodable>(_ name: String, _ type: T.Type) throws -> T {
             let url = dir.appendingPathComponent(name)

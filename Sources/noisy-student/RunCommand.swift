@@ -16,7 +16,7 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Seed (data split, initialisation, noise).") var seed: UInt64?
     @Option(help: "Labeled images per class (overrides the preset).") var labelsPerClass: Int?
     @Option(help: "Iterations (students) (overrides the preset).") var iterations: Int?
-    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 2
     @Option(help: "Run folder: checkpoints, pseudo labels, results.") var run: String = "runs/latest"
     @Flag(help: "Continue an interrupted run from its run folder.") var resume = false
     @Option(help: "Folder datasets: refuse PNG files above this many pixels (decompression bombs).") var maxImagePixels: Int = PNGDecoder.defaultMaxPixels
@@ -47,7 +47,7 @@ struct PipelineOptions: ParsableArguments {
     /// `use`: how the command uses `--run` (checked before any data is decoded, with the recipe
     /// adapted to the data's classes and channels as it is saved).
     func load(use: RunFolderUse = .continuesRun) throws -> (Recipe, PreparedData) {
-        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
+        if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
         let recipe = try makeRecipe()
         if use == .startsRun && !resume { try checkRunFolder(recipe, use: use) }  // with --resume, Pipeline.run compares the recipes
         BLASRuntime.setThreads(threads)
@@ -56,6 +56,20 @@ struct PipelineOptions: ParsableArguments {
         let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads,
                                               maxImagePixels: maxImagePixels) { done, total in
             FileHandle.standardError.write(Data("\rdecoding images \(done)/\(total)\(done == total ? "\n" : "")".utf8))
+        }
+        // A preset is written for any data; a recipe file states its models' classes and
+        // channels, and replacing them silently would run a different recipe than the file says.
+        if let path = self.recipe {
+            let models = [("teacher", recipe.teacher)] + recipe.students.enumerated().map { ("students[\($0)]", $1) }
+            for (key, spec) in models {
+                if spec.classes != data.classes {
+                    throw RecipeError(file: path, key: "\(key).classes", problem: "is \(spec.classes), but \(data.choice) has \(data.classes) classes")
+                }
+                if spec.inputChannels != data.channels {
+                    throw RecipeError(file: path, key: "\(key).inputChannels",
+                                      problem: "is \(spec.inputChannels), but \(data.choice) has \(data.channels)-channel images")
+                }
+            }
         }
         let adapted = recipe.adapted(classes: data.classes, inputChannels: data.channels)
         if use == .continuesRun { try checkRunFolder(adapted, use: use) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NoisyStudent
 import Slurm
 
 /// `submit predict --shards N`: the pseudo-labelling of the unlabeled pool as a Slurm job array
@@ -31,6 +32,15 @@ struct Submit: ParsableCommand {
 
     func run() throws {
         let runFolder = URL(fileURLWithPath: runPath).standardizedFileURL
+        // Checked here, not in the jobs: a missing model would fail every shard and leave the
+        // merge job pending on a dependency that can never be met.
+        guard iteration >= 1 else { throw ValidationError("--iteration must be 1 or more, got \(iteration)") }
+        let labeler = runFolder.appendingPathComponent("\(Pipeline.modelName(iteration - 1)).ckpt")
+        guard FileManager.default.fileExists(atPath: labeler.path) else {
+            throw ValidationError("\(labeler.path) does not exist: iteration \(iteration) is labelled by it; "
+                                  + "train it first (`noisy-student train-teacher --run \(runPath)`, or train-student)")
+        }
+        _ = try Pipeline.loadModel(labeler)  // a damaged checkpoint stops here, before any job
         let logs = runFolder.appendingPathComponent("slurm")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let extra = try Slurm.splitArguments(sbatchArgs)

@@ -22,11 +22,11 @@ struct Supervised: ParsableCommand {
     @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
     @Option(help: "Use only this many labeled images per class (default: all).") var labelsPerClass: Int?
     @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 2
     @Option(help: "Write the trained model here (checkpoint).") var save: String?
 
     func run() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, got \(threads)") }
+        if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
         BLASRuntime.setThreads(threads)
         FileHandle.standardError.write(Data("noisy-student: \(BLASRuntime.description)\n".utf8))
         guard dataset == "fashion-mnist" else {

@@ -32,6 +32,19 @@ struct Location: ParsableArguments {
     @Option(help: "External data file or folder (repeatable); part of every key, visible to stages.")
     var data: [String] = []
 
+    /// A folder without chapters is not a project: say so before any command looks inside it
+    /// (Foundation's "The file doesn't exist" named neither the folder's role nor the fix).
+    func validate() throws {
+        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        let folder = chapters.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : rootURL.appendingPathComponent($0) }
+            ?? rootURL.appendingPathComponent("chapters")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("no chapters folder at \(folder.path): run weave in a project folder (one holding "
+                                  + "Package.swift and chapters/*.md), or give --root or --chapters")
+        }
+    }
+
     func options(jobs: Int? = nil, threads: Int? = nil, only: [String] = [], cheap: Bool = false,
                  timeout: Double? = nil, fallbackScale: String = "default") -> BuildOptions {
         let rootURL = URL(fileURLWithPath: root).standardizedFileURL

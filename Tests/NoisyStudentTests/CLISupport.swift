@@ -22,13 +22,14 @@ enum CLI {
 
     /// Runs `exe args`, killing it after `timeout` seconds (then `signalled` is true and the
     /// status is SIGKILL's).
-    static func outcome(_ exe: URL, _ args: [String], timeout: Double = 600) throws -> Outcome {
+    static func outcome(_ exe: URL, _ args: [String], timeout: Double = 600, environment: [String: String] = [:]) throws -> Outcome {
         let p = Process()
         p.executableURL = exe
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["XDG_CACHE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("ns-cache-\(getpid())").path
         env["OPENBLAS_CORETYPE"] = env["OPENBLAS_CORETYPE"] ?? "Haswell"  // no re-exec per run
+        env.merge(environment) { $1 }
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err

@@ -315,3 +315,26 @@ import Weave
         return nil
     }
 }
+
+/// `weave` run outside a project says what is missing (it printed Foundation's raw
+/// NSCocoaErrorDomain error about a folder it did not name as the chapters folder).
+@Suite struct OutsideAProjectTests {
+    @Test func weaveOutsideAProjectNamesTheChaptersFolder() throws {
+        let exe = try #require(SafetyTests.weaveExecutable(), "weave binary not built")
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-project-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        for command in ["list", "build", "check"] {
+            let p = Process()
+            p.executableURL = exe
+            p.arguments = [command, "--root", empty.path]
+            let err = Pipe()
+            p.standardError = err; p.standardOutput = Pipe()
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 64, "\(command): \(text)")
+            #expect(text.contains("no chapters folder at \(empty.path)/chapters"), "\(command): \(text)")
+            #expect(!text.contains("NSCocoaErrorDomain"))
+        }
+    }
+}
