@@ -30,7 +30,7 @@ public struct TextBox: Sendable, Equatable {
     }
     /// What the text is for.
     public var role: Role
-    /// The text as drawn (after any truncation).
+    /// The text (for labels shortened with … to fit a width, usually the shortened form).
     public var text: String
     /// Its bounding box in points.
     public var box: Rect
