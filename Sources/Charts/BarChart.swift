@@ -2,12 +2,18 @@ import Foundation
 
 /// One series of a grouped bar chart: a value (and optional error) per category.
 public struct Bars: Sendable, Equatable {
+    /// Legend name.
     public var name: String
+    /// The categories this series has a bar in; categories of all series are merged in first-seen order.
     public var categories: [String]
+    /// One value per category; a non-finite value draws no bar.
     public var values: [Double]
+    /// Error bar half-widths, one per value; nil draws none.
     public var errors: [Double]?
+    /// nil: the next automatic palette colour.
     public var color: Color?
 
+    /// A bar series; lengths are checked when the chart is drawn (`ChartError.mismatchedLengths`).
     public init(_ name: String, categories: [String], values: [Double], errors: [Double]? = nil, color: Color? = nil) {
         self.name = name; self.categories = categories; self.values = values; self.errors = errors; self.color = color
     }
@@ -22,6 +28,7 @@ public struct Bars: Sendable, Equatable {
     }
 }
 
+/// Which way bars grow.
 public enum BarOrientation: Sendable, Equatable {
     /// Categories along x, bars rising.
     case vertical
@@ -45,17 +52,29 @@ public enum BarBaseline: Sendable, Equatable {
 ///         Bars("student", categories: ["full recipe", "no noise", "hard labels"], values: [93.8, 92.1, 93.0], errors: [0.2, 0.3, 0.2])
 ///     }
 public struct BarChart: ChartFigure, Drawable, Equatable {
+    /// Title above the plot; nil draws none.
     public var title: String?
+    /// Label of the category axis; nil draws none.
     public var categoryLabel: String?
+    /// Label of the value axis, with units; nil draws none.
     public var valueLabel: String?
+    /// Vertical or horizontal bars.
     public var orientation: BarOrientation
+    /// The series; each takes one bar in every group, in order.
     public var bars: [Bars]
+    /// Fixes the value axis; nil fits it to the data (and to 0 with a `.zero` baseline).
     public var valueRange: ClosedRange<Double>?
+    /// Where bars start.
     public var baseline: BarBaseline
+    /// How value tick labels print.
     public var valueFormat: NumberFormat
+    /// Reference lines on the value axis.
     public var references: [ReferenceLine]
+    /// Size in points; by default standard, or growing with the bar count when horizontal.
     public var size: FigureSize
 
+    /// Grouped bars of the listed series. Drawing throws `ChartError.emptyData` for no series and
+    /// `.mismatchedLengths` for a series whose lengths disagree.
     public init(title: String? = nil, categories: String? = nil, values: String? = nil, orientation: BarOrientation = .vertical,
                 valueRange: ClosedRange<Double>? = nil, baseline: BarBaseline = .zero, valueFormat: NumberFormat = .automatic,
                 references: [ReferenceLine] = [], size: FigureSize? = nil, @BarsBuilder _ content: () -> [Bars]) {
@@ -63,6 +82,7 @@ public struct BarChart: ChartFigure, Drawable, Equatable {
                   baseline: baseline, valueFormat: valueFormat, references: references, size: size, bars: content())
     }
 
+    /// The same chart from an array of series.
     public init(title: String? = nil, categories: String? = nil, values: String? = nil, orientation: BarOrientation = .vertical,
                 valueRange: ClosedRange<Double>? = nil, baseline: BarBaseline = .zero, valueFormat: NumberFormat = .automatic,
                 references: [ReferenceLine] = [], size: FigureSize? = nil, bars: [Bars]) {

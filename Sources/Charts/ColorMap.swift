@@ -2,10 +2,12 @@ import Foundation
 
 /// A continuous colour scale for heatmaps: colour stops evenly spaced over 0...1.
 public struct ColorMap: Sendable, Equatable, Hashable {
+    /// Colours from low to high values; at least two give a gradient, one gives a flat map.
     public var stops: [Color]
     /// For diverging maps, the data value that maps to the middle stop (e.g. 100 for CE in %).
     public var center: Double?
 
+    /// A map through `stops`; `center` makes it diverging (see `center`).
     public init(stops: [Color], center: Double? = nil) { self.stops = stops; self.center = center }
 
     /// Perceptually uniform and colour-blind safe (matplotlib's viridis, sampled at tenths).

@@ -4,11 +4,15 @@ import Foundation
 /// chart-gallery` writes, and what the tests check properties of. The numbers are illustrative,
 /// not results.
 public enum Gallery {
+    /// One gallery figure and the file name stem it is written under.
     public struct Entry: Sendable {
+        /// File name stem, e.g. "accuracy-by-iteration".
         public var name: String
+        /// The figure, drawn from fixed sample data.
         public var figure: any ChartFigure
     }
 
+    /// Every chart kind once, in a fixed order; the same figures on every call (seeded sample data).
     public static func entries() -> [Entry] {
         var rng = SampleRandom(seed: 2019)
         return [

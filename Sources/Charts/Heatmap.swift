@@ -5,20 +5,33 @@ import Foundation
 ///
 ///     Heatmap(title: "Confusion matrix", x: "predicted", y: "true", rows: digits, columns: digits, values: counts)
 public struct Heatmap: ChartFigure, Drawable, Equatable {
+    /// Title above the grid; nil draws none.
     public var title: String?
+    /// Label of the column axis, below the column names; nil draws none.
     public var xLabel: String?
+    /// Label of the row axis; nil draws none.
     public var yLabel: String?
+    /// Row names, top to bottom; one per row of `values`.
     public var rows: [String]
+    /// Column names, left to right; one per value in each row.
     public var columns: [String]
     /// values[row][column]; NaN leaves a cell blank.
     public var values: [[Double]]
+    /// Colours for values; a diverging map centres on its `center`.
     public var colorMap: ColorMap
+    /// Values mapped to the ends of the colour map; nil spans the finite values.
     public var range: ClosedRange<Double>?
+    /// How values print in cells and on the colour bar.
     public var format: NumberFormat
+    /// Write each value in its cell (only where it fits at full size, in black or white by contrast).
     public var showsValues: Bool
+    /// Label along the colour bar, e.g. the unit; nil draws none.
     public var colorBarLabel: String?
+    /// Size in points; by default about square for square matrices.
     public var size: FigureSize
 
+    /// A heatmap of `values[row][column]`. Drawing throws `ChartError.emptyData` for no rows or
+    /// columns, `.mismatchedLengths` when `values` does not match the names.
     public init(title: String? = nil, x: String? = nil, y: String? = nil, rows: [String], columns: [String], values: [[Double]],
                 colorMap: ColorMap = .viridis, range: ClosedRange<Double>? = nil, format: NumberFormat = .automatic,
                 showsValues: Bool = true, colorBarLabel: String? = nil, size: FigureSize? = nil) {

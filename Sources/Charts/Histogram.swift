@@ -2,9 +2,13 @@ import Foundation
 
 /// Values to bin, e.g. teacher confidence on the unlabeled pool, split by whether the pseudo label was right.
 public struct Distribution: Sendable, Equatable {
+    /// Legend name (panel title with `.panels`).
     public var name: String
+    /// The samples; non-finite values are ignored.
     public var values: [Double]
+    /// nil: the next automatic palette colour.
     public var color: Color?
+    /// A named sample.
     public init(_ name: String, values: [Double], color: Color? = nil) { self.name = name; self.values = values; self.color = color }
 }
 
@@ -28,18 +32,29 @@ public enum HistogramLayout: Sendable, Equatable {
 ///         Distribution("wrong", values: wrong)
 ///     }
 public struct Histogram: ChartFigure, Drawable, Equatable {
+    /// Title above the plot; nil draws none.
     public var title: String?
+    /// Label of the value axis; nil draws none.
     public var xLabel: String?
+    /// Label of the count axis: "count", or "fraction" when normalised, unless given.
     public var yLabel: String?
+    /// Number of equal-width bins (at least 1).
     public var bins: Int
+    /// The binned range (and x axis); nil spans the finite data.
     public var range: ClosedRange<Double>?
     /// Show each distribution as a fraction of its own count (compare shapes of unequal groups).
     public var normalized: Bool
+    /// Reference lines, e.g. the filter's confidence threshold; drawn in every panel.
     public var references: [ReferenceLine]
+    /// Overlay or one panel per distribution (only matters for more than one).
     public var layout: HistogramLayout
+    /// The samples, one style each.
     public var distributions: [Distribution]
+    /// Size in points.
     public var size: FigureSize
 
+    /// A histogram of the listed distributions. Drawing throws `ChartError.emptyData` for no
+    /// distributions or no finite value.
     public init(title: String? = nil, x: String? = nil, y: String? = nil, bins: Int = 20, range: ClosedRange<Double>? = nil,
                 normalized: Bool = false, references: [ReferenceLine] = [], layout: HistogramLayout = .overlay,
                 size: FigureSize = .standard, @DistributionBuilder _ content: () -> [Distribution]) {
@@ -47,6 +62,7 @@ public struct Histogram: ChartFigure, Drawable, Equatable {
                   layout: layout, size: size, distributions: content())
     }
 
+    /// The same histogram from an array of distributions.
     public init(title: String? = nil, x: String? = nil, y: String? = nil, bins: Int = 20, range: ClosedRange<Double>? = nil,
                 normalized: Bool = false, references: [ReferenceLine] = [], layout: HistogramLayout = .overlay,
                 size: FigureSize = .standard, distributions: [Distribution]) {

@@ -2,12 +2,17 @@ import Foundation
 
 /// An 8-bit RGB image, row-major, channels interleaved (HWC), as datasets store samples.
 public struct RGBImage: Sendable, Equatable {
+    /// Width in pixels.
     public var width: Int
+    /// Height in pixels.
     public var height: Int
+    /// width x height x 3 bytes, RGB per pixel, rows from the top.
     public var pixels: [UInt8]
     /// Shown under the image: the class, a pseudo label and its confidence, a corruption.
     public var label: String
 
+    /// An image from HWC bytes; the size is checked when the grid is drawn
+    /// (`ChartError.invalidSize` for an empty image, `.mismatchedLengths` for a wrong byte count).
     public init(width: Int, height: Int, pixels: [UInt8], label: String = "") {
         self.width = width; self.height = height; self.pixels = pixels; self.label = label
     }
@@ -24,22 +29,30 @@ public struct RGBImage: Sendable, Equatable {
 /// examples with their confidence), optionally with a header per row and per column. Pixels are
 /// shown as pixels (nearest-neighbour), so a 32x32 sample at 64 pt is sharp.
 public struct ImageGrid: ChartFigure, Drawable, Equatable {
+    /// Title above the grid; nil draws none.
     public var title: String?
+    /// Images per row (at least 1); images fill rows left to right.
     public var columns: Int
     /// Displayed edge of each image in points.
     public var cellSize: Double
+    /// The cells in reading order.
     public var images: [RGBImage]
+    /// A header left of each row, e.g. a corruption name; extra names are ignored.
     public var rowLabels: [String]?
+    /// A header above each column, e.g. a severity; extra names are ignored.
     public var columnLabels: [String]?
 
     static let gap = (x: 12.0, y: 8.0)
     static let labelGap = 3.0
 
+    /// A grid of the listed images; `columns` below 1 becomes 1 and `cellSize` below 8 pt becomes 8.
+    /// Drawing throws `ChartError.emptyData` for no images and the image's own errors.
     public init(title: String? = nil, columns: Int = 8, cellSize: Double = 64, rowLabels: [String]? = nil,
                 columnLabels: [String]? = nil, @ImageBuilder _ content: () -> [RGBImage]) {
         self.init(title: title, columns: columns, cellSize: cellSize, rowLabels: rowLabels, columnLabels: columnLabels, images: content())
     }
 
+    /// The same grid from an array of images.
     public init(title: String? = nil, columns: Int = 8, cellSize: Double = 64, rowLabels: [String]? = nil,
                 columnLabels: [String]? = nil, images: [RGBImage]) {
         self.title = title; self.columns = max(1, columns); self.cellSize = max(8, cellSize)
@@ -61,6 +74,7 @@ public struct ImageGrid: ChartFigure, Drawable, Equatable {
         return Metrics(titleH: titleH, labelH: labelH, rowLabelW: rowLabelW, columnLabelH: columnLabelH)
     }
 
+    /// Size in points, computed from the cells, labels and title (which may widen it).
     public var size: FigureSize {
         let m = Canvas.measuring { metrics($0) } ?? Metrics(titleH: 0, labelH: 0, rowLabelW: 0, columnLabelH: 0)
         let pad = PanelFigure.padding

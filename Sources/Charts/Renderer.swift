@@ -11,15 +11,20 @@ protocol Drawable: Sendable {
 /// A figure that can also describe its layout and hand back its pixels: the hooks tests (and
 /// curious callers) use to check that labels do not collide and legends do not cover data.
 public protocol ChartFigure: Figure {
+    /// Where every text, panel, mark and legend went, in points; throws as `svg()` does.
     func layout() throws -> FigureLayout
+    /// The figure's pixels at `scale` pixels per point, before PNG encoding; throws as `png(scale:)`.
     func raster(scale: Double) throws -> Raster
 }
 
 extension ChartFigure {
+    /// Pixels at 2 pixels per point, as the report's PNGs.
     public func raster() throws -> Raster { try raster(scale: 2) }
 }
 
 extension Drawable {
+    /// Draws on a cairo SVG surface (units: px) and normalises the output so equal figures give equal
+    /// bytes. Throws `ChartError` for bad data or a cairo failure.
     public func svg() throws -> Data {
         let sink = ByteSink()
         let box = Unmanaged.passRetained(sink)
@@ -42,6 +47,8 @@ extension Drawable {
         return SVGNormalizer.normalize(sink.data)
     }
 
+    /// Draws on an ARGB32 image surface and encodes it with cairo. Throws `ChartError.invalidSize`
+    /// for a scale that is not positive or an image over 16384 pixels a side.
     public func png(scale: Double) throws -> Data {
         let surface = try imageSurface(scale: scale)
         defer { cairo_surface_destroy(surface) }
@@ -57,6 +64,7 @@ extension Drawable {
         return sink.data
     }
 
+    /// Draws as `png(scale:)` and returns the straight-alpha pixels.
     public func raster(scale: Double) throws -> Raster {
         let surface = try imageSurface(scale: scale)
         defer { cairo_surface_destroy(surface) }
@@ -136,12 +144,18 @@ extension Figure {
 /// Why a figure could not be drawn. Messages name the series and the mismatch, so a figure stage
 /// in the report fails with something a reader can act on.
 public enum ChartError: Error, Equatable, CustomStringConvertible {
+    /// Two lists that must pair up do not (x and y, values and errors, names and rows).
     case mismatchedLengths(String)
+    /// Nothing to draw: no series, bars, images or finite values.
     case emptyData(String)
+    /// A value the chart cannot show, such as a negative uncertainty.
     case invalidValue(String)
+    /// A figure, image or scale of impossible size.
     case invalidSize(String)
+    /// cairo reported an error; the message is cairo's.
     case cairo(String)
 
+    /// The kind of failure, then the message naming the series or element.
     public var description: String {
         switch self {
         case .mismatchedLengths(let m): return "mismatched lengths: \(m)"

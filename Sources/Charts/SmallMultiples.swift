@@ -2,14 +2,19 @@ import Foundation
 
 /// One panel of a small-multiples grid: a title and its series.
 public struct Panel: Sendable, Equatable {
+    /// Shown above the panel.
     public var title: String
+    /// The panel's lines; one with the same name as in another panel gets the same style.
     public var series: [Series]
+    /// Reference lines drawn in this panel only.
     public var references: [ReferenceLine]
 
+    /// A panel of the listed series.
     public init(_ title: String, references: [ReferenceLine] = [], @SeriesBuilder _ content: () -> [Series]) {
         self.init(title, series: content(), references: references)
     }
 
+    /// A panel from an array of series.
     public init(_ title: String, series: [Series], references: [ReferenceLine] = []) {
         self.title = title; self.series = series; self.references = references
     }
@@ -22,21 +27,31 @@ public struct Panel: Sendable, Equatable {
 ///         for c in corruptions { Panel(c.name) { Series("teacher", x: [1, 2, 3, 4, 5], y: c.teacher) } }
 ///     }
 public struct SmallMultiples: ChartFigure, Drawable, Equatable {
+    /// Title above the grid; nil draws none.
     public var title: String?
+    /// x axis label shared by all panels; nil draws none.
     public var xLabel: String?
+    /// y axis label shared by all panels; nil draws none.
     public var yLabel: String?
+    /// Panels per row (at least 1); panels fill rows left to right.
     public var columns: Int
+    /// The panels in reading order.
     public var panels: [Panel]
     /// Shared y scale (the default): panels compare by position. Off for quantities of different size.
     public var sharedY: Bool
+    /// Fixes every panel's y range; nil chooses nice bounds around the data.
     public var yRange: ClosedRange<Double>?
+    /// Size in points; by default 640 wide and 170 per row plus 100.
     public var size: FigureSize
 
+    /// A grid of the listed panels. Drawing throws `ChartError.emptyData` for no panels and the
+    /// line chart's errors for a bad series.
     public init(title: String? = nil, columns: Int = 3, x: String? = nil, y: String? = nil, sharedY: Bool = true,
                 yRange: ClosedRange<Double>? = nil, size: FigureSize? = nil, @PanelBuilder _ content: () -> [Panel]) {
         self.init(title: title, columns: columns, x: x, y: y, sharedY: sharedY, yRange: yRange, size: size, panels: content())
     }
 
+    /// The same grid from an array of panels.
     public init(title: String? = nil, columns: Int = 3, x: String? = nil, y: String? = nil, sharedY: Bool = true,
                 yRange: ClosedRange<Double>? = nil, size: FigureSize? = nil, panels: [Panel]) {
         self.title = title; self.columns = max(1, columns); self.xLabel = x; self.yLabel = y

@@ -3,15 +3,22 @@ import Foundation
 /// One run's curves: loss and/or accuracy against epoch (either may be absent, e.g. a
 /// validation run that records accuracy only).
 public struct Curve: Sendable, Equatable {
+    /// Legend name; a run keeps one style in both panels.
     public var name: String
+    /// x values, one per recorded point.
     public var epochs: [Double]
+    /// Loss per epoch (same count as `epochs`); nil leaves the run out of the loss panel.
     public var loss: [Double]?
+    /// Accuracy per epoch, in the unit of the accuracy label (percent by default); nil leaves the run
+    /// out of the accuracy panel.
     public var accuracy: [Double]?
 
+    /// A run's curves at fractional epochs (evaluations within an epoch).
     public init(_ name: String, epochs: [Double], loss: [Double]? = nil, accuracy: [Double]? = nil) {
         self.name = name; self.epochs = epochs; self.loss = loss; self.accuracy = accuracy
     }
 
+    /// A run's curves at whole epochs.
     public init(_ name: String, epochs: [Int], loss: [Double]? = nil, accuracy: [Double]? = nil) {
         self.init(name, epochs: epochs.map(Double.init), loss: loss, accuracy: accuracy)
     }
@@ -25,18 +32,28 @@ public struct Curve: Sendable, Equatable {
 ///         Curve("validation", epochs: e, loss: valLoss, accuracy: valAcc)
 ///     }
 public struct TrainingCurves: ChartFigure, Drawable, Equatable {
+    /// Title above both panels; nil draws none.
     public var title: String?
+    /// Label of the shared x axis.
     public var xLabel: String
+    /// y label of the loss panel.
     public var lossLabel: String
+    /// y label of the accuracy panel.
     public var accuracyLabel: String
+    /// The runs, one style each.
     public var curves: [Curve]
+    /// Size in points (both panels together).
     public var size: FigureSize
 
+    /// Curves of the listed runs; a panel is drawn only if some run has its quantity. Drawing throws
+    /// `ChartError.emptyData` for no runs or no loss and no accuracy, `.mismatchedLengths` when a
+    /// run's values and epochs differ in count.
     public init(title: String? = nil, x: String = "epoch", loss: String = "loss", accuracy: String = "accuracy (%)",
                 size: FigureSize = FigureSize(width: 640, height: 480), @CurveBuilder _ content: () -> [Curve]) {
         self.init(title: title, x: x, loss: loss, accuracy: accuracy, size: size, curves: content())
     }
 
+    /// The same figure from an array of runs.
     public init(title: String? = nil, x: String = "epoch", loss: String = "loss", accuracy: String = "accuracy (%)",
                 size: FigureSize = FigureSize(width: 640, height: 480), curves: [Curve]) {
         self.title = title; self.xLabel = x; self.lossLabel = loss; self.accuracyLabel = accuracy

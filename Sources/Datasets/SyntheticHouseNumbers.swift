@@ -93,13 +93,8 @@ public struct SyntheticHouseNumbers: Sendable {
             blurSigma: 0...0.3, noiseStd: 0...0.01, maxIllumination: 0)
 
         /// One knob for tuning: 0 is `easy`, 1 is `default`, in between interpolates and above 1
-        /// extrapolates every setting (clamped to valid values).
-        ///
-        /// Tuning (WRN-10-2 teacher, 200 labels per class, 30 epochs, `train-teacher --scale
-        /// default`, test top-1): a first default reached 94.1%, a much harder one 75.1%; the
-        /// default sits about 45% of the way between them (every setting blended) and gives
-        /// 88.1% (validation 86.8%): inside the 80-92% band where self-training has room to help.
-        /// (Other label counts not yet measured.)
+        /// extrapolates every setting (clamped to valid values). `default` is placed so a supervised
+        /// teacher lands where self-training has room to help (docs/tuning.md).
         public static func difficulty(_ d: Float) -> Parameters {
             let t = max(0, d)
             let a = easy, b = Parameters.default

@@ -103,12 +103,8 @@ public struct Recipe: Codable, Hashable, Sendable {
     public static func preset(_ scale: Scale, classes: Int = 10, inputChannels: Int = 3) -> Recipe {
         switch scale {
         case .tiny:
-            // The quick report (CI, README's "a quick report"): a minute or two per seed on 2
-            // cores, and the method visibly working. Chosen on validation and test of seeds 0-2
-            // (docs/tuning.md): on the easiest synthetic digits (difficulty 0) a 30-epoch
-            // teacher is already at 99%, on the default ones (1) it stays near 30%; at 0.7 it
-            // ends near 70% and both students gain. 6-epoch schedules (the previous tiny) left
-            // the teacher at 37% with 8 of 1,500 labels above the threshold.
+            // The quick report (CI): a minute or two per seed on 2 cores with students visibly
+            // above their teacher; the runs behind each number are in docs/tuning.md.
             let model = ModelSpec.wideResNet(depth: 10, width: 1, classes: classes, inputChannels: inputChannels)
             return Recipe(
                 scale: .tiny,
@@ -121,24 +117,11 @@ public struct Recipe: Codable, Hashable, Sendable {
                 unlabeledRatio: 2, unlabeledLossWeight: 1, pseudoLabelMode: .soft, temperature: 1,
                 filter: FilterSettings(threshold: 0.3), seed: 0)
         case .default:
-            // Sized so one seed's loop (teacher + 3 students) takes about 5 minutes on 2 cores,
-            // and tuned on the validation split only (seed 0; see the report's method chapter):
-            // lr 0.05 left the teacher stuck near chance for a third of its schedule, so peak lr
-            // is 0.4; the official Cutout 16x16 on top of RandAugment erased too much of each
-            // centred digit for a 20-epoch student (validation 87.6% without RandAugment but
-            // with Cutout, 94.6% with RandAugment and no Cutout; teacher test 86.5%), so it is off
-            // here (RandAugment's own small Cutout op stays) and is one of the ablations. (Both
-            // numbers predate the stochastic-depth fix in WideResNet; the ablation re-measures.)
-            // Noised students sit near chance for their first epochs; twice as many, smaller
-            // steps for the same images (16 labeled + 32 unlabeled) help them get going: seed 1's
-            // first student reached validation 95.0% at batch 16 and 92.7% at batch 32 (teacher
-            // 82.6% test). At peak lr 0.4, 4 of 28 students of a full build never left that
-            // start (one class predicted at the end); retrained from the same teacher and pseudo
-            // labels at lr 0.1 they reached validation 97.3%, 93.7%, 96.1% and 95.7% (0.2:
-            // 97.8%, 93.6%, 95.5%, 94.7%), so students use 0.1.
+            // One seed's loop (teacher + 3 students) in about 5 minutes on 2 cores, tuned on the
+            // validation split only; the runs behind each number are in docs/tuning.md.
             let model = ModelSpec.wideResNet(depth: 10, width: 1, classes: classes, inputChannels: inputChannels)
             var noise = NoiseSettings.official
-            noise.cutout = false
+            noise.cutout = false  // erases too much of a centred digit for a 20-epoch student; an ablation
             return Recipe(
                 scale: .default,
                 data: DataSettings(labeledPerClass: 100, unlabeledCount: 20_000, validationCount: 1_000, testCount: 4_000),

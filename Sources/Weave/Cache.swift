@@ -3,39 +3,53 @@ import WeaveRuntime
 
 /// What a cache entry holds, written last (after every file it lists) inside the entry.
 public struct EntryManifest: Sendable, Codable, Equatable {
+    /// One output file's checksum.
     public struct File: Sendable, Codable, Equatable {
+        /// Lowercase hex SHA-256 of the file's bytes.
         public var sha256: String
+        /// Size in bytes (checked on every read; the checksum only when verifying).
         public var size: Int
     }
+    /// Name of the stage that made the entry.
     public var stage: String
+    /// The entry's key: `parts.digest`, also its folder name.
     public var key: String
+    /// What the key hashed, kept so a later build can say what changed.
     public var parts: KeyParts
     /// Relative path inside `out/` -> checksum.
     public var files: [String: File]
     /// Seconds the stage took when it ran.
     public var duration: Double
+    /// When the entry was committed.
     public var created: Date
     /// The engine's kernel path the stage ran with (`ENGINE_ISA`); nil in entries made before it
     /// was recorded. Results from different paths can differ in the last digits.
-    public var enginePath: String? = nil
+    var enginePath: String? = nil
     /// BLAS threads per stage and stages at a time of the build that made it (nil in entries
     /// made before this was recorded): a cache hit's provenance is its own, not this build's.
     public var threads: Int?
+    /// Stages at a time of the build that made it (nil in older entries).
     public var jobs: Int?
 }
 
 /// The last key a stage was built with at a scale, so `weave list` can explain staleness and
 /// `weave clean` knows what is still referred to.
 public struct StageRecord: Sendable, Codable, Equatable {
+    /// The stage's name.
     public var stage: String
+    /// The key it was last built with at `parts.scale`.
     public var key: String
+    /// That key's parts.
     public var parts: KeyParts
+    /// Seconds that build took.
     public var duration: Double
 }
 
 /// A verified cache entry.
 public struct CacheEntry: Sendable {
+    /// The entry's folder, entries/KEY.
     public var folder: URL
+    /// Its manifest, checked against the files.
     public var manifest: EntryManifest
     /// The stage's outputs (`artifacts/`, `files/`, `figure.svg`, ...).
     public var output: URL { folder.appendingPathComponent("out") }
@@ -47,14 +61,17 @@ public struct CacheEntry: Sendable {
 /// none of it; a stage killed mid-run leaves only a folder under `work/`. Files are checked
 /// against the manifest's checksums when read, so a damaged entry is dropped and recomputed.
 public struct Cache: Sendable {
+    /// The cache's root folder (holds entries/, work/, records/ and the lock).
     public let folder: URL
 
+    /// A cache rooted at `folder`; nothing is created until something is written.
     public init(folder: URL) { self.folder = folder }
 
     var entries: URL { folder.appendingPathComponent("entries") }
     var work: URL { folder.appendingPathComponent("work") }
     var records: URL { folder.appendingPathComponent("records") }
 
+    /// Where the entry for `key` lives (whether or not it exists).
     public func entryFolder(_ key: String) -> URL { entries.appendingPathComponent(key) }
 
     /// The manifest without verifying files (cheap; for `weave list`).
@@ -137,10 +154,12 @@ public struct Cache: Sendable {
             .appendingPathComponent(stage + ".json")
     }
 
+    /// Remembers `record` as its stage's last build at its scale (atomic write); throws on I/O failure.
     public func record(_ record: StageRecord) throws {
         try AtomicFile.write(Self.encoder.encode(record), to: recordURL(stage: record.stage, scale: record.parts.scale))
     }
 
+    /// The stage's last build at `scale`, or nil if none (or unreadable).
     public func lastRecord(stage: String, scale: String) -> StageRecord? {
         guard let data = try? Data(contentsOf: recordURL(stage: stage, scale: scale)) else { return nil }
         return try? Self.decoder.decode(StageRecord.self, from: data)
@@ -175,7 +194,7 @@ public struct Cache: Sendable {
     }
 
     /// Work folders whose process no longer exists (killed builds).
-    public func removeAbandonedWork() {
+    func removeAbandonedWork() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [] {
             let parts = name.split(separator: "-")
             if name.hasPrefix("trash-") {

@@ -3,6 +3,7 @@ import Foundation
 /// The parts a stage's cache key hashes. Kept side by side (not only the final digest) so that
 /// `weave list` can say *which* part changed.
 public struct KeyParts: Sendable, Codable, Equatable {
+    /// The stage kind's raw value ("stage", "figure", "table").
     public var kind: String
     /// The stage's name (nil only in hand-made parts in tests).
     public var name: String?
@@ -12,14 +13,18 @@ public struct KeyParts: Sendable, Codable, Equatable {
     public var inputs: [String: String]
     /// Digest of the library sources this kind of stage runs against.
     public var library: String
+    /// The build's experiment scale.
     public var scale: String
+    /// The build's base seed.
     public var seed: UInt64
+    /// How many seeds the stage runs (`seeds=N`).
     public var seeds: Int
     /// Digest of external data (`--data`), empty when none.
     public var data: String
     /// Digest of the block's declared `files=` contents and `env=` values; nil when it declares none.
     public var extra: String?
 
+    /// Key parts as given; `KeyCalculator` is how a build makes them.
     public init(kind: String, name: String? = nil, code: String, inputs: [String: String], library: String, scale: String,
                 seed: UInt64, seeds: Int = 1, data: String = "", extra: String? = nil) {
         self.kind = kind
@@ -68,14 +73,20 @@ public struct KeyParts: Sendable, Codable, Equatable {
 
 /// Computes every stage's key in dependency order (a key includes its inputs' keys).
 public struct KeyCalculator: Sendable {
+    /// Scale every key gets.
     public var scale: String
+    /// Base seed every key gets.
     public var seed: UInt64
+    /// Digest of the library sources compute stages run against.
     public var computeLibrary: String
+    /// Digest of the library sources figure and table stages run against (every library they can reach).
     public var presentationLibrary: String
+    /// Digest of external data (`--data`), empty when none; in every key.
     public var data: String
     /// Stage name -> digest of its `files=` / `env=` declarations (absent: none declared).
     public var extras: [String: String]
 
+    /// A calculator for one build's settings.
     public init(scale: String, seed: UInt64, computeLibrary: String, presentationLibrary: String, data: String = "",
                 extras: [String: String] = [:]) {
         self.scale = scale

@@ -3,6 +3,7 @@ import Foundation
 /// Splits a chapter into prose and Swift blocks. Only fences matter here; the prose itself is
 /// left to cmark-gfm. Every error carries the chapter line so the author can jump to it.
 public struct ChapterParser: Sendable {
+    /// A parser; it holds no state.
     public init() {}
 
     /// Reads `chapters/*.md` in file-name order (the order of the report).

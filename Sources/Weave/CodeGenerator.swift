@@ -10,13 +10,16 @@ import Foundation
 public struct CodeGenerator: Sendable {
     /// The project whose library products stage code imports.
     public var root: URL
+    /// The project's products and targets, which decide what stage code imports.
     public var manifest: PackageManifest
 
+    /// A generator for the project at `root`.
     public init(root: URL, manifest: PackageManifest) {
         self.root = root
         self.manifest = manifest
     }
 
+    /// Name of the generated executable target (and package) that holds every stage.
     public static let targetName = "WeaveStages"
 
     /// Products stage code can import: every library of the project but the weaver itself.
@@ -30,11 +33,13 @@ public struct CodeGenerator: Sendable {
     }
 
     /// Swift identifier for a stage's method (names may contain '-').
-    public static func methodName(_ stage: Stage) -> String {
+    static func methodName(_ stage: Stage) -> String {
         let safe = stage.name.map { $0 == "-" ? "_x_" : String($0) }.joined()
         return "weave_\(stage.kind.rawValue)_\(safe)"
     }
 
+    /// The generated package's Package.swift: one executable target depending on every project
+    /// library product except the weaver's own.
     public func packageManifest() -> String {
         // A path dependency's identity is its folder name.
         let identity = root.standardizedFileURL.lastPathComponent

@@ -7,7 +7,7 @@ import Foundation
 /// status-change time are all unchanged: `cp -p`, `rsync -a` and `tar` restore the modification
 /// time but cannot restore the change time, so new content is always rehashed. Memo file:
 /// `CACHE/file-digests.json` (written atomically; losing it only costs a rehash).
-public final class ContentFingerprint {
+final class ContentFingerprint {
     struct Stamp: Codable, Equatable {
         var inode: UInt64
         var size: Int64
@@ -24,7 +24,7 @@ public final class ContentFingerprint {
     private var dirty = false
 
     /// Reads the memo of `cache` (an empty one when missing or unreadable).
-    public init(cache: URL) {
+    init(cache: URL) {
         memoFile = cache.appendingPathComponent("file-digests.json")
         memo = (try? JSONDecoder().decode([String: Remembered].self, from: Data(contentsOf: memoFile))) ?? [:]
     }
@@ -49,7 +49,7 @@ public final class ContentFingerprint {
 
     /// One digest for a file or a whole folder (every regular file under it, by relative path
     /// and content). Throws, naming the path, when it does not exist.
-    public func digest(of path: String) throws -> String {
+    func digest(of path: String) throws -> String {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw WeaveError("\(path) does not exist")
@@ -68,7 +68,7 @@ public final class ContentFingerprint {
     }
 
     /// Writes the memo back when something was hashed.
-    public func save() {
+    func save() {
         guard dirty, let data = try? JSONEncoder().encode(memo) else { return }
         try? FileManager.default.createDirectory(at: memoFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         if (try? AtomicFile.write(data, to: memoFile)) != nil { dirty = false }

@@ -4,7 +4,9 @@ import Foundation
 /// figure and table numbers, and the check that every reference points at something. Built
 /// first so that a typo in `@fig:` stops the build before an hour of training.
 public struct DocumentPlan: Sendable {
+    /// One chapter with its prose prepared for rendering.
     public struct ChapterPlan: Sendable {
+        /// The parsed chapter.
         public var chapter: Chapter
         /// Per block: the prepared prose (markdown blocks) or nil.
         public var prose: [PreparedProse?]
@@ -12,12 +14,18 @@ public struct DocumentPlan: Sendable {
         public var captions: [String: PreparedProse]
     }
 
+    /// Chapters in report order.
     public var chapters: [ChapterPlan]
+    /// Figure stage name -> its number (1-based, in document order).
     public var figureNumbers: [String: Int]
+    /// Table stage name -> its number (1-based, in document order).
     public var tableNumbers: [String: Int]
     /// Every token in the document, indexed by its placeholder number.
     public var tokens: [(token: ProseToken, location: SourceLocation)]
 
+    /// Numbers figures and tables and scans the prose; throws `WeaveErrors` listing, with their
+    /// locations, every prose error and every reference (`@fig:`, `@tbl:`, `{{ }}`) to no such
+    /// figure, table or published result.
     public init(chapters: [Chapter], graph: StageGraph) throws {
         var figureNumbers: [String: Int] = [:], tableNumbers: [String: Int] = [:]
         for stage in chapters.flatMap(\.stages) {

@@ -3,9 +3,11 @@ import WeaveRuntime
 
 /// The finished report and what goes beside it.
 public struct RenderedReport: Sendable {
+    /// The complete self-contained index.html.
     public var html: String
     /// `report/results.json`: every published JSON result by name.
     public var results: [String: JSONValue]
+    /// Every figure that has an entry: name, SVG bytes and PNG bytes, to copy to figures/.
     public var figures: [(name: String, svg: Data, png: Data)]
     /// Problems found while filling in results (a path that does not exist, bad TeX).
     public var errors: [WeaveError]
@@ -15,14 +17,20 @@ public struct RenderedReport: Sendable {
 /// highlighted, outputs, numbered figures (inline SVG) and tables, typeset math, a table of
 /// contents and the provenance appendix.
 public struct HTMLRenderer {
+    /// Prose, numbers and references.
     public var plan: DocumentPlan
+    /// The stages, for their code and options.
     public var graph: StageGraph
+    /// The build's results by stage name; outputs are read from their cache entries.
     public var results: [String: StageResult]
+    /// What the appendix records about the build.
     public var provenance: Provenance
+    /// Typesets `$...$` with KaTeX; nil reports every formula as an error ("no KaTeX").
     public var math: MathRenderer?
     /// Compile errors of the build; those inside a `define` block are shown at that block.
-    public var compileErrors: [WeaveError] = []
+    var compileErrors: [WeaveError] = []
 
+    /// A renderer for one build; nothing is read until `render()`.
     public init(plan: DocumentPlan, graph: StageGraph, results: [String: StageResult], provenance: Provenance, math: MathRenderer?) {
         self.plan = plan
         self.graph = graph
@@ -31,6 +39,8 @@ public struct HTMLRenderer {
         self.math = math
     }
 
+    /// Renders the report. Problems (a missing result, bad TeX) become error cards in the page and
+    /// entries in the result's `errors`; it does not throw.
     public func render() -> RenderedReport {
         var (published, errors) = publishedValues()
         var figures: [(String, Data, Data)] = []

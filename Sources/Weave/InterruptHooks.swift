@@ -6,13 +6,13 @@ import Synchronization
 /// handler runs every hook, then exits; executors add a hook while they run and remove it after.
 public enum InterruptHooks {
     /// Identifies one added hook, for `remove`.
-    public struct Token: Hashable, Sendable { let id: Int }
+    struct Token: Hashable, Sendable { let id: Int }
 
     private static let state = Mutex(State())
     private struct State { var next = 0; var hooks: [Int: @Sendable () -> Void] = [:] }
 
     /// Adds `hook`; it runs (on the signal handler's queue) if the weaver is interrupted.
-    public static func add(_ hook: @escaping @Sendable () -> Void) -> Token {
+    static func add(_ hook: @escaping @Sendable () -> Void) -> Token {
         state.withLock { s in
             s.next += 1
             s.hooks[s.next] = hook
@@ -21,7 +21,7 @@ public enum InterruptHooks {
     }
 
     /// Removes a hook added with `add` (a no-op if it was removed already).
-    public static func remove(_ token: Token) {
+    static func remove(_ token: Token) {
         state.withLock { s in _ = s.hooks.removeValue(forKey: token.id) }
     }
 

@@ -9,6 +9,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes any JSON; numbers become `Double`, so integers above 2^53 lose precision.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
@@ -19,6 +20,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
+    /// Encodes as the JSON it came from.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
@@ -31,6 +33,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// Parses JSON bytes; throws `DecodingError` for invalid JSON.
     public static func decode(_ data: Data) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }

@@ -14,16 +14,19 @@ import Foundation
 public struct LibraryFingerprint: Sendable, Equatable {
     /// Source folders (relative to the root) each kind depends on.
     public var computeFolders: [String]
+    /// Source folders figure and table stages depend on.
     public var presentationFolders: [String]
     /// Digests of the targets' declarations in Package.swift, per kind.
     public var computeDeclarations: [String]
+    /// Digests of the presentation targets' declarations.
     public var presentationDeclarations: [String]
 
     /// Products the weaver must not depend on from stage code: itself.
-    public static let excludedProducts: Set<String> = ["Weave"]
+    static let excludedProducts: Set<String> = ["Weave"]
     /// Products that only present results.
-    public static let presentationProducts: Set<String> = ["Charts", "WeaveRuntime"]
+    static let presentationProducts: Set<String> = ["Charts", "WeaveRuntime"]
 
+    /// Folders and declarations as given (tests); `init(manifest:)` derives them from a package.
     public init(computeFolders: [String], presentationFolders: [String],
                 computeDeclarations: [String] = [], presentationDeclarations: [String] = []) {
         self.computeFolders = computeFolders
@@ -32,6 +35,8 @@ public struct LibraryFingerprint: Sendable, Equatable {
         self.presentationDeclarations = presentationDeclarations
     }
 
+    /// Splits the package's library targets (and everything they depend on) into what compute and
+    /// presentation stages can reach; the weaver's own product is left out of both.
     public init(manifest: PackageManifest) {
         let usable = manifest.libraries.filter { !Self.excludedProducts.contains($0.key) }
         let computeRoots = usable.filter { !Self.presentationProducts.contains($0.key) || $0.key == "WeaveRuntime" }.flatMap(\.value)
@@ -57,7 +62,7 @@ public struct LibraryFingerprint: Sendable, Equatable {
 
     /// The files (or targets) whose lines differ between two digests' kept contents; nil when
     /// either is unknown.
-    public static func changedFiles(from old: String, to new: String, contents: URL) -> [String]? {
+    static func changedFiles(from old: String, to new: String, contents: URL) -> [String]? {
         func lines(_ digest: String) -> [String: String]? {
             guard let text = try? String(contentsOf: contents.appendingPathComponent(digest + ".txt"), encoding: .utf8) else { return nil }
             var map: [String: String] = [:]

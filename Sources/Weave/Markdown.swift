@@ -4,6 +4,7 @@ import Foundation
 /// GitHub-flavoured Markdown to HTML through cmark-gfm (tables, strikethrough, autolinks,
 /// tag filter, footnotes). Raw HTML is allowed: the chapters are the project's own text.
 public enum Markdown {
+    /// The HTML of `text` (smart punctuation on); "" if cmark cannot allocate a parser.
     public static func html(_ text: String) -> String {
         cmark_gfm_core_extensions_ensure_registered()
         let options = CMARK_OPT_UNSAFE | CMARK_OPT_FOOTNOTES | CMARK_OPT_SMART | CMARK_OPT_GITHUB_PRE_LANG

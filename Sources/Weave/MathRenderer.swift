@@ -7,12 +7,16 @@ import ProcessRunner
 /// on a long report), and results are kept in the cache folder by formula, so a prose-only
 /// edit typesets only new formulas.
 public struct MathRenderer: Sendable {
+    /// Folder for typeset formulas, one file per formula (keyed by its TeX and display mode).
     public var cacheFolder: URL
     /// Where Debian puts node modules (katex, and commander for its CLI).
     public var nodePath: String
-    public var cssFile: URL
-    public var fontFolder: URL
+    /// KaTeX's stylesheet, inlined into the report.
+    var cssFile: URL
+    /// KaTeX's fonts, embedded into the report as data URLs.
+    var fontFolder: URL
 
+    /// A renderer using Debian's KaTeX and node paths unless given others.
     public init(cacheFolder: URL, nodePath: String = "/usr/share/nodejs",
                 cssFile: URL = URL(fileURLWithPath: "/usr/share/javascript/katex/katex.min.css"),
                 fontFolder: URL = URL(fileURLWithPath: "/usr/share/javascript/katex/fonts")) {
@@ -22,8 +26,11 @@ public struct MathRenderer: Sendable {
         self.fontFolder = fontFolder
     }
 
+    /// One formula's result.
     public enum Rendered: Sendable, Equatable {
+        /// KaTeX's HTML for the formula.
         case html(String)
+        /// Why it could not be typeset (KaTeX's parse error, or node missing).
         case error(String)
     }
 
@@ -43,6 +50,8 @@ public struct MathRenderer: Sendable {
     struct Item: Codable { var tex: String; var display: Bool }
     struct Output: Codable { var html: String?; var error: String? }
 
+    /// Typesets each formula (`display`: block rather than inline), reusing cached results; one
+    /// result per formula, in order. Never throws: failures come back as `.error`.
     public func render(_ formulas: [(tex: String, display: Bool)]) -> [Rendered] {
         var results: [Rendered?] = formulas.map { cached($0.tex, $0.display).map { .html($0) } }
         let missing = formulas.indices.filter { results[$0] == nil }

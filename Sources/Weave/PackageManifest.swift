@@ -5,20 +5,28 @@ import ProcessRunner
 /// (to depend on and import them) and which source folders each one compiles (to fingerprint).
 /// Read with `swift package dump-package` so the answer is SwiftPM's own.
 public struct PackageManifest: Sendable, Codable, Equatable {
+    /// One target of the project.
     public struct Target: Sendable, Codable, Equatable {
+        /// Target name.
         public var name: String
+        /// Its source folder relative to the project root.
         public var path: String
+        /// Names of the targets it depends on (products of other packages are left out).
         public var dependencies: [String]
-        public var isLibraryCode: Bool
+        /// True for regular and system-library targets, whose sources are fingerprinted.
+        var isLibraryCode: Bool
         /// Digest of the target's whole declaration (settings such as -Ounchecked included), so
         /// that a build-flag change reaches the keys but an unrelated Package.swift edit does not.
         public var declaration: String
     }
+    /// The package's name.
     public var name: String
     /// Library products: name -> target names.
     public var libraries: [String: [String]]
+    /// Targets by name.
     public var targets: [String: Target]
 
+    /// A manifest as given (tests); `load(root:cacheFolder:)` reads a real one.
     public init(name: String, libraries: [String: [String]], targets: [String: Target]) {
         self.name = name
         self.libraries = libraries

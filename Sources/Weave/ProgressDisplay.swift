@@ -3,12 +3,16 @@ import WeaveRuntime
 
 /// What the display knows about one running stage.
 public struct RunningStage: Sendable {
+    /// Stage name.
     public var name: String
+    /// Seconds since it started.
     public var elapsed: Double
+    /// Its last progress report (text and optional fraction); nil before the first.
     public var progress: ProgressReport?
     /// Duration of the last successful run, for an ETA before the stage reports a fraction.
     public var lastDuration: Double?
 
+    /// A running stage's state.
     public init(name: String, elapsed: Double, progress: ProgressReport?, lastDuration: Double?) {
         self.name = name
         self.elapsed = elapsed
@@ -21,13 +25,16 @@ public struct RunningStage: Sendable {
 /// in place (with messages scrolling above it). Otherwise: plain lines, progress at most every
 /// `plainInterval` seconds per stage so CI logs stay readable.
 public struct ProgressDisplay {
+    /// `terminal`: a live block redrawn in place; `plain`: lines for logs; `quiet`: nothing.
     public enum Mode: Sendable { case terminal, plain, quiet }
+    /// How progress is shown.
     public var mode: Mode
     var drawnLines = 0
     var lastPlain: [String: (time: Double, text: String)] = [:]
     let plainInterval = 10.0
     let write: (String) -> Void
 
+    /// A display writing through `write` (standard error unless given).
     public init(mode: Mode, write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.mode = mode
         self.write = write
@@ -50,6 +57,8 @@ public struct ProgressDisplay {
         }
     }
 
+    /// Shows the running stages (`now` in seconds, for throttling plain lines to one per 10 s per
+    /// stage, and only when the stage's text changed).
     public mutating func update(_ running: [RunningStage], now: Double) {
         switch mode {
         case .quiet: return
@@ -75,6 +84,7 @@ public struct ProgressDisplay {
         drawnLines = 0
     }
 
+    /// Erases the live block at the end of a build.
     public mutating func finish() { if mode == .terminal { clear() } }
 
     /// `  teacher  epoch 3/10 [=====     ] 30%  1m04s  ETA 2m29s`
@@ -102,6 +112,7 @@ public struct ProgressDisplay {
         return nil
     }
 
+    /// Seconds as `4.2s`, `1m04s` or `2h05m`.
     public static func duration(_ seconds: Double) -> String {
         if seconds < 60 { return String(format: "%.1fs", seconds) }
         let s = Int(seconds.rounded())

@@ -3,24 +3,31 @@ import WeaveRuntime
 
 /// Something in prose the weaver fills in after cmark has rendered the Markdown.
 public enum ProseToken: Sendable, Equatable {
+    /// `@fig:NAME`: becomes a link "Figure N".
     case figureRef(String)
+    /// `@tbl:NAME`: becomes a link "Table N".
     case tableRef(String)
     /// `{{ artifact.path | filter }}`
     case value(artifact: String, path: [String], filter: ValueFilter, source: String)
+    /// `$tex$` (inline) or `$$tex$$` (display), typeset by KaTeX.
     case math(String, display: Bool)
 }
 
 /// Prose with each token replaced by a placeholder word that cmark leaves alone. Pulling math
 /// and references out *before* Markdown keeps `$a_i * b_i$` from turning into emphasis.
 public struct PreparedProse: Sendable {
+    /// The prose with every token replaced by its placeholder.
     public var markdown: String
+    /// The tokens in order, each with its chapter location.
     public var tokens: [(token: ProseToken, location: SourceLocation)]
 
+    /// The word that stands in for token `i` (a document-wide number).
     public static func placeholder(_ i: Int) -> String { "WEAVETOKEN\(i)X" }
 }
 
 /// Finds `@fig:`, `@tbl:`, `{{ }}` and `$math$` in prose, skipping code spans and fences.
 public struct ProseScanner: Sendable {
+    /// A scanner; it holds no state.
     public init() {}
 
     /// `firstToken` numbers placeholders after those of earlier text of the same document.

@@ -3,19 +3,28 @@ import ProcessRunner
 
 /// Where a report came from: enough to rebuild it or to tell two reports apart.
 public struct Provenance: Sendable, Codable, Equatable {
+    /// `git rev-parse HEAD`, marked "(with uncommitted changes)" when tracked files differ.
     public var commit: String
+    /// First line of `swift --version`.
     public var toolchain: String
     /// OpenBLAS kernel the stages were started with ("auto" when OpenBLAS chose).
     public var blasKernel: String
+    /// BLAS threads per stage.
     public var blasThreads: Int
     /// The engine's C kernel path this build's stages run with ("avx512", "avx2", "portable").
-    public var enginePath: String = RunSettings.engineKernelPath()
+    var enginePath: String = RunSettings.engineKernelPath()
+    /// Stages run at once.
     public var jobs: Int
+    /// Experiment scale.
     public var scale: String
+    /// Base seed.
     public var seed: UInt64
+    /// When the report was built.
     public var date: Date
+    /// Machine description: architecture and core count.
     public var host: String
 
+    /// Provenance as given (tests); `collect` gathers the real one.
     public init(commit: String, toolchain: String, blasKernel: String, blasThreads: Int, jobs: Int,
                 scale: String, seed: UInt64, date: Date, host: String) {
         self.commit = commit
@@ -29,7 +38,9 @@ public struct Provenance: Sendable, Codable, Equatable {
         self.host = host
     }
 
-    public static func collect(root: URL, blasThreads: Int, jobs: Int, scale: String, seed: UInt64) -> Provenance {
+    /// This build's provenance: git and swift are asked in `root`; "unknown" (or "not a git
+    /// checkout") when they cannot answer. Never throws.
+    static func collect(root: URL, blasThreads: Int, jobs: Int, scale: String, seed: UInt64) -> Provenance {
         func run(_ args: [String]) -> String? {
             guard let r = try? ProcessRunner.run(args, in: root), r.status == 0 else { return nil }
             return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

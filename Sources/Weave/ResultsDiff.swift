@@ -4,14 +4,18 @@ import Foundation
 /// tolerance, values of other types that differ, results that appeared or went. For CI: the
 /// command exits 1 when anything is listed.
 public struct ResultsDiff: Sendable, Equatable {
+    /// One difference at a dotted path (`teacher.accuracy`, `runs.0.loss`).
     public enum Change: Sendable, Equatable, CustomStringConvertible {
         /// A number moved by more than the tolerance: path, old, new.
         case moved(String, Double, Double)
         /// A non-number (or a number turned into something else) differs.
         case changed(String, String, String)
+        /// A path present only in the new results.
         case added(String)
+        /// A path present only in the old results.
         case removed(String)
 
+        /// One line: `path: old -> new (+delta)`, `path: new` or `path: gone`.
         public var description: String {
             switch self {
             case .moved(let path, let old, let new):
@@ -23,6 +27,7 @@ public struct ResultsDiff: Sendable, Equatable {
         }
     }
 
+    /// Every difference, in walk order (object keys sorted, array items by index); empty when equal.
     public var changes: [Change]
 
     /// Compares `old` with `new`; numbers within `tolerance` (absolute) count as equal.

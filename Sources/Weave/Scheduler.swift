@@ -14,18 +14,24 @@ public enum StageStatus: Sendable, Equatable {
     /// Not part of this build (`--only`, `--cheap`) and not cached under its current key.
     case skipped
 
+    /// True for `.cached` and `.ran`: the stage's outputs exist under its current key.
     public var succeeded: Bool { self == .cached || self == .ran }
 }
 
+/// One stage's outcome in a build, what the report and the exit code are made from.
 public struct StageResult: Sendable {
+    /// How it ended up.
     public var status: StageStatus
+    /// Its cache key in this build.
     public var key: String
+    /// Its verified cache entry when it succeeded; nil otherwise.
     public var entry: CacheEntry?
     /// Seconds it took (this run, or the cached run).
     public var duration: Double?
     /// A failed stage's standard output up to the failure (a successful one's is in its entry).
     public var output: String?
 
+    /// A result; `entry`, `duration` and `output` default to none.
     public init(status: StageStatus, key: String, entry: CacheEntry? = nil, duration: Double? = nil, output: String? = nil) {
         self.status = status
         self.key = key
@@ -39,15 +45,22 @@ public struct StageResult: Sendable {
 /// its own process; commits each success to the cache as soon as it finishes, so `kill -9`
 /// of the weaver loses only the stages still running.
 public struct Scheduler {
+    /// The stages and their dependencies.
     public var graph: StageGraph
+    /// Where successes are committed.
     public var cache: Cache
+    /// Every stage's key parts in this build.
     public var keys: [String: KeyParts]
+    /// What every stage process gets (executable, scale, seed, BLAS threads, data paths).
     public var settings: RunSettings
+    /// Stages run at once (at least 1), unless the executor sets its own limit.
     public var jobs: Int
+    /// Where progress and ✓/✗ lines go.
     public var display: ProgressDisplay
     /// Where replicas run (local processes unless the build chose another executor).
     var executor: any StageExecutor = LocalExecutor()
 
+    /// A scheduler; `jobs` below 1 becomes 1.
     public init(graph: StageGraph, cache: Cache, keys: [String: KeyParts], settings: RunSettings, jobs: Int,
                 display: ProgressDisplay) {
         self.graph = graph

@@ -9,6 +9,7 @@ public struct SlurmSettings: Sendable, Equatable {
     /// More `sbatch` arguments, as they are (e.g. `--account=x --qos=y`).
     public var extraArguments: [String]
 
+    /// Settings; the defaults submit to the cluster's default partition with no extra arguments.
     public init(partition: String? = nil, extraArguments: [String] = []) {
         self.partition = partition
         self.extraArguments = extraArguments

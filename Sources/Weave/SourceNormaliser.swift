@@ -7,6 +7,7 @@
 /// strings, C `'c'`) are copied byte for byte, so a changed message still changes the key.
 /// When in doubt it keeps text: a missed normalisation costs a re-run, never a stale result.
 public enum SourceNormaliser {
+    /// The normalised text; equal for sources that differ only in comments and layout.
     public static func normalise(_ text: String) -> String {
         let s = Array(text.utf8)
         var out: [UInt8] = []

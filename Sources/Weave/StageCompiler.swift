@@ -3,32 +3,43 @@ import WeaveRuntime
 
 /// A compiler diagnostic that points into a chapter.
 public struct CompileDiagnostic: Sendable, Equatable {
+    /// The chapter line the compiler pointed at (through `#sourceLocation`).
     public var location: SourceLocation
+    /// 1-based column on that line.
     public var column: Int
+    /// The compiler's message, without location and severity.
     public var message: String
 }
 
 /// Builds the generated package in release mode (libraries optimised once, in the package's
 /// own scratch folder) and maps errors back to stages.
 public struct StageCompiler: Sendable {
-    public var packageFolder: URL
-    public var scratchFolder: URL
+    /// Folder of the generated package (as `CodeGenerator` wrote it).
+    var packageFolder: URL
+    /// SwiftPM's build folder; kept between builds so only edited chapters recompile.
+    var scratchFolder: URL
 
+    /// A compiler for one generated package.
     public init(packageFolder: URL, scratchFolder: URL) {
         self.packageFolder = packageFolder
         self.scratchFolder = scratchFolder
     }
 
+    /// What one `swift build` of the generated package gave.
     public struct Outcome: Sendable {
+        /// True when `swift build` exited with status 0.
         public var succeeded: Bool
+        /// The stage executable (present only when `succeeded`).
         public var executable: URL
         /// Errors located in chapters.
         public var diagnostics: [CompileDiagnostic]
         /// The compiler's full output when it failed (errors outside chapters, e.g. a library).
         public var log: String
+        /// Wall-clock seconds the build took.
         public var seconds: Double
     }
 
+    /// Where the built stage executable lands: scratch/release/WeaveStages.
     public var executable: URL {
         scratchFolder.appendingPathComponent("release").appendingPathComponent(CodeGenerator.targetName)
     }

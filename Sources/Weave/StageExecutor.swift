@@ -37,7 +37,9 @@ protocol StageExecutor: AnyObject {
 
 /// Which executor a build uses (`weave build --executor local|slurm`).
 public enum ExecutorChoice: Sendable, Equatable {
+    /// Every replica a child process of the weaver.
     case local
+    /// Every replica a Slurm job (`sbatch`), submitted with these settings.
     case slurm(SlurmSettings)
 
     func make() -> any StageExecutor {
@@ -68,6 +70,7 @@ public struct StageResources: Sendable, Equatable {
     /// Wall-time limit in Slurm's syntax: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS.
     public var time: String?
 
+    /// Resources as given; nil leaves the executor's (or cluster's) default.
     public init(cpus: Int? = nil, memory: String? = nil, time: String? = nil) {
         self.cpus = cpus
         self.memory = memory

@@ -4,15 +4,19 @@ import Foundation
 /// no cycles. Order is document order where the edges allow it, so runs and lists read like
 /// the report.
 public struct StageGraph: Sendable {
+    /// Every stage in document order.
     public let stages: [Stage]
     /// Stages in dependency order (every stage after all it needs).
     public let order: [String]
     let index: [String: Int]
 
+    /// The graph of every chapter's stages, in chapter order; throws as `init(stages:)`.
     public init(chapters: [Chapter]) throws {
         try self.init(stages: chapters.flatMap(\.stages))
     }
 
+    /// Checks and orders `stages`; throws `WeaveErrors` listing every duplicate name, unknown or
+    /// self need and cycle, each at its stage's location.
     public init(stages: [Stage]) throws {
         var errors: [WeaveError] = []
         var index: [String: Int] = [:]
@@ -37,6 +41,7 @@ public struct StageGraph: Sendable {
         self.order = try Self.topologicalOrder(stages, index: index)
     }
 
+    /// The stage called `name`, or nil.
     public subscript(name: String) -> Stage? { index[name].map { stages[$0] } }
 
     /// Depth-first post-order from each stage in document order; a grey node met again is a cycle.

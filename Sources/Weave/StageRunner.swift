@@ -3,17 +3,22 @@ import WeaveRuntime
 
 /// How stage processes are started: which binary, which environment.
 public struct RunSettings: Sendable {
+    /// The compiled stage executable (one binary holds every stage).
     public var executable: URL
+    /// Experiment scale every stage gets.
     public var scale: String
+    /// Base seed; replica r of a `seeds=N` stage gets seed + r.
     public var seed: UInt64
     /// BLAS threads each stage process may use (`OPENBLAS_NUM_THREADS`).
     public var blasThreads: Int
+    /// External data paths (`--data`) every stage gets.
     public var dataPaths: [String]
     /// The project root: stages run there, so relative paths in stage code mean the same as in chapters.
     public var root: URL
     /// Seconds a stage may run when its block sets no `timeout=` (nil: no limit).
     public var timeout: Double?
 
+    /// Settings for one build's stage processes.
     public init(executable: URL, scale: String, seed: UInt64, blasThreads: Int, dataPaths: [String] = [], root: URL,
                 timeout: Double? = nil) {
         self.executable = executable

@@ -11,6 +11,7 @@ public enum SwiftHighlighter {
         "async", "await", "typealias", "associatedtype", "final", "lazy", "weak", "override", "subscript",
     ]
 
+    /// `code` as escaped HTML with highlight spans; the text content is unchanged.
     public static func html(_ code: String) -> String {
         let chars = Array(code)
         var out = ""

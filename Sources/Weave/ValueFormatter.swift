@@ -2,6 +2,7 @@ import Foundation
 
 /// The `| filter` part of `{{ key | filter }}`: how a published number reads in prose.
 public enum ValueFilter: Sendable, Equatable {
+    /// No filter: whole numbers as integers, others to four significant digits, text as is.
     case plain
     /// 0.9731 -> "97.3%" (digits after the point).
     case percent(Int)
@@ -12,8 +13,11 @@ public enum ValueFilter: Sendable, Equatable {
     /// Whole number with thousands separators: 69257 -> "69,257".
     case thousands
 
+    /// The filter spellings, listed in the error for an unknown filter.
     public static let names = ["percent", "percent(N)", "fixed(N)", "int", "thousands"]
 
+    /// Parses a filter; nil for unknown names and for N outside 0...12. A bare `percent` is
+    /// `percent(1)`; empty or `plain` is `.plain`.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
         func argument(_ name: String) -> Int?? {

@@ -3,19 +3,29 @@ import WeaveRuntime
 
 /// Where things are and how to build: what the CLI's options turn into.
 public struct BuildOptions: Sendable {
+    /// The project folder: Package.swift, Sources and, by default, everything below.
     public var root: URL
+    /// Folder of the Markdown chapters (default root/chapters).
     public var chapters: URL
+    /// The content-addressed cache (default root/.weave-cache); one build at a time holds its lock.
     public var cache: URL
+    /// Folder the HTML report is written to (default root/report).
     public var report: URL
+    /// Folder figure stages' SVG and PNG files are copied to (default root/figures).
     public var figures: URL
+    /// Experiment scale passed to every stage ("tiny", "default", "paper"); part of every cache key.
     public var scale: String
+    /// Base random seed passed to every stage; part of every cache key.
     public var seed: UInt64
+    /// Stages run at once (at least 1; default one per core).
     public var jobs: Int
+    /// BLAS threads per stage process (at least 1; default cores / jobs).
     public var blasThreads: Int
     /// Build only these stages and what they need (`weave figure NAME`).
     public var only: [String]
     /// Leave `expensive` stages out unless cached.
     public var cheap: Bool
+    /// External data (`--data`): files and folders whose contents are hashed into every stage's key.
     public var dataPaths: [String]
     /// Where the generated package is compiled (shared between builds; tests share one too).
     public var scratch: URL
@@ -24,6 +34,7 @@ public struct BuildOptions: Sendable {
     /// Seconds any stage may run unless its block sets `timeout=` (nil: no limit).
     public var timeout: Double?
 
+    /// Options with the defaults above; `jobs` and `blasThreads` below 1 become 1.
     public init(root: URL, chapters: URL? = nil, cache: URL? = nil, report: URL? = nil, figures: URL? = nil,
                 scale: String = "default", seed: UInt64 = 0, jobs: Int? = nil, blasThreads: Int? = nil,
                 only: [String] = [], cheap: Bool = false, dataPaths: [String] = [], scratch: URL? = nil,
@@ -48,35 +59,51 @@ public struct BuildOptions: Sendable {
 
 /// What a build did.
 public struct BuildOutcome: Sendable {
+    /// Every stage's result by name: cached, ran, failed or not built.
     public var results: [String: StageResult]
     /// Everything the author should look at: failed stages, compile errors, bad references.
     public var errors: [WeaveError]
     /// Seconds per phase (parse, fingerprint, compile, run, render), for speed checks.
     public var timings: [(phase: String, seconds: Double)]
+    /// The written report/index.html.
     public var reportFile: URL
+    /// 0 when `errors` is empty, else 1: what the CLI exits with.
     public var exitCode: Int32 { errors.isEmpty ? 0 : 1 }
 }
 
 /// One row of `weave list`.
 public struct ListEntry: Sendable, Equatable {
+    /// Whether the stage's current key has a cache entry.
     public enum State: Sendable, Equatable {
+        /// Its current key is cached.
         case fresh
+        /// Built before under another key; the parts that changed ("code", "library (files)", ...).
         case stale([String])
+        /// Never built at this scale.
         case missing
     }
+    /// Stage name (a figure's or table's file name stem).
     public var name: String
+    /// Compute, figure or table stage.
     public var kind: StageKind
+    /// Where its block starts.
     public var location: SourceLocation
+    /// Cached, stale or never built.
     public var state: State
+    /// Seconds its last run took (the cached entry's, else the last record's); nil if never built.
     public var lastDuration: Double?
+    /// Its current cache key (hex SHA-256 of its key parts).
     public var key: String
 }
 
 /// The weaver: chapters -> stage graph -> generated Swift -> run -> cache -> HTML.
 public struct Weaver {
+    /// Where things are and how to build.
     public var options: BuildOptions
+    /// Where progress lines go (terminal, plain lines or nowhere).
     public var display: ProgressDisplay
 
+    /// A weaver; nothing is read until a command runs.
     public init(options: BuildOptions, display: ProgressDisplay = .automatic()) {
         self.options = options
         self.display = display
@@ -155,6 +182,10 @@ public struct Weaver {
 
     // MARK: build
 
+    /// Builds the report: parses, keys every stage, compiles the generated package, runs what is
+    /// not cached (`options.only`/`cheap` narrow that), renders report/index.html and copies figures.
+    /// A failing stage is an entry in the outcome's `errors`, not a throw; throws `WeaveErrors` for
+    /// chapters that do not parse or check, and `WeaveError` when the cache lock or a write fails.
     public mutating func build() throws -> BuildOutcome {
         var timings: [(String, Double)] = []
         var clock = Date()
@@ -374,6 +405,8 @@ public struct Weaver {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Every stage in build order with its cache state under `options`, without compiling or
+    /// running; throws as `load()` and `keys(chapters:graph:)` do.
     public func list() throws -> [ListEntry] {
         let (chapters, graph, _) = try load()
         let (keys, _) = try self.keys(chapters: chapters, graph: graph)

@@ -98,6 +98,8 @@ struct DataPreview: ParsableCommand {
         }
     }
 
+    /// The first max(count, 12) images of the chosen dataset (fewer if it has fewer); throws
+    /// `ValidationError` for svhn without --svhn-file and the loader's error for a bad file.
     func images() throws -> ImageSet {
         let n = max(count, 12)
         switch dataset {

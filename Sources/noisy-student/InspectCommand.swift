@@ -48,6 +48,8 @@ struct Inspect: ParsableCommand {
         }
     }
 
+    /// The kind a file's name suggests (extension, or "recipe"/"filter" in a JSON name); throws
+    /// `ValidationError` asking for --as when the name says nothing.
     static func guess(_ path: String) throws -> Kind {
         let name = URL(fileURLWithPath: path).lastPathComponent.lowercased()
         if name.hasSuffix(".mat") { return .mat }

@@ -3,9 +3,13 @@ import Foundation
 /// Tick positions on steps of 1, 2 or 5 times a power of ten (Heckbert 1990, "Nice numbers for
 /// graph labels"), which people read without arithmetic.
 public struct NiceTicks: Sendable, Equatable {
+    /// Distance between neighbouring ticks: 1, 2 or 5 times a power of ten (or `minimumStep`).
     public var step: Double
+    /// Tick values in increasing order, multiples of `step`; a value within rounding of zero is 0.
     public var values: [Double]
+    /// The first tick: the axis's lower bound (0 if there are no ticks).
     public var lower: Double { values.first ?? 0 }
+    /// The last tick: the axis's upper bound (0 if there are no ticks).
     public var upper: Double { values.last ?? 0 }
 
     /// Ticks covering `low...high` with about `count` intervals; the first and last tick enclose
@@ -38,7 +42,7 @@ public struct NiceTicks: Sendable, Equatable {
 
     /// The 1, 2 or 5 x 10^k nearest to `raw` (by ratio). Nearest rather than next-larger keeps
     /// the tick count near the request: 0...100 in 4 becomes steps of 20, not of 50.
-    public static func niceStep(_ raw: Double) -> Double {
+    static func niceStep(_ raw: Double) -> Double {
         guard raw > 0, raw.isFinite else { return 1 }
         let magnitude = pow(10, (log10(raw)).rounded(.down))
         let candidates = [1.0, 2, 5, 10].map { $0 * magnitude }

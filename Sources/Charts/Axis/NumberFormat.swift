@@ -5,6 +5,7 @@ import Foundation
 public enum NumberFormat: Sendable, Equatable, Hashable {
     /// Ticks: as many decimals as the tick step needs. Cells: up to 3 significant decimals.
     case automatic
+    /// Exactly `digits` decimals (3.14159 with 2 -> "3.14").
     case fixed(Int)
     /// Value x 100 with a percent sign, `digits` decimals (0.973 -> "97.3%").
     case percent(Int)

@@ -3,7 +3,9 @@ import Foundation
 
 /// Pixels of a rendered figure, row-major from the top-left, as 8-bit RGBA (straight alpha).
 public struct Raster: Sendable, Equatable {
+    /// Width in pixels.
     public let width: Int
+    /// Height in pixels.
     public let height: Int
     /// RGBA, 4 bytes per pixel.
     public let rgba: [UInt8]
@@ -56,10 +58,12 @@ public struct Raster: Sendable, Equatable {
         self.init(surface: surface)
     }
 
+    /// Wraps existing pixels; `rgba` must hold width x height x 4 bytes, row-major from the top-left.
     public init(width: Int, height: Int, rgba: [UInt8]) {
         self.width = width; self.height = height; self.rgba = rgba
     }
 
+    /// The pixel at column `x`, row `y` (from the top-left); traps when outside the image.
     public func pixel(x: Int, y: Int) -> (r: UInt8, g: UInt8, b: UInt8, a: UInt8) {
         let i = (y * width + x) * 4
         return (rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3])

@@ -43,8 +43,7 @@ public final class WideResNet: Layer {
             var branch = conv2(h, ctx)
             // Stochastic depth drops only branches beside an identity skip, as the official
             // drop_connect does: dropping a projection block's branch would leave a 1x1
-            // projection alone, a different network rather than a shallower one (on WRN-10-1,
-            // two of three blocks, it kept noised students near chance for many epochs).
+            // projection alone, a different network rather than a shallower one (docs/tuning.md).
             if ctx.training && survival < 1 && projection == nil { branch = dropPath(branch, survival: survival, rng: &ctx.rng) }
             return branch + skip
         }
