@@ -3,14 +3,26 @@ import Engine
 /// Processes that train one model together, data-parallel (e.g. the ranks of an `mpirun`): each
 /// computes the gradient of its share of every global batch, and the shares' gradients are
 /// summed so that every process applies the same update to the same weights. The training
-/// code sees only this; the MPI implementation lives in its own target (`MPIGroup`).
-public protocol DataParallelGroup: AnyObject {
+/// code sees only this; the MPI implementation lives in its own target (`MPIGroup`). Its
+/// `allReduceSum` of Doubles (`BatchStatisticsReducer`) serves synchronised batch norm.
+public protocol DataParallelGroup: BatchStatisticsReducer {
     /// This process, 0..<size. Rank 0 alone writes checkpoints and results.
     var rank: Int { get }
     var size: Int { get }
     /// Replaces `buffer` on every process by the element-wise sum of all processes' buffers
     /// (the same result on each: an allreduce).
     func allReduceSum(_ buffer: inout [Float])
+}
+
+/// How batch norm takes its batch statistics when processes share a global batch.
+public enum BatchNormStatistics: String, CaseIterable, Codable, Sendable {
+    /// Over the global batch: each batch norm's per-channel sums are added over the processes
+    /// (`BatchStatisticsReducer`), so N processes compute what one process would, up to float
+    /// rounding. The default.
+    case synchronised
+    /// Over each process's own rows, as the official TPU code does (per-core statistics): no
+    /// extra communication, but N processes are not the 1-process computation.
+    case perRank = "per-rank"
 }
 
 extension DataParallelGroup {

@@ -8,11 +8,16 @@ public final class ForwardContext {
     public let recordsGradients: Bool
     /// The source of randomness for dropout and stochastic depth.
     public var rng: SeededGenerator
+    /// Training over several processes with synchronised batch norm: sums the batch statistics
+    /// over them, so each batch norm normalises with the global batch's. Nil: this process's rows.
+    public let batchStatistics: (any BatchStatisticsReducer)?
 
-    public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0)) {
+    public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0),
+                batchStatistics: (any BatchStatisticsReducer)? = nil) {
         self.training = training
         self.recordsGradients = recordsGradients ?? training
         self.rng = rng
+        self.batchStatistics = batchStatistics
     }
 
     public static func inference() -> ForwardContext { ForwardContext(training: false) }
