@@ -69,6 +69,14 @@ final class ThreadRanks: @unchecked Sendable {
     }
 }
 
+extension ImageSet {
+    /// `count` 8x8 grey images of uniform noise, labels cycling over 3 classes (training-loop tests).
+    static func noise(_ count: Int, rng: inout SeededGenerator) -> ImageSet {
+        ImageSet(height: 8, width: 8, channels: 1, pixels: (0..<(count * 64)).map { _ in UInt8(rng.next() & 0xFF) },
+                 labels: (0..<count).map { Int32($0 % 3) })
+    }
+}
+
 private final class Slot<T>: @unchecked Sendable { var result: Result<T, any Error>? }
 private struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ value: T) { self.value = value } }
 
@@ -116,11 +124,7 @@ private struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ value
     /// pseudo-labeled rows, both split over the ranks), no model noise.
     @Test func twoRanksWithSynchronisedBatchNormTrainWhatOneProcessTrains() throws {
         var rng = SeededGenerator(seed: 3)
-        func images(_ count: Int) -> ImageSet {
-            ImageSet(height: 8, width: 8, channels: 1, pixels: (0..<(count * 64)).map { _ in UInt8(rng.next() & 0xFF) },
-                     labels: (0..<count).map { Int32($0 % 3) })
-        }
-        let labeled = images(24), pool = images(48)
+        let labeled = ImageSet.noise(24, rng: &rng), pool = ImageSet.noise(48, rng: &rng)
         let targets = (0..<48).flatMap { k -> [Float] in [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.2, 0.6, 0.2]][k % 3] }
         let data = TrainingData(labeled: labeled, pseudoLabeled: PseudoLabeledSet(pool: pool, indices: Array(0..<48), targets: targets, classes: 3),
                                 normalization: .symmetric(channels: 1), classes: 3)
