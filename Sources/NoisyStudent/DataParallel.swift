@@ -37,7 +37,7 @@ extension DataParallelGroup {
     func localBatch(_ batch: TrainingBatch) -> TrainingBatch {
         let n = batch.labeledCount, total = batch.images.shape[0]
         let labeled = share(of: n), unlabeled = share(of: total - n)
-        let rows = Array(labeled) + unlabeled.map { n + $0 }
+        let rows = localRows(of: batch).indices
         let rowSize = batch.images.count / max(total, 1)
         var scalars: [Float] = []
         scalars.reserveCapacity(rows.count * rowSize)
@@ -52,6 +52,12 @@ extension DataParallelGroup {
         }
         return TrainingBatch(images: Tensor(shape: shape, scalars: scalars), labels: Array(batch.labels[labeled]),
                              unlabeledTargets: targets)
+    }
+
+    /// Where `localBatch(batch)`'s rows sit in `batch`: its labeled share, then its unlabeled share.
+    func localRows(of batch: TrainingBatch) -> GlobalRows {
+        let n = batch.labeledCount, total = batch.images.shape[0]
+        return GlobalRows(indices: Array(share(of: n)) + share(of: total - n).map { n + $0 }, count: total)
     }
 
     /// After each process's backward pass on its share (with the loss weighted by the share's

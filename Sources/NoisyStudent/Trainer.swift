@@ -111,7 +111,8 @@ public struct Trainer {
             let lr = schedule(step)
             model.zeroGradients()
             let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 0x5EED &+ UInt64(step) &* 0x9E37_79B9),
-                                     batchStatistics: batchNormStatistics == .synchronised ? group : nil)
+                                     batchStatistics: batchNormStatistics == .synchronised ? group : nil,
+                                     globalRows: group.map { $0.localRows(of: global) })
             let logits = model(Variable(batch.images), ctx)
             let loss = objective.loss(logits: logits, labels: batch.labels, unlabeledTargets: batch.unlabeledTargets,
                                       global: group.map { _ in (global.labeledCount, global.images.shape[0] - global.labeledCount) })
