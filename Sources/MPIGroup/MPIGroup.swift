@@ -34,6 +34,15 @@ public final class MPIGroup: DataParallelGroup {
         precondition(status == 0, "MPI_Allreduce failed with \(status)")
     }
 
+    /// The same sum for Doubles (`MPI_DOUBLE`): synchronised batch norm's per-channel sums.
+    public func allReduceSum(_ buffer: inout [Double]) {
+        let count = Int32(buffer.count)
+        let status = buffer.withUnsafeMutableBufferPointer { b in
+            MPI_Allreduce(cmpi_in_place(), b.baseAddress, count, cmpi_double(), cmpi_sum(), cmpi_comm_world())
+        }
+        precondition(status == 0, "MPI_Allreduce failed with \(status)")
+    }
+
     /// Waits for every rank (e.g. before rank 0's files are read by the others).
     public func barrier() { MPI_Barrier(cmpi_comm_world()) }
 

@@ -3,14 +3,26 @@ import Engine
 /// Processes that train one model together, data-parallel (e.g. the ranks of an `mpirun`): each
 /// computes the gradient of its share of every global batch, and the shares' gradients are
 /// summed so that every process applies the same update to the same weights. The training
-/// code sees only this; the MPI implementation lives in its own target (`MPIGroup`).
-public protocol DataParallelGroup: AnyObject {
+/// code sees only this; the MPI implementation lives in its own target (`MPIGroup`). Its
+/// `allReduceSum` of Doubles (`BatchStatisticsReducer`) serves synchronised batch norm.
+public protocol DataParallelGroup: BatchStatisticsReducer {
     /// This process, 0..<size. Rank 0 alone writes checkpoints and results.
     var rank: Int { get }
     var size: Int { get }
     /// Replaces `buffer` on every process by the element-wise sum of all processes' buffers
     /// (the same result on each: an allreduce).
     func allReduceSum(_ buffer: inout [Float])
+}
+
+/// How batch norm takes its batch statistics when processes share a global batch.
+public enum BatchNormStatistics: String, CaseIterable, Codable, Sendable {
+    /// Over the global batch: each batch norm's per-channel sums are added over the processes
+    /// (`BatchStatisticsReducer`), so N processes compute what one process would, up to float
+    /// rounding. The default.
+    case synchronised
+    /// Over each process's own rows, as the official TPU code does (per-core statistics): no
+    /// extra communication, but N processes are not the 1-process computation.
+    case perRank = "per-rank"
 }
 
 extension DataParallelGroup {
@@ -25,7 +37,7 @@ extension DataParallelGroup {
     func localBatch(_ batch: TrainingBatch) -> TrainingBatch {
         let n = batch.labeledCount, total = batch.images.shape[0]
         let labeled = share(of: n), unlabeled = share(of: total - n)
-        let rows = Array(labeled) + unlabeled.map { n + $0 }
+        let rows = localRows(of: batch).indices
         let rowSize = batch.images.count / max(total, 1)
         var scalars: [Float] = []
         scalars.reserveCapacity(rows.count * rowSize)
@@ -40,6 +52,12 @@ extension DataParallelGroup {
         }
         return TrainingBatch(images: Tensor(shape: shape, scalars: scalars), labels: Array(batch.labels[labeled]),
                              unlabeledTargets: targets)
+    }
+
+    /// Where `localBatch(batch)`'s rows sit in `batch`: its labeled share, then its unlabeled share.
+    func localRows(of batch: TrainingBatch) -> GlobalRows {
+        let n = batch.labeledCount, total = batch.images.shape[0]
+        return GlobalRows(indices: Array(share(of: n)) + share(of: total - n).map { n + $0 }, count: total)
     }
 
     /// After each process's backward pass on its share (with the loss weighted by the share's

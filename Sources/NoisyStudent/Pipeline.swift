@@ -20,6 +20,8 @@ public struct Pipeline {
     public var validatesEachEpoch = true
     /// Data-parallel training with other processes (`mpirun`); only rank 0 writes the run folder.
     public var group: (any DataParallelGroup)? = nil
+    /// With a group: batch-norm statistics over the global batch (synchronised) or per rank.
+    public var batchNormStatistics: BatchNormStatistics = .synchronised
 
     public init(recipe: Recipe, data: PreparedData, runDirectory: URL? = nil, resume: Bool = false,
                 progress: any ProgressReporter = SilentProgress()) {
@@ -52,6 +54,7 @@ public struct Pipeline {
                               progress: progress)
         trainer.checkpointEverySteps = 200
         trainer.group = group
+        trainer.batchNormStatistics = batchNormStatistics
         if validatesEachEpoch, data.splits.validation.count > 0 {
             let (validation, norm, classes) = (data.splits.validation, data.normalization, data.classes)
             trainer.validation = { Evaluator.evaluate($0, on: validation, normalization: norm, classes: classes).top1 }

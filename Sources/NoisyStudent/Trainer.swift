@@ -77,6 +77,8 @@ public struct Trainer {
     /// Data-parallel training: this process trains on its share of each global batch and the
     /// group sums gradients (`DataParallel.swift`); only rank 0 writes checkpoints. Nil: alone.
     public var group: (any DataParallelGroup)? = nil
+    /// With a group: batch-norm statistics over the global batch or per process.
+    public var batchNormStatistics: BatchNormStatistics = .synchronised
 
     public func train(_ data: TrainingData, resume: Bool = false) throws -> TrainedModel {
         guard data.labeled.count > 0 else { throw TrainingError.emptyLabeledSet(phase: phase) }
@@ -108,7 +110,9 @@ public struct Trainer {
             let batch = group.map { $0.localBatch(global) } ?? global
             let lr = schedule(step)
             model.zeroGradients()
-            let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 0x5EED &+ UInt64(step) &* 0x9E37_79B9))
+            let ctx = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 0x5EED &+ UInt64(step) &* 0x9E37_79B9),
+                                     batchStatistics: batchNormStatistics == .synchronised ? group : nil,
+                                     globalRows: group.map { $0.localRows(of: global) })
             let logits = model(Variable(batch.images), ctx)
             let loss = objective.loss(logits: logits, labels: batch.labels, unlabeledTargets: batch.unlabeledTargets,
                                       global: group.map { _ in (global.labeledCount, global.images.shape[0] - global.labeledCount) })

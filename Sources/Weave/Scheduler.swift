@@ -85,9 +85,11 @@ public struct Scheduler {
         var replicaQueue: [(stage: Stage, replica: Int, work: URL, inputs: [String: String])] = []
         var lastDraw = Date.distantPast
         let priority = graph.dispatchPriority()
+        executor.plan(pending.compactMap { graph[$0] }, workRoot: cache.work, settings: settings)
 
         func finish(_ name: String, _ result: StageResult) {
             results[name] = result
+            executor.settled(name)
             let seconds = result.duration.map { ProgressDisplay.duration($0) } ?? ""
             switch result.status {
             case .ran: display.message("✓ \(name)  \(seconds)")

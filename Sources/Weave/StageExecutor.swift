@@ -33,6 +33,17 @@ protocol StageExecutor: AnyObject {
                settings: RunSettings) throws -> any StageJob
     /// Called after the last job ended (or the build stopped).
     func end()
+    /// Before anything starts: every stage this build may run (graph order), its work folders
+    /// to live under `workRoot`. Executors that queue ahead (Slurm) submit here.
+    func plan(_ stages: [Stage], workRoot: URL, settings: RunSettings)
+    /// The scheduler settled `stage` (ran, failed, or will not run): work queued ahead for it
+    /// and never started is no longer wanted.
+    func settled(_ stage: String)
+}
+
+extension StageExecutor {
+    func plan(_ stages: [Stage], workRoot: URL, settings: RunSettings) {}
+    func settled(_ stage: String) {}
 }
 
 /// Which executor a build uses (`weave build --executor local|slurm`).

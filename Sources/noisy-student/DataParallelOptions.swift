@@ -17,9 +17,12 @@ extension PipelineOptions {
         var p = Pipeline(recipe: recipe, data: data, runDirectory: URL(fileURLWithPath: run), resume: resume,
                          progress: group?.rank ?? 0 == 0 ? ConsoleProgress() : SilentProgress())
         p.group = group
+        p.batchNormStatistics = batchNorm
         return p
     }
 }
+
+extension BatchNormStatistics: ExpressibleByArgument {}
 
 /// Runs `body` with the mpirun group when there is one (MPI finalised afterwards on every path);
 /// `body` gets whether this process is the one that reports (rank 0, or alone).

@@ -17,6 +17,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Labeled images per class (overrides the preset).") var labelsPerClass: Int?
     @Option(help: "Iterations (students) (overrides the preset).") var iterations: Int?
     @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 2
+    @Option(help: "Under mpirun: batch-norm statistics over the global batch (synchronised: N ranks compute what 1 does) or each rank's rows (per-rank, as the official TPU code).")
+    var batchNorm: BatchNormStatistics = .synchronised
     @Option(help: "Run folder: checkpoints, pseudo labels, results.") var run: String = "runs/latest"
     @Flag(help: "Continue an interrupted run from its run folder.") var resume = false
     @Option(help: "Folder datasets: refuse PNG files above this many pixels (decompression bombs).") var maxImagePixels: Int = PNGDecoder.defaultMaxPixels

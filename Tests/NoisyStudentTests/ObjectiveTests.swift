@@ -39,11 +39,7 @@ import Testing
     /// objective of that step's batch under the initial weights (ratio 3 here).
     @Test func trainerRecordsTheOfficialObjective() throws {
         var rng = SeededGenerator(seed: 2)
-        func images(_ count: Int) -> ImageSet {
-            ImageSet(height: 8, width: 8, channels: 1, pixels: (0..<(count * 64)).map { _ in UInt8(rng.next() & 0xFF) },
-                     labels: (0..<count).map { Int32($0 % 3) })
-        }
-        let labeled = images(4), pool = images(12)
+        let labeled = ImageSet.noise(4, rng: &rng), pool = ImageSet.noise(12, rng: &rng)
         let targets = (0..<12).flatMap { k -> [Float] in k % 2 == 0 ? [0.7, 0.2, 0.1] : [0.1, 0.1, 0.8] }
         let pseudo = PseudoLabeledSet(pool: pool, indices: Array(0..<12), targets: targets, classes: 3)
         let data = TrainingData(labeled: labeled, pseudoLabeled: pseudo, normalization: .symmetric(channels: 1), classes: 3)

@@ -43,6 +43,6 @@ public final class BatchNorm: Layer {
     private func normalize(_ x: Variable, _ ctx: ForwardContext, relu: Bool = false, residual: Variable? = nil) -> Variable {
         batchNorm(x, scale: ctx.variable(scale), offset: ctx.variable(offset), runningMean: runningMean,
                   runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, training: ctx.training,
-                  relu: relu, residual: residual)
+                  relu: relu, residual: residual, across: ctx.batchStatistics)
     }
 }

@@ -8,11 +8,21 @@ public final class ForwardContext {
     public let recordsGradients: Bool
     /// The source of randomness for dropout and stochastic depth.
     public var rng: SeededGenerator
+    /// Training over several processes with synchronised batch norm: sums the batch statistics
+    /// over them, so each batch norm normalises with the global batch's. Nil: this process's rows.
+    public let batchStatistics: (any BatchStatisticsReducer)?
+    /// Training over several processes: where this process's rows sit in the global batch, so
+    /// that dropout and stochastic-depth masks are drawn for the global batch and do not depend
+    /// on the number of processes. Nil: the rows are the whole batch.
+    public let globalRows: GlobalRows?
 
-    public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0)) {
+    public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0),
+                batchStatistics: (any BatchStatisticsReducer)? = nil, globalRows: GlobalRows? = nil) {
         self.training = training
         self.recordsGradients = recordsGradients ?? training
         self.rng = rng
+        self.batchStatistics = batchStatistics
+        self.globalRows = globalRows
     }
 
     public static func inference() -> ForwardContext { ForwardContext(training: false) }

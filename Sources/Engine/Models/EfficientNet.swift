@@ -77,7 +77,7 @@ public final class EfficientNet: Layer {
             h = swish(bn1(depthwise(h, ctx), ctx))
             h = bn2(project(se(h, ctx), ctx), ctx)
             guard residual else { return h }
-            if ctx.training && survival < 1 { h = dropPath(h, survival: survival, rng: &ctx.rng) }
+            if ctx.training && survival < 1 { h = dropPath(h, survival: survival, rng: &ctx.rng, globalRows: ctx.globalRows) }
             return h + x
         }
     }
@@ -146,7 +146,7 @@ public final class EfficientNet: Layer {
         // featureMaps always holds the stem's output at least.
         var h = featureMaps(x, ctx).last ?? x
         h = globalAveragePool(swish(headBN(head(h, ctx), ctx)))
-        if ctx.training && dropout > 0 { h = Engine.dropout(h, rate: dropout, rng: &ctx.rng) }
+        if ctx.training && dropout > 0 { h = Engine.dropout(h, rate: dropout, rng: &ctx.rng, globalRows: ctx.globalRows) }
         return classifier(h, ctx)
     }
 }

@@ -44,7 +44,7 @@ public final class WideResNet: Layer {
             // Stochastic depth drops only branches beside an identity skip, as the official
             // drop_connect does: dropping a projection block's branch would leave a 1x1
             // projection alone, a different network rather than a shallower one (docs/tuning.md).
-            if ctx.training && survival < 1 && projection == nil { branch = dropPath(branch, survival: survival, rng: &ctx.rng) }
+            if ctx.training && survival < 1 && projection == nil { branch = dropPath(branch, survival: survival, rng: &ctx.rng, globalRows: ctx.globalRows) }
             return branch + skip
         }
     }
@@ -90,7 +90,7 @@ public final class WideResNet: Layer {
         var h = stem(x, ctx)
         for b in blocks { h = b(h, ctx) }
         var features = globalAveragePool(finalBN.thenReLU(h, ctx))
-        if ctx.training && dropout > 0 { features = Engine.dropout(features, rate: dropout, rng: &ctx.rng) }
+        if ctx.training && dropout > 0 { features = Engine.dropout(features, rate: dropout, rng: &ctx.rng, globalRows: ctx.globalRows) }
         return classifier(features, ctx)
     }
 }

@@ -12,38 +12,59 @@ import CKernels
 /// writing and re-reading the intermediate tensor. A `residual` (with `relu: true`) is added
 /// before the ReLU, the closing `relu(bn(conv(h)) + skip)` of a post-activation residual block:
 /// the same numbers as `relu(batchNorm(...) + residual)`.
+///
+/// `across` (training only) makes it synchronised batch norm over processes that each hold some
+/// rows of one global batch: the per-channel sums (and row counts) of the mean, then of the
+/// squared deviations from that global mean, and in the backward pass the per-channel sums of dy
+/// and dy * xhat, are summed over the processes, so every process normalises and back-propagates
+/// with the global batch's statistics: the same numbers as one process holding every row, up to
+/// the order of the additions. The returned scale and offset gradients stay this process's own
+/// share (the data-parallel gradient sum adds them up). Nil: this process's rows alone.
 public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                       runningMean: Parameter, runningVariance: Parameter,
                       momentum: Float, epsilon: Float, training: Bool, relu: Bool = false,
-                      residual: Variable? = nil) -> Variable {
+                      residual: Variable? = nil, across processes: (any BatchStatisticsReducer)? = nil) -> Variable {
     let c = x.shape.last ?? 0
     precondition(scale.shape == [c] && offset.shape == [c], "batchNorm: scale/offset must be [\(c)]")
     precondition(residual == nil || relu, "batchNorm: a residual is fused only with the ReLU after it")
     precondition(residual.map { $0.shape == x.shape } ?? true, "batchNorm: residual \(residual?.shape ?? []) does not match \(x.shape)")
     let xv = x.value
     let m = xv.count / max(c, 1)
+    let processes = training ? processes : nil
+    // The rows the statistics are taken over: m, or with `processes` every process's rows.
+    var rows = m
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
     if training {
-        precondition(m > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
+        precondition(processes != nil || m > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
         // Two passes in Double per channel: stable for large batches of small activations. Rows
         // are cut into a fixed number of chunks whose partial sums combine in chunk order.
+        // Synchronised, each pass's sums are added over the processes (two small allreduces,
+        // so the deviations are taken from the global mean as with one process).
         var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
         xv.scalars.withUnsafeBufferPointer { p in
             let px = UncheckedSendable(p.baseAddress!)
             BNReduction.run(rows: m, channels: c, into: &sum) { r0, r1, out in ck_bn_sum(px.value, c, r0, r1, out) }
-            for j in 0..<c { mean[j] = Float(sum[j] / Double(m)) }
+            if let processes {
+                var buffer = sum + [Double(m)]
+                processes.allReduceSum(&buffer)
+                sum = Array(buffer[0..<c])
+                rows = Int(buffer[c])
+            }
+            precondition(rows > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
+            for j in 0..<c { mean[j] = Float(sum[j] / Double(rows)) }
             mean.withUnsafeBufferPointer { mp in
                 let pm = UncheckedSendable(mp.baseAddress!)
                 BNReduction.run(rows: m, channels: c, into: &sq) { r0, r1, out in
                     ck_bn_sqdev(px.value, c, r0, r1, pm.value, out)
                 }
             }
+            processes?.allReduceSum(&sq)
         }
         for j in 0..<c {
-            let variance = sq[j] / Double(m)
+            let variance = sq[j] / Double(rows)
             invStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
             runningMean.value.scalars[j] = momentum * runningMean.value.scalars[j] + (1 - momentum) * mean[j]
-            let unbiased = Float(sq[j] / Double(m - 1))
+            let unbiased = Float(sq[j] / Double(rows - 1))
             runningVariance.value.scalars[j] = momentum * runningVariance.value.scalars[j] + (1 - momentum) * unbiased
         }
     } else {
@@ -69,7 +90,7 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             }
         }
     }
-    let isTraining = training, maskFromInput = relu && residual == nil
+    let isTraining = training, maskFromInput = relu && residual == nil, totalRows = rows
     let parents = [x, scale, offset] + (residual.map { [$0] } ?? [])
     return Variable(y, parents: parents) { upstream in
         // With a residual, the ReLU's mask comes from the output (the sum is not kept); the
@@ -102,6 +123,14 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
             }
         }
         let sumDy = sumDyD.map { Float($0) }, sumDyXhat = sumDyXhatD.map { Float($0) }
+        // The input gradient needs the global batch's sums; scale and offset get this process's.
+        var globalDy = sumDy, globalDyXhat = sumDyXhat
+        if let processes {
+            var buffer = sumDyD + sumDyXhatD
+            processes.allReduceSum(&buffer)
+            globalDy = buffer[0..<c].map { Float($0) }
+            globalDyXhat = buffer[c..<(2 * c)].map { Float($0) }
+        }
         var dx: Tensor? = nil
         if x.requiresGrad && !isTraining && !maskFromInput {
             dx = channelScaled(dy, by: a)  // inference, no ReLU: dx = a * dy
@@ -110,11 +139,11 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                 dy.scalars.withUnsafeBufferPointer { g in
                     xv.scalars.withUnsafeBufferPointer { p in
                         // Inference mode treats mean and invStd as constants: k1 = k2 = 0.
-                        let invM = isTraining ? 1 / Float(m) : 0
+                        let invM = isTraining ? 1 / Float(totalRows) : 0
                         var k1 = [Float](repeating: 0, count: c), k2 = [Float](repeating: 0, count: c)
                         for j in 0..<c {
-                            k1[j] = sumDy[j] * invM
-                            k2[j] = sumDyXhat[j] * invM
+                            k1[j] = globalDy[j] * invM
+                            k2[j] = globalDyXhat[j] * invM
                         }
                         let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
                         let po = UncheckedSendable(out.baseAddress!)
