@@ -9,12 +9,15 @@ public final class ForwardContext {
     /// The source of randomness for dropout and stochastic depth.
     public var rng: SeededGenerator
 
+    /// A pass in training or inference mode; `recordsGradients` defaults to `training`, and `rng`
+    /// drives dropout and stochastic depth (fixed seed: reproducible noise).
     public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0)) {
         self.training = training
         self.recordsGradients = recordsGradients ?? training
         self.rng = rng
     }
 
+    /// An inference pass: running batch-norm statistics, no noise, no gradients recorded.
     public static func inference() -> ForwardContext { ForwardContext(training: false) }
 
     /// Whether layers may fuse the ops after a convolution into it: inference with no parameter
