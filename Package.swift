@@ -54,11 +54,11 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness", "SystemSupport"], swiftSettings: checked),
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
         .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment", "SystemSupport"], swiftSettings: checked),
-        .target(name: "Charts", dependencies: ["CCairo", "SystemSupport"], swiftSettings: fast),
+        .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // Data-parallel training over OpenMPI (only initialised under mpirun).
         .target(name: "MPIGroup", dependencies: ["CMPI", "NoisyStudent"]),
-        // What generated stage code links against: publish/input, progress. Foundation and SystemSupport.
-        .target(name: "WeaveRuntime", dependencies: ["SystemSupport"]),
+        // What generated stage code links against: publish/input, progress. Foundation only.
+        .target(name: "WeaveRuntime"),
         .target(name: "Weave", dependencies: ["CCmark", "SystemSupport", "WeaveRuntime", "Slurm", "ProcessRunner"],
                 exclude: ["README.md"]),
 

@@ -1,6 +1,5 @@
 import CCairo
 import Foundation
-import SystemSupport
 
 /// What every chart type implements: draw on a canvas of `size` points and describe what went
 /// where. SVG, PNG, pixels and layout all come from this one function, so they cannot disagree.
@@ -120,10 +119,17 @@ extension Figure {
     /// PNG at 2 pixels per point: sharp on high-density screens at the figure's CSS size.
     public func png() throws -> Data { try png(scale: 2) }
 
-    /// Writes the figure as SVG and/or PNG (2x) atomically, creating parent folders as needed.
+    /// Writes the figure as SVG and/or PNG (2x), creating parent folders as needed.
     public func write(svgTo svgURL: URL? = nil, pngTo pngURL: URL? = nil, pngScale: Double = 2) throws {
-        if let svgURL { try AtomicFile.write(try svg(), to: svgURL) }
-        if let pngURL { try AtomicFile.write(try png(scale: pngScale), to: pngURL) }
+        let fm = FileManager.default
+        if let svgURL {
+            try fm.createDirectory(at: svgURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try svg().write(to: svgURL, options: .atomic)
+        }
+        if let pngURL {
+            try fm.createDirectory(at: pngURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try png(scale: pngScale).write(to: pngURL, options: .atomic)
+        }
     }
 }
 

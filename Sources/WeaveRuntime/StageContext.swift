@@ -1,5 +1,4 @@
 import Foundation
-import SystemSupport
 
 /// Everything a running stage can see: its scale and seed, the artifacts of its declared
 /// needs, and where to publish. Built once from the environment the weaver sets; a value, so
@@ -130,6 +129,17 @@ public struct StageContext: Sendable {
         try? write(data, to: file)
     }
 
-    /// Atomic, so that readers (the weaver, downstream stages) never see half a file.
-    func write(_ data: Data, to url: URL) throws { try AtomicFile.write(data, to: url) }
+    /// Temp file + rename so that readers (the weaver, downstream stages) never see half a file.
+    /// Not SystemSupport's `AtomicFile`: this target stays Foundation-only, so a report without
+    /// the engine (and the weaver's test project) links no C code; progress needs no fsync.
+    func write(_ data: Data, to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        try data.write(to: temp)
+        // rename(2) replaces the target atomically; Foundation's replaceItemAt is not atomic on Linux.
+        guard rename(temp.path, url.path) == 0 else {
+            try? FileManager.default.removeItem(at: temp)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+    }
 }
