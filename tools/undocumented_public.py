@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""Counts public declarations without a /// doc comment, per target (or lists them with -v)."""
+"""Counts public declarations without a /// doc comment, per target (or lists them with -v).
+
+    python3 tools/undocumented_public.py [-v] Sources/Engine Sources/Datasets ...
+
+A declaration is a line whose modifiers include `public` or `open` (extensions excluded);
+it counts as documented when the line above it (attributes skipped) is a `///` comment."""
 import re, sys, os
 DECL = re.compile(r'^\s*(?:@[\w()".,: ]+\s+)*(?:(?:nonisolated|final|static|class|override|mutating|indirect|convenience|required|@discardableResult|@inlinable)\s+)*(?:public|open)(?:\(set\))?\s+(?!extension\b)(?:(?:nonisolated|final|static|class|override|mutating|indirect|convenience|required|private\(set\)|internal\(set\))\s+)*(func|var|let|init|struct|enum|class|protocol|typealias|subscript|actor|case|static|init\?)\b')
 def documented(lines, i):

@@ -149,7 +149,7 @@ public enum PixelOps {
     /// Affine resampling with nearest neighbour: output (x, y) reads input
     /// (a0 x + a1 y + a2, b0 x + b1 y + b2); outside the image the pixel becomes `fill`
     /// (TF's ImageProjectiveTransform plus the official wrap/unwrap grey fill).
-    public static func warp(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int,
+    static func warp(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int,
                             a: (Float, Float, Float), b: (Float, Float, Float), fill: UInt8) {
         for i in 0..<img.count { tmp[i] = img[i] }
         for y in 0..<h {

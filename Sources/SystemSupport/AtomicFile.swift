@@ -73,7 +73,7 @@ extension AtomicFile {
 
     /// Removes `.NAME.tmp-HOST-PID-*` files of `url` left by writers on this host that are no
     /// longer running. Files of live writers and of other hosts stay.
-    public static func removeStaleTemporaryFiles(of url: URL) {
+    static func removeStaleTemporaryFiles(of url: URL) {
         let dir = url.deletingLastPathComponent()
         let prefix = ".\(url.lastPathComponent).tmp-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }

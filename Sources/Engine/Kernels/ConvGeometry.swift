@@ -43,9 +43,9 @@ public struct ConvGeometry: Hashable, Sendable {
     /// Output channels each group makes.
     public var outPerGroup: Int { outChannels / groups }
     /// One filter per channel (EfficientNet's MBConv middle convolution).
-    public var isDepthwise: Bool { groups == inChannels && groups == outChannels }
+    var isDepthwise: Bool { groups == inChannels && groups == outChannels }
     /// A 1x1, stride 1, unpadded convolution: a matrix product over pixels.
-    public var isPointwise: Bool {
+    var isPointwise: Bool {
         kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1
             && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
     }

@@ -28,14 +28,14 @@ public final class BatchNorm: Layer {
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx) }
 
     /// `relu(self(x, ctx))` in one fused pass (the same numbers).
-    public func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx, relu: true) }
+    func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx, relu: true) }
 
     /// `self(conv(x, ctx), ctx)`, then `+ residual` and ReLU when given: a convolution and the
     /// batch norm after it, as in post-activation ResNets. The same numbers as the separate ops.
     /// In inference passes that record no parameter gradients, the batch norm (constants then),
     /// the add and the ReLU run inside the convolution, image by image while its output is in
     /// cache; in training, the batch norm, add and ReLU are one pass.
-    public func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
+    func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
                             adding residual: Variable? = nil, relu: Bool = false) -> Variable {
         if ctx.fusesInference && conv.bias == nil {
             let (mean, invStd) = inferenceStatistics(runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)

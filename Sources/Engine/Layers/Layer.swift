@@ -22,7 +22,7 @@ public final class ForwardContext {
 
     /// Whether layers may fuse the ops after a convolution into it: inference with no parameter
     /// gradients recorded, where batch-norm parameters are constants (input gradients still flow).
-    public var fusesInference: Bool { !training && !recordsGradients }
+    var fusesInference: Bool { !training && !recordsGradients }
 
     /// The graph leaf for a parameter in this pass.
     public func variable(_ p: Parameter) -> Variable { Variable(p, recording: recordsGradients) }
@@ -41,9 +41,9 @@ extension Layer {
 }
 
 /// Weight initialisers (deterministic from the generator handed in).
-public enum Initializer {
+enum Initializer {
     /// He et al. normal: std = sqrt(2 / fanIn), for ReLU/swish networks.
-    public static func heNormal(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
+    static func heNormal(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
         let std = (2 / Float(max(fanIn, 1))).squareRoot()
         var t = Tensor(zeros: shape)
         for i in 0..<t.count { t.scalars[i] = rng.normal() * std }
@@ -51,7 +51,7 @@ public enum Initializer {
     }
 
     /// Uniform in +-1/sqrt(fanIn) (the classic dense-layer default).
-    public static func uniformFanIn(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
+    static func uniformFanIn(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
         let r = 1 / Float(max(fanIn, 1)).squareRoot()
         var t = Tensor(zeros: shape)
         for i in 0..<t.count { t.scalars[i] = rng.uniform(-r, r) }

@@ -19,7 +19,7 @@ public struct ExponentialMovingAverage {
     }
 
     /// The decay the next `update` uses.
-    public var currentDecay: Float {
+    var currentDecay: Float {
         warmup ? min(decay, Float(1 + updates) / Float(10 + updates)) : decay
     }
 
