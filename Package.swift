@@ -43,24 +43,27 @@ let package = Package(
 
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
+        // One of each system job the other targets share: atomic file writes, a lock, MD5/SHA-256
+        // (libcrypto), CPU feature detection (the engine's own rule, from CKernels). Foundation + C.
+        .target(name: "SystemSupport", dependencies: ["CKernels", "CCrypto"]),
         // Slurm's clients (sbatch, scancel, squeue) run as processes; Foundation only.
         // Runs helper programs to completion through temp files (the weaver's and Slurm's clients).
         .target(name: "ProcessRunner"),
         .target(name: "Slurm", dependencies: ["ProcessRunner"]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness"], swiftSettings: fast),
-        .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness"], swiftSettings: checked),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CZlib", "Randomness", "SystemSupport"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["CCairo", "CPNG", "CZlib", "Randomness", "SystemSupport"], swiftSettings: checked),
         .target(name: "Augment", dependencies: ["Datasets", "Randomness", "CJPEG"], swiftSettings: fast),
-        .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment"], swiftSettings: checked),
+        .target(name: "NoisyStudent", dependencies: ["Engine", "Datasets", "Augment", "SystemSupport"], swiftSettings: checked),
         .target(name: "Charts", dependencies: ["CCairo"], swiftSettings: fast),
         // Data-parallel training over OpenMPI (only initialised under mpirun).
         .target(name: "MPIGroup", dependencies: ["CMPI", "NoisyStudent"]),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
-        .target(name: "Weave", dependencies: ["CCmark", "CCrypto", "WeaveRuntime", "Slurm", "ProcessRunner"],
+        .target(name: "Weave", dependencies: ["CCmark", "SystemSupport", "WeaveRuntime", "Slurm", "ProcessRunner"],
                 exclude: ["README.md"]),
 
         .executableTarget(name: "noisy-student", dependencies: [
-            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness", "Slurm", "MPIGroup",
+            "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness", "Slurm", "MPIGroup", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: checked),
         .executableTarget(name: "weave", dependencies: [
@@ -71,12 +74,13 @@ let package = Package(
         ], swiftSettings: fast),
 
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["Slurm"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SystemSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "SystemSupport"]),
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Golden"]),
-        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts"], exclude: ["Fixtures"]),
+        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts", "SystemSupport"], exclude: ["Fixtures"]),
     ]
 )

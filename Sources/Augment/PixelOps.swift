@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Foundation
+#endif
+
 /// The RandAugment image operations on HWC bytes, with the semantics of the official
 /// TensorFlow implementation (google-research/noisystudent `randaugment.py`, itself the TPU
 /// EfficientNet `autoaugment.py`): uint8 arithmetic, truncating casts, per-channel
@@ -7,6 +13,7 @@
 /// size) as scratch where it needs a copy. Greyscale images (channels == 1) are supported:
 /// colour ops then have nothing to desaturate.
 public enum PixelOps {
+    /// One image's HWC bytes, modified in place.
     public typealias Buffer = UnsafeMutableBufferPointer<UInt8>
 
     /// TF `blend`: image1 + factor * (image2 - image1); interpolation truncates, extrapolation
@@ -32,6 +39,7 @@ public enum PixelOps {
         return UInt8(min(255, max(0, y * 255.5)))
     }
 
+    /// 255 - x for every byte (TF `invert`).
     public static func invert(_ img: Buffer) {
         for i in 0..<img.count { img[i] = 255 - img[i] }
     }
@@ -141,7 +149,7 @@ public enum PixelOps {
     /// Affine resampling with nearest neighbour: output (x, y) reads input
     /// (a0 x + a1 y + a2, b0 x + b1 y + b2); outside the image the pixel becomes `fill`
     /// (TF's ImageProjectiveTransform plus the official wrap/unwrap grey fill).
-    public static func warp(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int,
+    static func warp(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int,
                             a: (Float, Float, Float), b: (Float, Float, Float), fill: UInt8) {
         for i in 0..<img.count { tmp[i] = img[i] }
         for y in 0..<h {
@@ -170,11 +178,15 @@ public enum PixelOps {
         warp(img, tmp: tmp, height: h, width: w, channels: c, a: (cs, -sn, xo), b: (sn, cs, yo), fill: fill)
     }
 
+    /// Horizontal shear: output (x, y) reads input (x + level * y, y), nearest neighbour, `fill` outside
+    /// (TF `shear_x`'s transform [1, level, 0, 0, 1, 0]).
     public static func shearX(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int, level: Float, fill: UInt8) {
         if level == 0 { return }
         warp(img, tmp: tmp, height: h, width: w, channels: c, a: (1, level, 0), b: (0, 1, 0), fill: fill)
     }
 
+    /// Vertical shear: output (x, y) reads input (x, level * x + y), nearest neighbour, `fill` outside
+    /// (TF `shear_y`).
     public static func shearY(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int, level: Float, fill: UInt8) {
         if level == 0 { return }
         warp(img, tmp: tmp, height: h, width: w, channels: c, a: (1, 0, 0), b: (level, 1, 0), fill: fill)
@@ -186,6 +198,7 @@ public enum PixelOps {
         warp(img, tmp: tmp, height: h, width: w, channels: c, a: (1, 0, pixels), b: (0, 1, 0), fill: fill)
     }
 
+    /// Output y reads input y + pixels (as `translateX`, vertically).
     public static func translateY(_ img: Buffer, tmp: Buffer, height h: Int, width w: Int, channels c: Int, pixels: Float, fill: UInt8) {
         if pixels == 0 { return }
         warp(img, tmp: tmp, height: h, width: w, channels: c, a: (1, 0, 0), b: (0, 1, pixels), fill: fill)
@@ -228,9 +241,3 @@ public enum PixelOps {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#else
-import Foundation
-#endif

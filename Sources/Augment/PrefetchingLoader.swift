@@ -12,11 +12,17 @@ import Randomness
 /// `StudentNoise.imageGenerator(seed, b, k)`. Threads, prefetch depth and timing change only
 /// the speed. `batch(at:)` computes the same batch synchronously.
 public final class PrefetchingLoader: @unchecked Sendable {
+    /// The images batches are cut from.
     public let source: ImageSet
+    /// Images per batch.
     public let batchSize: Int
+    /// Seed of the epoch orders and of each image's augmentation draws.
     public let seed: UInt64
+    /// The student's input noise, or nil for clean batches (the teacher's).
     public let noise: StudentNoise?
+    /// Per-channel normalisation applied when bytes become Floats.
     public let normalization: Normalization
+    /// Whether each epoch visits the images in a fresh seeded order (else in set order).
     public let shuffle: Bool
     private let workers: Int
     private let state: State

@@ -15,10 +15,14 @@ public struct RandAugment: Sendable, Equatable {
         var isSigned: Bool { [.rotate, .shearX, .shearY, .translateX, .translateY].contains(self) }
     }
 
+    /// The top of the magnitude scale (the official `_MAX_LEVEL`); an op's argument is proportional to M / maxLevel.
     public static let maxLevel: Float = 10
 
+    /// N: ops applied per image (official SVHN: 2).
     public var layers: Int
+    /// M on the 0-10 scale (official SVHN: 5).
     public var magnitude: Float
+    /// The ops drawn from, uniformly (default: all 16 official ones).
     public var ops: [Op]
     /// Translation at M = 10, pixels. The official code uses image_size / 8 for 32x32 images (4).
     public var translateConst: Float
@@ -27,6 +31,7 @@ public struct RandAugment: Sendable, Equatable {
     /// Grey fill for pixels uncovered by geometry and for the Cutout op.
     public var fill: UInt8
 
+    /// RandAugment with the official SVHN settings by default; traps on an empty op list.
     public init(layers: Int = 2, magnitude: Float = 5, ops: [Op] = Op.allCases,
                 translateConst: Float = 4, cutoutConst: Float = 4, fill: UInt8 = 128) {
         precondition(!ops.isEmpty, "RandAugment needs at least one op")
@@ -111,13 +116,16 @@ public struct RandAugment: Sendable, Equatable {
 /// RandAugment (N, M), then Cutout 16x16 (pad 8, grey), then reflect-pad 4 and a random
 /// 32x32 crop. No horizontal flip: digits are not mirror-symmetric.
 public struct StudentNoise: Sendable, Equatable {
+    /// The RandAugment rounds, or nil for none.
     public var randAugment: RandAugment?
     /// Half-size of the final Cutout (image_size / 4 = 8 for 32x32, a 16x16 square); 0 disables.
     public var cutoutPad: Int
     /// Reflect padding before the random crop; 0 disables.
     public var cropPad: Int
+    /// Grey level of Cutout's square.
     public var fill: UInt8
 
+    /// The official SVHN student noise by default: RandAugment N=2 M=5, Cutout 16x16, reflect-pad 4 and crop.
     public init(randAugment: RandAugment? = RandAugment(layers: 2, magnitude: 5), cutoutPad: Int = 8, cropPad: Int = 4, fill: UInt8 = 128) {
         self.randAugment = randAugment
         self.cutoutPad = cutoutPad
@@ -128,6 +136,7 @@ public struct StudentNoise: Sendable, Equatable {
     /// Per-thread scratch so the hot loop does not allocate.
     public struct Scratch {
         var tmp: [UInt8] = []
+        /// Empty scratch; it grows to the image size on first use.
         public init() {}
     }
 

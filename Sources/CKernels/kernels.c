@@ -71,6 +71,11 @@ int ck_isa_parse(const char *text, char *err, size_t errlen) {
     return -1;
 }
 
+int ck_isa_best(void) {
+    return ck_isa_supported(CK_ISA_AVX512) ? CK_ISA_AVX512
+        : ck_isa_supported(CK_ISA_AVX2) ? CK_ISA_AVX2 : CK_ISA_PORTABLE;
+}
+
 // Written once, on first use, and only read afterwards; every thread computes the same value,
 // so a racing first use stores the same number twice.
 static _Atomic int g_isa = -1;
@@ -87,8 +92,7 @@ int ck_isa(void) {
             exit(2);
         }
     } else {
-        isa = ck_isa_supported(CK_ISA_AVX512) ? CK_ISA_AVX512
-            : ck_isa_supported(CK_ISA_AVX2) ? CK_ISA_AVX2 : CK_ISA_PORTABLE;
+        isa = ck_isa_best();
     }
     g_isa = isa;
     return isa;

@@ -22,6 +22,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A split asks for more images than the data holds.
     case notEnoughData(what: String)
 
+    /// One line starting with the file: "FILE: what is wrong".
     public var description: String {
         switch self {
         case let .unreadable(file, reason): return "\(file): cannot read: \(reason)"

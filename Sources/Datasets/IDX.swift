@@ -6,7 +6,9 @@ import Foundation
 public enum IDX {
     /// An IDX array of unsigned bytes (the only element type the image and label files use).
     public struct Array: Sendable, Equatable {
+        /// Extent of each dimension as the header gives it (e.g. [N, 28, 28] for images, [N] for labels).
         public var dims: [Int]
+        /// The elements in row-major order (product of `dims` bytes).
         public var bytes: [UInt8]
     }
 
@@ -99,7 +101,9 @@ public enum IDX {
 /// Fashion-MNIST (Zalando), 28x28 grey clothes in 10 classes, as Debian's
 /// `dataset-fashion-mnist` installs it.
 public enum FashionMNIST {
+    /// Where Debian's `dataset-fashion-mnist` package puts the four IDX files.
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+    /// The ten class names, indexed by label.
     public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SystemSupport
 
 /// A dataset from folders of PNG files (`--dataset folder:DIR`):
 ///
@@ -11,26 +12,37 @@ import Foundation
 /// Images are decoded in parallel, fitted to `size` x `size` RGB, and cached as one byte file
 /// keyed by the file list and a hash of each file's bytes, so a second run starts at once.
 public struct ImageFolder: Sendable {
+    /// DIR/labeled, labels = index of the class folder in `classNames`.
     public var labeled: ImageSet
+    /// DIR/unlabeled at any depth, labels -1, in sorted path order.
     public var unlabeled: ImageSet
     /// Paths of the unlabeled images, relative to DIR, in set order.
     public var unlabeledPaths: [String]
+    /// DIR/test, labeled like `labeled`; nil when absent.
     public var test: ImageSet?
+    /// DIR/val, labeled like `labeled`; nil when absent.
     public var validation: ImageSet?
+    /// The class folders under DIR/labeled, sorted; label k is `classNames[k]`.
     public var classNames: [String]
     /// Files skipped with `skipUnreadable`, with libpng's reason.
     public var skipped: [(path: String, reason: String)]
 
+    /// How to read a folder.
     public struct Options: Sendable {
+        /// Edge of the square RGB images produced, in pixels (32 for SVHN-sized models).
         public var size: Int
+        /// How images of another shape become `size` x `size`.
         public var fit: ImageFit
+        /// Whether files libpng cannot decode are skipped (and listed in `skipped`) instead of failing the load.
         public var skipUnreadable: Bool
+        /// Threads decoding and hashing in parallel (the result does not depend on it).
         public var threads: Int
         /// Where decoded folders are cached (nil: no cache).
         public var cacheDirectory: URL?
         /// Images above this many pixels are refused before decoding (decompression bombs).
         public var maxPixels: Int
 
+        /// Options; see the properties.
         public init(size: Int = 32, fit: ImageFit = .resize, skipUnreadable: Bool = false, threads: Int = 2,
                     cacheDirectory: URL? = ImageFolder.defaultCacheDirectory, maxPixels: Int = PNGDecoder.defaultMaxPixels) {
             self.size = size; self.fit = fit; self.skipUnreadable = skipUnreadable; self.threads = threads
@@ -38,6 +50,7 @@ public struct ImageFolder: Sendable {
         }
     }
 
+    /// $XDG_CACHE_HOME/noisy-student/folders, else ~/.cache/noisy-student/folders; nil without either variable.
     public static var defaultCacheDirectory: URL? {
         let env = ProcessInfo.processInfo.environment
         guard let base = env["XDG_CACHE_HOME"] ?? env["HOME"].map({ $0 + "/.cache" }) else { return nil }
@@ -174,12 +187,10 @@ public struct ImageFolder: Sendable {
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for i in stride(from: t, to: paths.count, by: threads) {
                 guard let bytes = FileManager.default.contents(atPath: paths[i]) else { continue }  // decoding reports it
-                var md5 = MD5()
-                md5.update([UInt8](bytes))
-                digests.set(i, md5.finalize())
+                digests.set(i, MessageDigest.hex(.md5, of: bytes))
             }
         }
-        var md5 = MD5()
+        let md5 = MessageDigest(.md5)
         let header = "v2 \(options.size) \(options.fit.rawValue) \(options.skipUnreadable)\n"
         md5.update(Array(header.utf8))
         for (p, digest) in zip(paths, digests.values) { md5.update(Array("\(p)\t\(digest)\n".utf8)) }
@@ -207,8 +218,7 @@ public struct ImageFolder: Sendable {
         guard results.allSatisfy({ if case .success = $0 { return true } else { return false } }) else { return }
         var data = Data(capacity: results.count * (per + 1))
         for r in results { if case .success(let px) = r { data.append(1); data.append(contentsOf: px) } }
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? data.write(to: url, options: .atomic)  // a cache: failing to write only costs time
+        try? AtomicFile.write(data, to: url)  // a cache: failing to write only costs time
     }
 }
 

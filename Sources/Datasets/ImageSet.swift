@@ -1,12 +1,18 @@
+import SystemSupport
+
 /// A set of equally sized images stored as bytes, NHWC, with one label per image.
 ///
 /// Images stay `UInt8` for their whole life: SVHN's extra set alone is 1.6 GB as bytes and
 /// would be 6.5 GB as Float. Conversion to the engine's Float NHWC happens per batch
 /// (`floatBatch`), never for a whole set.
 public struct ImageSet: Sendable, Equatable {
+    /// Number of images (and labels).
     public private(set) var count: Int
+    /// Image height in pixels.
     public let height: Int
+    /// Image width in pixels.
     public let width: Int
+    /// Channels per pixel: 3 (RGB) or 1 (grey).
     public let channels: Int
     /// count x height x width x channels bytes, image after image, row after row, channels last.
     public private(set) var pixels: [UInt8]
@@ -16,6 +22,8 @@ public struct ImageSet: Sendable, Equatable {
     /// Bytes in one image.
     @inlinable public var imageSize: Int { height * width * channels }
 
+    /// A set from NHWC bytes and one label per image (-1: unlabeled). Traps when the byte count is
+    /// not labels.count x height x width x channels.
     public init(height: Int, width: Int, channels: Int, pixels: [UInt8], labels: [Int32]) {
         precondition(height > 0 && width > 0 && channels > 0, "ImageSet: image dimensions must be positive")
         precondition(pixels.count == labels.count * height * width * channels,
@@ -138,9 +146,12 @@ public struct ImageSet: Sendable, Equatable {
 
 /// Per-channel normalisation applied when bytes become Floats: (x / 255 - mean[c]) / std[c].
 public struct Normalization: Sendable, Codable, Equatable {
+    /// Per-channel mean of x / 255.
     public var mean: [Float]
+    /// Per-channel standard deviation of x / 255 (all > 0).
     public var std: [Float]
 
+    /// One mean and std per channel; traps on empty or mismatched lists or a std <= 0.
     public init(mean: [Float], std: [Float]) {
         precondition(mean.count == std.count && !mean.isEmpty, "Normalization: mean and std need one value per channel")
         precondition(std.allSatisfy { $0 > 0 }, "Normalization: std must be positive")
@@ -161,15 +172,22 @@ public struct Normalization: Sendable, Codable, Equatable {
 
 /// One batch for the engine: Float NHWC images and their labels.
 public struct Batch: Sendable {
+    /// count x height x width x channels normalised Floats, NHWC.
     public var images: [Float]
+    /// One label per image (-1 for unlabeled images).
     public var labels: [Int32]
     /// Positions of these images in their source set (pseudo labels are looked up by them).
     public var indices: [Int]
+    /// Image height in pixels.
     public var height: Int
+    /// Image width in pixels.
     public var width: Int
+    /// Channels per pixel.
     public var channels: Int
+    /// Images in the batch.
     public var count: Int { labels.count }
 
+    /// A batch from NHWC Floats, labels and source positions (one each per image).
     public init(images: [Float], labels: [Int32], indices: [Int], height: Int, width: Int, channels: Int) {
         self.images = images
         self.labels = labels
@@ -243,7 +261,7 @@ extension ImageSet {
 
     /// MD5 of shape, pixels and labels: a content fingerprint for cache keys.
     public var fingerprint: String {
-        var md5 = MD5()
+        let md5 = MessageDigest(.md5)
         md5.update(Array("\(count)x\(height)x\(width)x\(channels)".utf8))
         pixels.withUnsafeBytes { md5.update($0) }
         labels.withUnsafeBytes { md5.update($0) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A reader for MATLAB level-5 MAT-files (the format of SVHN's `*_32x32.mat`).
 ///
 /// Level 5 is a 128-byte header followed by tagged data elements. Each variable is a
@@ -328,5 +330,3 @@ final class MATStream {
         }
     }
 }
-
-import Foundation

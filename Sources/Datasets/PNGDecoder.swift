@@ -11,13 +11,18 @@ public enum PNGDecoder {
     /// 16384x16384 pixels would take 5 GB; larger images are refused before any allocation.
     public static let defaultMaxPixels = 89_478_485
 
+    /// A decoded image: 8-bit RGB (alpha composited onto black, palettes and grey expanded).
     public struct Image: Sendable, Equatable {
+        /// Width in pixels.
         public var width: Int
+        /// Height in pixels.
         public var height: Int
         /// height x width x 3 bytes, RGB.
         public var pixels: [UInt8]
     }
 
+    /// Decodes a PNG file with libpng (16-bit channels scaled to 8 bits, alpha composited onto black).
+    /// - Throws: `DatasetError` naming the file: unreadable, not a PNG, over `maxPixels`, or damaged.
     public static func decodeRGB(path: String, maxPixels: Int = defaultMaxPixels) throws -> Image {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
@@ -87,6 +92,7 @@ public enum ImageFit: String, Sendable, Codable, CaseIterable {
     /// Centre-crop the largest square, then resize it.
     case crop
 
+    /// `img` fitted to `width` x `height`: height x width x 3 RGB bytes.
     public func apply(_ img: PNGDecoder.Image, width: Int, height: Int) -> [UInt8] {
         var src = img
         if self == .crop && img.width != img.height {

@@ -2,6 +2,7 @@
 /// `extra_32x32.mat`): `X` is 32x32x3xN uint8 in MATLAB's column-major order, `y` is Nx1 with
 /// labels 1...10 where 10 means the digit 0.
 public enum SVHN {
+    /// Shape of every SVHN cropped-digit image.
     public static let height = 32, width = 32, channels = 3
 
     /// Loads one SVHN .mat file as NHWC bytes with labels 0...9.
@@ -93,13 +94,20 @@ public enum SVHN {
 
     /// Summary printed by `noisy-student data-stats` (labelCounts by digit 0-9).
     public struct Stats: Codable, Equatable, Sendable {
+        /// Number of images.
         public var count: Int
+        /// Image height in pixels.
         public var height: Int
+        /// Image width in pixels.
         public var width: Int
+        /// Channels per pixel.
         public var channels: Int
+        /// Images per label 0...9.
         public var labelCounts: [Int]
+        /// Sum of every pixel byte: a cheap check that two loads read the same data.
         public var pixelSum: UInt64
 
+        /// The statistics of `set`.
         public init(_ set: ImageSet) {
             count = set.count
             height = set.height
@@ -114,5 +122,16 @@ public enum SVHN {
             "{\"count\": \(count), \"height\": \(height), \"width\": \(width), \"channels\": \(channels), "
                 + "\"labelCounts\": [\(labelCounts.map(String.init).joined(separator: ", "))], \"pixelSum\": \(pixelSum)}"
         }
+    }
+}
+
+extension SVHN {
+    /// train, test and (with `includeExtra`) extra from one directory, as NHWC bytes, labels 0...9.
+    /// - Throws: `DatasetError` naming the first .mat file that is missing or unreadable.
+    public static func loadDirectory(_ directory: String, includeExtra: Bool) throws -> (train: ImageSet, test: ImageSet, extra: ImageSet?) {
+        let train = try load(path: directory + "/train_32x32.mat")
+        let test = try load(path: directory + "/test_32x32.mat")
+        let extra = includeExtra ? try load(path: directory + "/extra_32x32.mat") : nil
+        return (train, test, extra)
     }
 }

@@ -1,11 +1,16 @@
 import Foundation
+import SystemSupport
 
 /// Fetching SVHN for users with internet access (`noisy-student fetch-svhn --dir DIR`, called
 /// by `./build.sh --fetch-svhn DIR`). Nothing else in the project downloads at run time.
 public enum SVHNDownload {
+    /// One file of the SVHN cropped-digits release.
     public struct File: Sendable, Equatable {
+        /// File name, e.g. "train_32x32.mat".
         public var name: String
+        /// The MD5 the SVHN site publishes (lowercase hex).
         public var md5: String
+        /// Where the SVHN site serves it.
         public var url: String { "http://ufldl.stanford.edu/housenumbers/" + name }
     }
 
@@ -18,7 +23,10 @@ public enum SVHNDownload {
 
     /// Throws `checksumMismatch` unless the file's MD5 is `expected`.
     public static func verify(path: String, expected: String) throws {
-        let actual = try MD5.file(path: path)
+        let actual: String
+        do { actual = try MessageDigest.file(.md5, at: URL(fileURLWithPath: path)) } catch {
+            throw DatasetError.unreadable(file: path, reason: error.localizedDescription)
+        }
         guard actual == expected.lowercased() else {
             throw DatasetError.checksumMismatch(file: path, expected: expected.lowercased(), actual: actual)
         }

@@ -4,15 +4,18 @@ import Randomness
 /// how accurate the teacher's pseudo labels are; `images.labels` are all -1 so nothing can
 /// train on them by accident.
 public struct UnlabeledPool: Sendable {
+    /// The images, every label -1.
     public let images: ImageSet
     /// For measuring pseudo-label accuracy only. Never a training target.
     public let heldOutTrueLabels: [Int32]
 
+    /// A pool from `set`: its labels move to `heldOutTrueLabels`.
     public init(_ set: ImageSet) {
         heldOutTrueLabels = set.labels
         images = set.relabeled([Int32](repeating: -1, count: set.count))
     }
 
+    /// Number of unlabeled images.
     public var count: Int { images.count }
 }
 
@@ -30,13 +33,18 @@ public struct DataSplits: Sendable {
 
 /// How to cut a dataset into `DataSplits`.
 public struct SplitSpec: Sendable, Codable, Equatable {
+    /// Labeled images drawn per class (0 with SVHN: all of train outside validation, the official setup).
     public var labeledPerClass: Int
+    /// Images held out for validation, drawn first from the seeded permutation.
     public var validationCount: Int
     /// nil: every image not used for labeled/validation (or the whole extra set for SVHN).
     public var unlabeledCount: Int?
+    /// Number of classes (labels 0..<classes).
     public var classes: Int
+    /// Seed of the permutation that decides which image goes where.
     public var seed: UInt64
 
+    /// A split; see the properties.
     public init(labeledPerClass: Int, validationCount: Int, unlabeledCount: Int? = nil, classes: Int = 10, seed: UInt64) {
         self.labeledPerClass = labeledPerClass
         self.validationCount = validationCount
@@ -46,6 +54,7 @@ public struct SplitSpec: Sendable, Codable, Equatable {
     }
 }
 
+/// Cuts datasets into the labeled, unlabeled, validation and test roles, deterministically from a seed.
 public enum Splits {
     /// Index sets for a labeled-per-class subset, a validation set and the remainder, from a
     /// seeded permutation. Validation is drawn first so it does not change with the labeled size.

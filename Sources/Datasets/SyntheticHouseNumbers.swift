@@ -1,6 +1,11 @@
 import CCairo
 import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Randomness
+import SystemSupport
 
 /// SVHN-like 32x32 RGB digit crops drawn with Cairo: the embedded default dataset.
 ///
@@ -13,6 +18,7 @@ import Randomness
 /// byte-identical whatever the thread count or chunking, and any slice can be regenerated.
 /// The generator is unlimited: unlabeled pools are just more indices.
 public struct SyntheticHouseNumbers: Sendable {
+    /// Shape of every generated image (SVHN's).
     public static let height = 32, width = 32, channels = 3
 
     /// Everything that sets the difficulty. Ranges are sampled uniformly per image.
@@ -55,6 +61,7 @@ public struct SyntheticHouseNumbers: Sendable {
         /// SVHN train label counts for digits 0 (label 10) ... 9.
         public static let svhnClassCounts: [Double] = [4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659]
 
+        /// Parameters (units as documented on the properties); the defaults make `Parameters.default`.
         public init(classWeights: [Double] = svhnClassCounts, digitHeight: ClosedRange<Float> = 0.48...0.85,
                     maxRotationDegrees: Float = 13.5, maxShear: Float = 0.32, aspect: ClosedRange<Float> = 0.73...1.27,
                     maxJitter: Float = 0.07, neighbourProbability: Float = 0.8, spacing: ClosedRange<Float> = 0.02...0.28,
@@ -129,9 +136,13 @@ public struct SyntheticHouseNumbers: Sendable {
 
     /// A font by fontconfig family name, slant and weight (resolved through Cairo's toy API).
     public struct Font: Sendable, Equatable, Hashable, Codable {
+        /// fontconfig family name, e.g. "DejaVu Sans".
         public var family: String
+        /// Bold weight.
         public var bold: Bool
+        /// Italic slant.
         public var italic: Bool
+        /// A font; see the properties.
         public init(_ family: String, bold: Bool = false, italic: Bool = false) {
             self.family = family
             self.bold = bold
@@ -149,10 +160,13 @@ public struct SyntheticHouseNumbers: Sendable {
         Font("FreeSans", italic: true), Font("DejaVu Serif", bold: true, italic: true),
     ]
 
+    /// What sets the difficulty.
     public var parameters: Parameters
+    /// The fonts digits are drawn in, one chosen per image.
     public let fonts: [Font]
     private let glyphs: GlyphLibrary
 
+    /// A generator; traps without 10 non-negative class weights summing above 0, or without fonts.
     public init(parameters: Parameters = .default, fonts: [Font] = defaultFonts) {
         precondition(parameters.classWeights.count == 10 && parameters.classWeights.allSatisfy { $0 >= 0 }
                      && parameters.classWeights.reduce(0, +) > 0, "SyntheticHouseNumbers: need 10 non-negative class weights")
@@ -167,7 +181,7 @@ public struct SyntheticHouseNumbers: Sendable {
     /// the font packages silently substitutes another and draws different images; putting
     /// this fingerprint into cache keys makes that visible instead of silently mixing data.
     public var fingerprint: String {
-        var md5 = MD5()
+        let md5 = MessageDigest(.md5)
         md5.update(Array("\(parameters)|\(fonts)".utf8))
         let sample = generate(count: 64, seed: 0x5EED)
         md5.update(Array(sample.fingerprint.utf8))
@@ -579,21 +593,6 @@ final class Canvas {
 struct SendableBuffers: @unchecked Sendable {
     let pixels: UnsafeMutableBufferPointer<UInt8>
     let labels: UnsafeMutableBufferPointer<Int32>
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-import Foundation
-
-/// A tiny mutex (Foundation's NSLock) with a closure helper.
-final class Lock: @unchecked Sendable {
-    private let lock = NSLock()
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
-    }
 }
 
 /// A shared counter for claiming work items.

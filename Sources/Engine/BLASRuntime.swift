@@ -3,6 +3,7 @@ import CBLAS
 import Glibc
 #endif
 import Foundation
+import SystemSupport
 
 /// OpenBLAS kernel selection and threading.
 ///
@@ -12,25 +13,6 @@ import Foundation
 /// `prepareProcess()` does it by re-executing the current program with the variable set, once,
 /// and only when the CPU and OS report the AVX-512 subsets the SkylakeX kernel uses.
 public enum BLASRuntime {
-    /// The AVX-512 subsets OpenBLAS's SkylakeX kernels need (F, CD, BW, DQ, VL).
-    static let skylakeXFlags: Set<String> = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
-
-    /// CPU flags as the kernel reports them (it hides AVX-512 when the OS does not save ZMM state).
-    public static func cpuFlags() -> Set<String> {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
-        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
-            if let colon = line.firstIndex(of: ":") {
-                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-            }
-        }
-        return []
-    }
-
-    /// The core type this process should run OpenBLAS with, or nil to let OpenBLAS choose.
-    public static func preferredCoreType(flags: Set<String> = cpuFlags()) -> String? {
-        skylakeXFlags.isSubset(of: flags) ? "SkylakeX" : nil
-    }
-
     /// Call first thing in `main`: if the CPU supports a faster kernel than OpenBLAS would pick
     /// and the user has not chosen one, re-exec this program with `OPENBLAS_CORETYPE` set.
     /// Returns normally when no re-exec is needed (or when it is impossible, e.g. no /proc).
@@ -48,7 +30,7 @@ public enum BLASRuntime {
             exit(2)
         }
         guard env["OPENBLAS_CORETYPE"] == nil, env["NOISY_STUDENT_BLAS_REEXEC"] == nil,
-              let core = preferredCoreType() else { return }
+              let core = CPUFeatures.openBLASCoreType() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv("NOISY_STUDENT_BLAS_REEXEC", "1", 1)  // guards against an exec loop
         let args = CommandLine.arguments
@@ -65,6 +47,7 @@ public enum BLASRuntime {
         return String(cString: p)
     }
 
+    /// Threads OpenBLAS uses for one call.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// The most threads this OpenBLAS build runs (`MAX_THREADS` in its configuration string, 64
@@ -95,6 +78,7 @@ public enum BLASRuntime {
             + "and runs \(running) instead (names such as Haswell, SkylakeX, Zen; unset it to let the engine choose)"
     }
 
+    /// Sets OpenBLAS's threads and the engine's own parallel loops to `n` (at least 1).
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(max(1, n)))
         Parallelism.threads = n  // the engine's own parallel loops follow the same budget

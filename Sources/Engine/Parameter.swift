@@ -4,12 +4,16 @@
 /// `trainable == false` marks state such as batch-norm running statistics: saved, averaged and
 /// restored with the weights, never touched by an optimizer.
 public final class Parameter {
+    /// The current weights (or statistics); optimizers update it in place.
     public var value: Tensor
+    /// The gradient of the loss with respect to `value`, same shape; backward passes add to it.
     public var grad: Tensor
     /// Whether weight decay applies (conv/linear weights yes; biases and BN scale/shift no).
     public let decays: Bool
+    /// Whether optimizers update it (false: batch-norm running statistics).
     public let trainable: Bool
 
+    /// A parameter holding `value`, with a zero gradient of the same shape.
     public init(_ value: Tensor, decays: Bool = true, trainable: Bool = true) {
         self.value = value
         self.grad = Tensor(zeros: value.shape)
@@ -17,8 +21,10 @@ public final class Parameter {
         self.trainable = trainable
     }
 
+    /// The shape of `value` (e.g. HWIO for a convolution kernel).
     public var shape: [Int] { value.shape }
 
+    /// Sets every gradient element to 0 (before the next backward pass).
     public func zeroGrad() {
         grad.scalars.withUnsafeMutableBufferPointer { g in
             g.update(repeating: 0)
@@ -33,9 +39,13 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// The parameters of `namedParameters`, in the same order.
     public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+    /// The parameters optimizers update (running statistics left out).
     public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
+    /// Number of trainable scalars (the "parameters" a paper's model table counts).
     public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
+    /// Zeroes the gradients of every trainable parameter.
     public func zeroGradients() { for p in trainableParameters { p.zeroGrad() } }
 }
 

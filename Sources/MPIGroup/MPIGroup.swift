@@ -6,7 +6,9 @@ import NoisyStudent
 /// (OpenMPI). Made only when the environment says the process runs under mpirun, so a plain
 /// run never initialises MPI.
 public final class MPIGroup: DataParallelGroup {
+    /// This process's rank in MPI_COMM_WORLD, 0..<size; rank 0 alone writes files.
     public let rank: Int
+    /// Processes in MPI_COMM_WORLD.
     public let size: Int
 
     /// The world communicator when launched by OpenMPI's mpirun (`OMPI_COMM_WORLD_SIZE` set),
@@ -25,6 +27,8 @@ public final class MPIGroup: DataParallelGroup {
         size = Int(s)
     }
 
+    /// Replaces `buffer` on every rank by the element-wise sum over ranks (MPI_Allreduce in place).
+    /// Every rank must call it with the same count; a failure stops the program.
     public func allReduceSum(_ buffer: inout [Float]) {
         let count = Int32(buffer.count)
         let status = buffer.withUnsafeMutableBufferPointer { b in

@@ -75,27 +75,29 @@ public struct PreparedData: Sendable {
         case .synthetic:
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
             let parameters = settings.syntheticDifficulty.map { SyntheticHouseNumbers.Parameters.difficulty($0) } ?? .default
-            splits = try Splits.load(.synthetic(parameters: parameters, unlabeled: settings.unlabeledCount ?? 10_000, test: settings.testCount),
-                                     spec: spec, threads: threads)
+            splits = try Splits.synthetic(generator: SyntheticHouseNumbers(parameters: parameters), spec: spec,
+                                          unlabeledCount: settings.unlabeledCount ?? 10_000, testCount: settings.testCount, threads: threads)
         case .svhn(let dir):
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
                                  unlabeledCount: settings.unlabeledCount, seed: seed)
             let hasExtra = FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent("extra_32x32.mat").path)
+            let files = try SVHN.loadDirectory(dir, includeExtra: hasExtra)
             if settings.labeledPerClass == 0 {
                 // The official setup: every training image not held out for validation is
                 // labeled, and the extra set is the unlabeled pool.
-                let files = try SVHN.loadDirectory(dir, includeExtra: hasExtra)
                 var s = try Splits.make(train: files.train, test: files.test, spec: spec)  // labeled empty, the rest unlabeled
                 s.labeled = s.unlabeled.images.relabeled(s.unlabeled.heldOutTrueLabels)
                 s.unlabeled = UnlabeledPool(files.extra ?? ImageSet(height: 32, width: 32, channels: 3))
                 splits = s
+            } else if let extra = files.extra {
+                splits = try Splits.svhn(train: files.train, extra: extra, test: files.test, spec: spec)
             } else {
-                splits = try Splits.load(.svhn(directory: dir, useExtra: hasExtra), spec: spec, threads: threads)
+                splits = try Splits.make(train: files.train, test: files.test, spec: spec)
             }
         case .fashionMNIST(let dir):
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
                                  unlabeledCount: settings.unlabeledCount, seed: seed)
-            splits = try Splits.load(.fashionMNIST(directory: dir), spec: spec, threads: threads)
+            splits = try Splits.make(train: FashionMNIST.train(directory: dir), test: FashionMNIST.test(directory: dir), spec: spec)
             names = FashionMNIST.classNames
         }
         // Normalise with statistics of the labeled images only (what a practitioner would have).

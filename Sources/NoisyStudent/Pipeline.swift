@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Foundation
 import Randomness
+import SystemSupport
 
 /// The Noisy Student loop: train a teacher on labeled images; let it label the unlabeled pool
 /// (clean images, eval mode); filter and balance; train a noisy, equal-or-larger student on

@@ -6,8 +6,11 @@ import Foundation
 public enum ProcessRunner {
     /// Exit status and everything the program printed.
     public struct Result: Sendable {
+        /// The exit status (a signal's number for a program killed by one).
         public var status: Int32
+        /// Everything the program wrote to standard output (empty if it is not valid UTF-8).
         public var stdout: String
+        /// Everything the program wrote to standard error (empty if it is not valid UTF-8).
         public var stderr: String
     }
 

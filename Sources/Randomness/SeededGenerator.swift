@@ -1,3 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+@inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
+@inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+#else
+import Foundation
+@inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
+@inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+#endif
+
 /// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64).
 ///
 /// Every run owns one and passes it explicitly; `split()` derives independent streams for
@@ -6,6 +16,7 @@
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
+    /// The stream for `seed`: the four state words are SplitMix64 outputs, so nearby seeds give unrelated streams.
     public init(seed: UInt64) {
         var sm = seed
         func splitMix(_ x: inout UInt64) -> UInt64 {
@@ -18,6 +29,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         s0 = splitMix(&sm); s1 = splitMix(&sm); s2 = splitMix(&sm); s3 = splitMix(&sm)
     }
 
+    /// The next 64 random bits (xoshiro256**).
     @inline(__always)
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
@@ -74,13 +86,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         return a
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#else
-import Foundation
-@inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
-#endif

@@ -7,7 +7,9 @@ import ProcessRunner
 public enum Slurm {
     /// A Slurm client failed or is not installed.
     public struct Failure: Error, CustomStringConvertible {
+        /// What failed, with the client's own message.
         public var description: String
+        /// A failure described by `description`.
         public init(_ description: String) { self.description = description }
     }
 
@@ -25,13 +27,16 @@ public enum Slurm {
         public var output: String
         /// `--cpus-per-task`, `--mem`, `--time` (Slurm's own syntax, e.g. "8G", "2:00:00").
         public var cpus: Int?
+        /// `--mem`, e.g. "8G".
         public var memory: String?
+        /// `--time`, e.g. "2:00:00".
         public var time: String?
         /// More `sbatch` arguments, given by the user, passed as they are.
         public var extraArguments: [String]
         /// Working directory of the job (`--chdir`).
         public var directory: String?
 
+        /// A job; nil and empty values leave the option out of the `sbatch` command line.
         public init(name: String, partition: String? = nil, arraySize: Int? = nil, afterOK: [String] = [], output: String,
                     cpus: Int? = nil, memory: String? = nil, time: String? = nil, extraArguments: [String] = [],
                     directory: String? = nil) {

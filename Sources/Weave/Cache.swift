@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 import WeaveRuntime
 
 /// What a cache entry holds, written last (after every file it lists) inside the entry.

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// Writes the generated Swift package that holds every stage.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// Content digests of input files (`--data`, `files=`), remembered between builds by what
 /// `stat` says about each file.

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// Which library code a stage kind runs against, and a hash of it.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessRunner
+import SystemSupport
 
 /// Typesets TeX with Debian's KaTeX at build time (no JavaScript in the report).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessRunner
+import SystemSupport
 
 /// The parts of the project's Package.swift the weaver needs: which library products exist
 /// (to depend on and import them) and which source folders each one compiles (to fingerprint).

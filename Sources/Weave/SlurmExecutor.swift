@@ -1,5 +1,6 @@
 import Foundation
 import Slurm
+import SystemSupport
 import WeaveRuntime
 
 /// How `weave build --executor slurm` submits: partition and the user's own sbatch arguments.

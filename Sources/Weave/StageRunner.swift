@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 import WeaveRuntime
 
 /// How stage processes are started: which binary, which environment.
@@ -31,29 +32,18 @@ public struct RunSettings: Sendable {
     }
 
     /// OpenBLAS picks its kernel when it loads, so the choice must be in the environment before
-    /// the stage starts: the AVX-512 (SkylakeX) kernel when the CPU has every subset it uses.
-    public static func blasCoreType(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                    cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String? {
-        if let chosen = environment["OPENBLAS_CORETYPE"], !chosen.isEmpty { return chosen }
-        guard let cpuinfo,
-              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
-        let needed = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]
-        return needed.allSatisfy(flags.contains) ? "SkylakeX" : nil
+    /// the stage starts: the user's `OPENBLAS_CORETYPE`, else the AVX-512 (SkylakeX) kernel when
+    /// the CPU has every subset it uses (`CPUFeatures.openBLASCoreType`, the engine's rule too).
+    public static func blasCoreType(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        CPUFeatures.openBLASCoreType(environment: environment)
     }
 
     /// The engine's C kernel path the stages run with ("avx512", "avx2", "portable"): the
-    /// `ENGINE_ISA` the user set, else the engine's own default rule (`ck_isa` in CKernels: AVX-512
-    /// when the CPU has F/BW/DQ/VL and FMA, else AVX2 when it has AVX2 and FMA, else portable). Stages get it explicitly in their
-    /// environment, so the path recorded with each result is the one that computed it.
-    public static func engineKernelPath(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                        cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String {
-        if let chosen = environment["ENGINE_ISA"], !chosen.isEmpty { return chosen }
-        guard let cpuinfo,
-              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return "portable" }
-        let flags = Set(flagsLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
-        if ["avx512f", "avx512bw", "avx512dq", "avx512vl", "fma"].allSatisfy(flags.contains) { return "avx512" }
-        return ["avx2", "fma"].allSatisfy(flags.contains) ? "avx2" : "portable"
+    /// `ENGINE_ISA` the user set, else the path the engine's own code (`ck_isa_best` in
+    /// CKernels) picks on this CPU. Stages get it explicitly in their environment, so the path
+    /// recorded with each result is the one that computed it.
+    public static func engineKernelPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        CPUFeatures.engineKernelPath(environment: environment)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 import WeaveRuntime
 
 /// Where things are and how to build: what the CLI's options turn into.

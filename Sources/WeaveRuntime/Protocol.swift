@@ -31,11 +31,15 @@ public enum StageProtocol {
 
     /// Inside the output folder: `artifacts/NAME.json` for values, `files/NAME` for blobs.
     public static let artifactsFolder = "artifacts"
+    /// Inside the output folder: `files/NAME` holds a published file (e.g. a checkpoint).
     public static let filesFolder = "files"
     /// Figures and tables: the stage's rendered result.
     public static let figureSVG = "figure.svg"
+    /// The figure as PNG at 2x.
     public static let figurePNG = "figure.png"
+    /// The figure's size in points (`FigureInfo`).
     public static let figureInfo = "figure.json"
+    /// A table stage's `Table` as JSON.
     public static let tableFile = "table.json"
     /// Written when the stage throws, so the report can show the message.
     public static let failureFile = "failure.json"
@@ -50,25 +54,33 @@ public enum StageProtocol {
 
 /// What a stage reports about itself while it runs ("epoch 3/10", 0.3).
 public struct ProgressReport: Codable, Sendable, Equatable {
+    /// What the stage is doing, one short line.
     public var text: String
     /// 0...1 when known; drives the ETA.
     public var fraction: Double?
+    /// A report; see the properties.
     public init(text: String, fraction: Double? = nil) { self.text = text; self.fraction = fraction }
 }
 
 /// Why a stage failed, as it told us before exiting.
 public struct StageFailure: Codable, Sendable, Equatable {
+    /// The error's description, shown in the report where the stage's result would be.
     public var message: String
+    /// A failure with `message`.
     public init(message: String) { self.message = message }
 }
 
 /// Size of a rendered figure in points, as the figure value reported it.
 public struct FigureInfo: Codable, Sendable, Equatable {
+    /// Width in points.
     public var width: Double
+    /// Height in points.
     public var height: Double
+    /// A size in points.
     public init(width: Double, height: Double) { self.width = width; self.height = height }
 }
 
+/// What a stage did wrong with the weaver's protocol; each case names the input, variable or value.
 public enum WeaveRuntimeError: Error, CustomStringConvertible, Equatable {
     case undeclaredInput(String, declared: [String])
     case missingEnvironment(String)
@@ -76,6 +88,7 @@ public enum WeaveRuntimeError: Error, CustomStringConvertible, Equatable {
     case nonFinite(String, String)
     case unreadableInput(String, String)
 
+    /// One line saying what to fix.
     public var description: String {
         switch self {
         case .undeclaredInput(let name, let declared):

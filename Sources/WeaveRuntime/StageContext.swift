@@ -4,8 +4,11 @@ import Foundation
 /// needs, and where to publish. Built once from the environment the weaver sets; a value, so
 /// nothing global is mutated (published values go straight to disk).
 public struct StageContext: Sendable {
+    /// The stage's name (its block's `name=`).
     public let stage: String
+    /// The build's scale: "tiny", "default" or "paper".
     public let scale: String
+    /// The build's base seed (`weave build --seed`).
     public let seed: UInt64
     /// Data paths given to `weave build --data` (empty when none).
     public let dataPaths: [String]
@@ -14,6 +17,8 @@ public struct StageContext: Sendable {
     let progressFile: URL?
     let threadsFile: URL?
 
+    /// A context given directly (tests); stages get theirs from `fromEnvironment`. `inputs` maps
+    /// artifact names to their files.
     public init(stage: String, scale: String, seed: UInt64, inputs: [String: String], output: URL,
                 progressFile: URL? = nil, dataPaths: [String] = [], threadsFile: URL? = nil) {
         self.stage = stage
@@ -26,6 +31,9 @@ public struct StageContext: Sendable {
         self.threadsFile = threadsFile
     }
 
+    /// The context the weaver put in the environment (`WEAVE_STAGE`, `WEAVE_OUTPUT`, `WEAVE_INPUTS`, ...).
+    /// - Throws: `WeaveRuntimeError.missingEnvironment` when run outside `weave build`; a decoding
+    /// error when `WEAVE_INPUTS` is not a JSON object of strings.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> StageContext {
         func required(_ key: String) throws -> String {
             guard let v = env[key], !v.isEmpty else { throw WeaveRuntimeError.missingEnvironment(key) }
@@ -102,8 +110,6 @@ public struct StageContext: Sendable {
 
     // MARK: Progress
 
-    /// Tells the weaver's live display how far along the stage is. Cheap enough to call per
-    /// epoch; failures to write are ignored because progress is cosmetic.
     /// The threads the weaver currently lets this stage use (nil outside a weaver build, or when
     /// it has not said). Read it between steps, e.g. with each progress report; it changes when
     /// the stages beside this one finish or start.
@@ -114,6 +120,9 @@ public struct StageContext: Sendable {
         return n
     }
 
+    /// Tells the weaver's live display how far along the stage is (`fraction` in 0...1 drives
+    /// the ETA). Cheap enough to call per epoch; failures to write are ignored because progress
+    /// is cosmetic.
     public func progress(_ text: String, fraction: Double? = nil) {
         guard let file = progressFile,
               let data = try? JSONEncoder().encode(ProgressReport(text: text, fraction: fraction)) else { return }
@@ -121,6 +130,8 @@ public struct StageContext: Sendable {
     }
 
     /// Temp file + rename so that readers (the weaver, downstream stages) never see half a file.
+    /// Not SystemSupport's `AtomicFile`: this target stays Foundation-only, so a report without
+    /// the engine (and the weaver's test project) links no C code; progress needs no fsync.
     func write(_ data: Data, to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")

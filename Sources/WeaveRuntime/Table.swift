@@ -3,11 +3,14 @@ import Foundation
 /// What a `swift table=NAME` stage evaluates to: a header and rows of already-formatted cells.
 /// Formatting is the author's choice (digits, units), so the weaver renders cells verbatim.
 public struct Table: Codable, Sendable, Equatable {
+    /// Header cells.
     public var columns: [String]
+    /// Body rows, each a list of cells (formatted by the author).
     public var rows: [[String]]
     /// Column alignment by index, "left" or "right"; numbers usually read best right-aligned.
     public var alignments: [String]?
 
+    /// A table; see the properties.
     public init(columns: [String], rows: [[String]], alignments: [String]? = nil) {
         self.columns = columns
         self.rows = rows

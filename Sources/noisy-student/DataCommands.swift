@@ -1,5 +1,6 @@
 import ArgumentParser
 import Augment
+import Charts
 import Datasets
 import Foundation
 
@@ -77,17 +78,17 @@ struct DataPreview: ParsableCommand {
             var source = try images()
             if corruptions { source = source.expandedToRGB() }  // corruptions are defined on RGB
             if corruptions {
-                try Previews.corruptions(source, seed: seed).writePNG(to: out)
+                try Previews.corruptions(source, seed: seed).write(pngTo: URL(fileURLWithPath: out))
             } else if let augment {
                 switch augment {
-                case "randaugment": try Previews.randAugmentOps(source, seed: seed).writePNG(to: out)
-                case "pipeline": try Previews.pipeline(source, seed: seed).writePNG(to: out)
+                case "randaugment": try Previews.randAugmentOps(source, seed: seed).write(pngTo: URL(fileURLWithPath: out))
+                case "pipeline": try Previews.pipeline(source, seed: seed).write(pngTo: URL(fileURLWithPath: out))
                 default:
                     printError("data-preview: unknown --augment \(augment) (randaugment or pipeline)")
                     throw ExitCode.failure
                 }
             } else {
-                try Previews.dataset(source, count: count).writePNG(to: out)
+                try Previews.dataset(source, count: count).write(pngTo: URL(fileURLWithPath: out))
             }
             print("wrote \(out)")
         } catch let e as ExitCode {
@@ -177,20 +178,28 @@ struct DataBench: ParsableCommand {
     }
 }
 
-/// Grids for data-preview.
+/// Grids for data-preview (Charts' `ImageGrid`; 48 pt cells show a 32x32 image at 3x in the 2x PNG).
 enum Previews {
-    static func tile(_ set: ImageSet, _ i: Int, _ caption: String) -> ImageGrid.Tile {
-        ImageGrid.Tile(pixels: Array(set.image(i)), height: set.height, width: set.width, channels: set.channels, caption: caption)
+    static let cellSize = 48.0
+
+    /// One image of `set`'s shape (HWC bytes) as RGB; grey images repeat their one channel.
+    static func tile(_ pixels: [UInt8], _ set: ImageSet, _ caption: String) -> RGBImage {
+        let rgb = set.channels == 3 ? pixels : pixels.enumerated().flatMap { k, v in k % set.channels == 0 ? [v, v, v] : [] }
+        return RGBImage(width: set.width, height: set.height, pixels: rgb, label: caption)
+    }
+
+    static func tile(_ set: ImageSet, _ i: Int, _ caption: String) -> RGBImage {
+        tile(Array(set.image(i)), set, caption)
     }
 
     static func dataset(_ set: ImageSet, count: Int) -> ImageGrid {
-        ImageGrid(tiles: (0..<min(count, set.count)).map { tile(set, $0, "\(set.labels[$0])") }, columns: 10, zoom: 3)
+        ImageGrid(columns: 10, cellSize: cellSize, images: (0..<min(count, set.count)).map { tile(set, $0, "\(set.labels[$0])") })
     }
 
     /// Each RandAugment op at magnitudes 0, 2, 5, 8, 10, 15 on one image (row per op).
     static func randAugmentOps(_ set: ImageSet, seed: UInt64) -> ImageGrid {
         let magnitudes: [Float] = [0, 2, 5, 8, 10, 15]
-        var tiles: [ImageGrid.Tile] = []
+        var tiles: [RGBImage] = []
         var titles: [String] = []
         for (k, op) in RandAugment.Op.allCases.enumerated() {
             titles.append(op.rawValue)
@@ -199,17 +208,16 @@ enum Previews {
                 var rng = StudentNoise.imageGenerator(seed: seed, batch: UInt64(k), index: 0)
                 let out = RandAugment.apply(op, magnitude: m, to: Array(set.image(i)), height: set.height, width: set.width,
                                             channels: set.channels, rng: &rng)
-                tiles.append(ImageGrid.Tile(pixels: out, height: set.height, width: set.width, channels: set.channels,
-                                            caption: "M=\(Int(m))"))
+                tiles.append(tile(out, set, "M=\(Int(m))"))
             }
         }
-        return ImageGrid(tiles: tiles, columns: magnitudes.count, zoom: 3, rowTitles: titles)
+        return ImageGrid(columns: magnitudes.count, cellSize: cellSize, rowLabels: titles, images: tiles)
     }
 
     /// The full student noise (RandAugment N=2 M=5, Cutout 16, pad-and-crop), 8 draws per image.
     static func pipeline(_ set: ImageSet, seed: UInt64) -> ImageGrid {
         let noise = StudentNoise(randAugment: RandAugment(layers: 2, magnitude: 5))
-        var tiles: [ImageGrid.Tile] = []
+        var tiles: [RGBImage] = []
         var scratch = StudentNoise.Scratch()
         for i in 0..<min(10, set.count) {
             tiles.append(tile(set, i, "clean \(set.labels[i])"))
@@ -222,15 +230,15 @@ enum Previews {
                         noise.apply(s, into: o, height: set.height, width: set.width, channels: set.channels, rng: &rng, scratch: &scratch)
                     }
                 }
-                tiles.append(ImageGrid.Tile(pixels: out, height: set.height, width: set.width, channels: set.channels, caption: "draw \(d + 1)"))
+                tiles.append(tile(out, set, "draw \(d + 1)"))
             }
         }
-        return ImageGrid(tiles: tiles, columns: 8, zoom: 3)
+        return ImageGrid(columns: 8, cellSize: cellSize, images: tiles)
     }
 
     /// Each corruption at severities 1-5 (row per corruption, clean image first).
     static func corruptions(_ set: ImageSet, seed: UInt64) -> ImageGrid {
-        var tiles: [ImageGrid.Tile] = []
+        var tiles: [RGBImage] = []
         var titles: [String] = []
         precondition(set.channels == 3, "corruptions are defined for RGB images")
         for (k, c) in Corruption.allCases.enumerated() {
@@ -240,9 +248,9 @@ enum Previews {
             for s in 1...5 {
                 var rng = StudentNoise.imageGenerator(seed: seed, batch: UInt64(k), index: s)
                 let out = c.apply(Array(set.image(i)), height: set.height, width: set.width, severity: s, rng: &rng)
-                tiles.append(ImageGrid.Tile(pixels: out, height: set.height, width: set.width, channels: 3, caption: "s=\(s)"))
+                tiles.append(tile(out, set, "s=\(s)"))
             }
         }
-        return ImageGrid(tiles: tiles, columns: 6, zoom: 3, rowTitles: titles)
+        return ImageGrid(columns: 6, cellSize: cellSize, rowLabels: titles, images: tiles)
     }
 }

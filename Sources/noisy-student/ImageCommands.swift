@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import NoisyStudent
+import SystemSupport
 
 /// RFC 4180 field: quoted when it holds a comma, quote or line break.
 private func csvField(_ s: String) -> String {

@@ -4,6 +4,7 @@ import Datasets
 import Engine
 import Foundation
 import NoisyStudent
+import SystemSupport
 
 // The loop's phases one at a time, as the official repository's scripts offer them: so that a
 // cluster can run `predict --shard i/N` as N jobs, and a user can inspect each step's output.

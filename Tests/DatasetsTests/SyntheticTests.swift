@@ -42,13 +42,6 @@ import Testing
             #expect(hi - lo > 20, "image \(i) is nearly flat")
         }
     }
-
-    @Test func writesPreview() throws {
-        let set = SyntheticHouseNumbers().generate(count: 100, seed: 3)
-        let path = NSTemporaryDirectory() + "synthetic-preview-test.png"
-        try ImageGrid(tiles: (0..<100).map { ImageGrid.Tile(pixels: Array(set.image($0)), height: 32, width: 32, channels: 3, caption: "\(set.labels[$0])") }, columns: 10).writePNG(to: path)
-        #expect(FileManager.default.fileExists(atPath: path))
-    }
 }
 
 @Suite struct SyntheticFingerprintTests {

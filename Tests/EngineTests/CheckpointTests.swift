@@ -69,27 +69,6 @@ import Randomness
         #expect(throws: CheckpointError.self) { try small.load(from: shallow) }
     }
 
-    /// Issue 17, item 11: a writer killed between writing and renaming leaves
-    /// `.NAME.tmp-HOST-PID-*`; the next write of NAME removes those of dead writers, and keeps
-    /// those of live ones and of other hosts.
-    @Test func staleTemporaryFilesOfDeadWritersAreRemoved() throws {
-        let url = tempURL("run.ckpt")
-        let dir = url.deletingLastPathComponent()
-        // A PID that is not running: a child that has exited and been waited for.
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/true")
-        try child.run(); child.waitUntilExit()
-        let dead = child.processIdentifier
-        let name = url.lastPathComponent
-        let stale = [".\(name).tmp-\(AtomicFile.hostName)-\(dead)-17", ".\(name).tmp-\(dead)-18"]
-        let kept = [".\(name).tmp-\(AtomicFile.hostName)-\(getpid())-19", ".\(name).tmp-otherhost-\(dead)-20"]
-        for f in stale + kept { try Data([1]).write(to: dir.appendingPathComponent(f)) }
-        defer { for f in kept + [name] { try? FileManager.default.removeItem(at: dir.appendingPathComponent(f)) } }
-        try AtomicFile.write(Data([2]), to: url)
-        for f in stale { #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)") }
-        for f in kept { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)") }
-    }
-
     /// A forged tensor shape whose element count overflows is refused (the engine is built
     /// without overflow checks, so the decoder checks explicitly).
     @Test func overflowingShapeIsRefused() throws {

@@ -1,3 +1,5 @@
+import Foundation
+import SystemSupport
 import Testing
 @testable import Engine
 
@@ -24,5 +26,14 @@ import Testing
         for path in ["avx512", "avx2"] where !KernelConfiguration.supports(path) {
             #expect(throws: KernelPathError.self) { try KernelConfiguration.validateEnvironment(["ENGINE_ISA": path]) }
         }
+    }
+}
+
+/// The weaver records `CPUFeatures.engineKernelPath` with each result: it must be the path the
+/// engine then runs.
+@Suite struct KernelPathAgreementTests {
+    @Test func weaverAndEngineNameTheSamePath() {
+        let env = ProcessInfo.processInfo.environment
+        #expect(CPUFeatures.engineKernelPath(environment: env) == KernelConfiguration.kernelSet)
     }
 }

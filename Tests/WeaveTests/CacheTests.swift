@@ -122,15 +122,4 @@ import Weave
         #expect(try cache.clean(keeping: [], stages: ["other"]) == 1)
         #expect(cache.lastRecord(stage: "train", scale: "tiny") == nil)
     }
-
-    @Test func atomicFileReplacesWholeFilesOnly() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let file = folder.appendingPathComponent("a/b.txt")
-        try AtomicFile.write(Data("one".utf8), to: file)
-        #expect(try AtomicFile.writeIfChanged(Data("one".utf8), to: file) == false)
-        #expect(try AtomicFile.writeIfChanged(Data("two".utf8), to: file) == true)
-        #expect(try String(contentsOf: file, encoding: .utf8) == "two")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["b.txt"])
-    }
 }

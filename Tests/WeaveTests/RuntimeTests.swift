@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 import Testing
 import WeaveRuntime
 import Weave
@@ -72,22 +73,13 @@ import Weave
         }
     }
 
-    @Test func blasKernelNeedsEveryAVX512Subset() {
-        let full = "flags\t\t: fpu sse avx2 avx512f avx512cd avx512bw avx512dq avx512vl\n"
-        #expect(RunSettings.blasCoreType(environment: [:], cpuinfo: full) == "SkylakeX")
-        #expect(RunSettings.blasCoreType(environment: [:], cpuinfo: "flags : avx2 avx512f avx512cd\n") == nil)
-        #expect(RunSettings.blasCoreType(environment: ["OPENBLAS_CORETYPE": "Haswell"], cpuinfo: full) == "Haswell")
-    }
-
-    /// The kernel path stages get (and each cache entry records) follows the engine's rule.
-    @Test func engineKernelPathFollowsTheEnginesRule() {
-        let full = "flags\t\t: fpu sse avx2 fma avx512f avx512cd avx512bw avx512dq avx512vl\n"
-        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: full) == "avx512")
-        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : avx2 fma avx512f\n") == "avx2")
-        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : sse4_2 avx2 f16c\n") == "portable")
-        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: "flags : sse4_2 avx fma\n") == "portable")
-        #expect(RunSettings.engineKernelPath(environment: [:], cpuinfo: nil) == "portable")
-        #expect(RunSettings.engineKernelPath(environment: ["ENGINE_ISA": "portable"], cpuinfo: full) == "portable")
+    /// The kernel paths stages get (and each cache entry records) are the user's, else the
+    /// engine's own choice (the rule itself is tested in SystemSupportTests).
+    @Test func stageKernelsHonourTheUsersChoice() {
+        #expect(RunSettings.blasCoreType(environment: ["OPENBLAS_CORETYPE": "Haswell"]) == "Haswell")
+        #expect(RunSettings.blasCoreType(environment: [:]) == CPUFeatures.openBLASCoreType())
+        #expect(RunSettings.engineKernelPath(environment: ["ENGINE_ISA": "portable"]) == "portable")
+        #expect(RunSettings.engineKernelPath(environment: [:]) == CPUFeatures.bestKernelPath)
     }
 
     @Test func progressLinesShowElapsedAndETA() {

@@ -19,6 +19,9 @@ const char *ck_isa_name(int isa);
 /// CPU cannot run it; on failure writes a one-line explanation into `err` (if non-NULL).
 int ck_isa_parse(const char *text, char *err, size_t errlen);
 
+/// The best path this CPU runs, ignoring `ENGINE_ISA`: AVX-512, else AVX2, else portable.
+int ck_isa_best(void);
+
 /// The path every kernel call takes in this process: the one `ENGINE_ISA` names, else the best
 /// the CPU supports. Decided once, on first use. A bad `ENGINE_ISA` prints the reason on stderr
 /// and exits with status 2 (programs validate it first, with `ck_isa_parse`, to fail cleanly).

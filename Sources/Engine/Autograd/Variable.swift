@@ -4,10 +4,12 @@
 /// gradient can reach (no parameter or input that wants one upstream) keeps no parents and no
 /// backward closure, so inference records nothing and frees activations as it goes.
 public final class Variable {
+    /// The forward value.
     public let value: Tensor
     /// Gradient of the loss with respect to `value`, filled in by `backward()` for leaves that
     /// asked for it (`requiresGrad`) and for parameters (also accumulated into `Parameter.grad`).
     public private(set) var grad: Tensor?
+    /// Whether a gradient flows to this node (it is a leaf that asked, or depends on one).
     public let requiresGrad: Bool
 
     fileprivate let parents: [Variable]
@@ -43,6 +45,7 @@ public final class Variable {
         self.parameter = nil
     }
 
+    /// The shape of `value`.
     public var shape: [Int] { value.shape }
 
     /// Back-propagates from this node (a scalar loss by default, seeded with 1).

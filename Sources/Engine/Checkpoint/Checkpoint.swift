@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import SystemSupport
 
 /// A versioned binary checkpoint: named Float32 tensors plus the architecture that made them.
 ///
@@ -11,15 +12,19 @@ import Foundation
 ///   UInt32        CRC-32 of everything above
 /// Writes are atomic; reads check magic, version, lengths and checksum before trusting a byte.
 public struct Checkpoint: Sendable {
+    /// The first 8 bytes of every checkpoint file.
     public static let magic: [UInt8] = Array("NSCKPT\r\n".utf8)
+    /// The format version this build writes and reads.
     public static let version: UInt32 = 1
 
     /// What built the tensors, as JSON (e.g. an encoded `ModelSpec`); compared on load.
     public var architecture: String
     /// Free-form facts (phase, step, seed, ...).
     public var metadata: [String: String]
+    /// The tensors in file order, named as `Module.namedParameters` names them.
     public var tensors: [(name: String, tensor: Tensor)]
 
+    /// A checkpoint in memory; `write(to:)` stores it.
     public init(architecture: String, metadata: [String: String] = [:], tensors: [(name: String, tensor: Tensor)]) {
         self.architecture = architecture; self.metadata = metadata; self.tensors = tensors
     }
@@ -31,10 +36,12 @@ public struct Checkpoint: Sendable {
         var tensors: [Entry]
     }
 
+    /// The first tensor called `name`, or nil.
     public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name }?.tensor }
 
     // MARK: Encoding
 
+    /// The file's bytes (layout above). Throws only if the header cannot be JSON-encoded.
     public func encoded() throws -> Data {
         let header = Header(architecture: architecture, metadata: metadata,
                             tensors: tensors.map { .init(name: $0.name, shape: $0.tensor.shape) })
@@ -52,12 +59,17 @@ public struct Checkpoint: Sendable {
         return data
     }
 
+    /// Writes the checkpoint atomically (`AtomicFile`: temp file, fsync, rename).
+    /// - Throws: `AtomicFileError` naming the path.
     public func write(to url: URL) throws {
         try AtomicFile.write(try encoded(), to: url)
     }
 
     // MARK: Decoding
 
+    /// Reads and verifies a checkpoint file.
+    /// - Throws: `CheckpointError` naming the file: unreadable, not a checkpoint, other version,
+    /// truncated, CRC mismatch or malformed header.
     public static func read(from url: URL) throws -> Checkpoint {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -66,6 +78,9 @@ public struct Checkpoint: Sendable {
         return try decode(data, path: url.path)
     }
 
+    /// Parses checkpoint bytes, checking magic, version, lengths and CRC-32 before trusting any of it;
+    /// `path` only names the source in errors.
+    /// - Throws: `CheckpointError`, as `read(from:)`.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> Checkpoint {
         let bytes = [UInt8](data)
         guard bytes.count >= magic.count + 12, Array(bytes[0..<magic.count]) == magic else {
@@ -139,6 +154,7 @@ private func crc32Bytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
     return UInt32(truncatingIfNeeded: crc)
 }
 
+/// Why a checkpoint could not be read or loaded into a model; each case names the file or tensor.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unreadable(String, String)
     case notACheckpoint(String)
@@ -151,6 +167,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unexpectedTensor(String)
     case shapeMismatch(String, expected: [Int], found: [Int])
 
+    /// One line for the user, starting with the file when there is one.
     public var description: String {
         switch self {
         case .unreadable(let p, let why): return "\(p): cannot read checkpoint: \(why)"

@@ -126,5 +126,6 @@ public enum KernelConfiguration {
 public struct KernelPathError: Error, CustomStringConvertible {
     /// One line naming the value and what is wrong with it.
     public let message: String
+    /// The message.
     public var description: String { message }
 }

@@ -7,6 +7,7 @@ public enum WorkCounter {
     private static let enabledFlag = Atomic<Bool>(false)
     private static let counter = Atomic<Int>(0)
 
+    /// Whether ops count their multiply-adds (off by default; costs one atomic add per op when on).
     public static var isEnabled: Bool {
         get { enabledFlag.load(ordering: .relaxed) }
         set { enabledFlag.store(newValue, ordering: .relaxed) }
@@ -14,6 +15,7 @@ public enum WorkCounter {
 
     /// Multiply-adds counted since the last reset.
     public static var macs: Int { counter.load(ordering: .relaxed) }
+    /// Sets `macs` to 0.
     public static func reset() { counter.store(0, ordering: .relaxed) }
 
     @inline(__always)

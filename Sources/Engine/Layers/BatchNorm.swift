@@ -1,11 +1,16 @@
 /// Batch normalisation with learned scale/offset and running statistics (saved in checkpoints).
 public final class BatchNorm: Layer {
+    /// Learned per-channel gamma and beta, shape [C]; no weight decay.
     public let scale: Parameter, offset: Parameter
+    /// Per-channel statistics used in inference, shape [C]; updated in training, not by optimizers.
     public let runningMean: Parameter, runningVariance: Parameter
     /// TensorFlow convention: fraction of the running statistics kept per step (0.99 = slow).
     public let momentum: Float
+    /// Added to the variance before the square root (official EfficientNet: 1e-3).
     public let epsilon: Float
 
+    /// Batch norm over the last (channel) axis of NHWC input: gamma 1, beta 0, running mean 0 and
+    /// variance 1. EfficientNet passes the official momentum 0.99 and epsilon 1e-3.
     public init(channels: Int, momentum: Float = 0.9, epsilon: Float = 1e-5) {
         scale = Parameter(Tensor(repeating: 1, shape: [channels]), decays: false)
         offset = Parameter(Tensor(zeros: [channels]), decays: false)
@@ -18,17 +23,19 @@ public final class BatchNorm: Layer {
         [("scale", scale), ("offset", offset), ("runningMean", runningMean), ("runningVariance", runningVariance)]
     }
 
+    /// Normalises NHWC `x` per channel: batch statistics in training (updating the running ones),
+    /// running statistics in inference. Same shape out.
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx) }
 
     /// `relu(self(x, ctx))` in one fused pass (the same numbers).
-    public func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx, relu: true) }
+    func thenReLU(_ x: Variable, _ ctx: ForwardContext) -> Variable { normalize(x, ctx, relu: true) }
 
     /// `self(conv(x, ctx), ctx)`, then `+ residual` and ReLU when given: a convolution and the
     /// batch norm after it, as in post-activation ResNets. The same numbers as the separate ops.
     /// In inference passes that record no parameter gradients, the batch norm (constants then),
     /// the add and the ReLU run inside the convolution, image by image while its output is in
     /// cache; in training, the batch norm, add and ReLU are one pass.
-    public func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
+    func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
                             adding residual: Variable? = nil, relu: Bool = false) -> Variable {
         if ctx.fusesInference && conv.bias == nil {
             let (mean, invStd) = inferenceStatistics(runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)

@@ -2,8 +2,11 @@ import Randomness
 
 /// A 2-D convolution layer (NHWC, HWIO weights), optionally with a bias.
 public final class Conv2D: Layer {
+    /// The kernel, HWIO: [kernel, kernel, in / groups, out]; He-normal initialised, weight-decayed.
     public let weight: Parameter
+    /// Per-output-channel bias [out], or nil (convolutions followed by batch norm have none).
     public let bias: Parameter?
+    /// Stride in both axes; padding (nil: TensorFlow "SAME"); groups (= channels: depthwise).
     public let stride: Int, padding: Int?, groups: Int
 
     /// - Parameter padding: nil pads like TensorFlow "SAME"; an integer pads symmetrically.
@@ -19,6 +22,7 @@ public final class Conv2D: Layer {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
+    /// Convolves NHWC `x` [N, H, W, in] to [N, H', W', out] (H' = ceil(H / stride) with "SAME").
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         let y = conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups)
         guard let bias else { return y }

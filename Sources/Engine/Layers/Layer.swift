@@ -16,6 +16,9 @@ public final class ForwardContext {
     /// on the number of processes. Nil: the rows are the whole batch.
     public let globalRows: GlobalRows?
 
+    /// A pass in training or inference mode; `recordsGradients` defaults to `training`, and `rng`
+    /// drives dropout and stochastic depth (fixed seed: reproducible noise). `batchStatistics` and
+    /// `globalRows` are for data-parallel training (see their properties); nil on one process.
     public init(training: Bool, recordsGradients: Bool? = nil, rng: SeededGenerator = SeededGenerator(seed: 0),
                 batchStatistics: (any BatchStatisticsReducer)? = nil, globalRows: GlobalRows? = nil) {
         self.training = training
@@ -25,11 +28,12 @@ public final class ForwardContext {
         self.globalRows = globalRows
     }
 
+    /// An inference pass: running batch-norm statistics, no noise, no gradients recorded.
     public static func inference() -> ForwardContext { ForwardContext(training: false) }
 
     /// Whether layers may fuse the ops after a convolution into it: inference with no parameter
     /// gradients recorded, where batch-norm parameters are constants (input gradients still flow).
-    public var fusesInference: Bool { !training && !recordsGradients }
+    var fusesInference: Bool { !training && !recordsGradients }
 
     /// The graph leaf for a parameter in this pass.
     public func variable(_ p: Parameter) -> Variable { Variable(p, recording: recordsGradients) }
@@ -48,9 +52,9 @@ extension Layer {
 }
 
 /// Weight initialisers (deterministic from the generator handed in).
-public enum Initializer {
+enum Initializer {
     /// He et al. normal: std = sqrt(2 / fanIn), for ReLU/swish networks.
-    public static func heNormal(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
+    static func heNormal(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
         let std = (2 / Float(max(fanIn, 1))).squareRoot()
         var t = Tensor(zeros: shape)
         for i in 0..<t.count { t.scalars[i] = rng.normal() * std }
@@ -58,7 +62,7 @@ public enum Initializer {
     }
 
     /// Uniform in +-1/sqrt(fanIn) (the classic dense-layer default).
-    public static func uniformFanIn(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
+    static func uniformFanIn(_ shape: [Int], fanIn: Int, rng: inout SeededGenerator) -> Tensor {
         let r = 1 / Float(max(fanIn, 1)).squareRoot()
         var t = Tensor(zeros: shape)
         for i in 0..<t.count { t.scalars[i] = rng.uniform(-r, r) }

@@ -74,6 +74,8 @@ public func oneHotTargets(_ labels: [Int], classes: Int, labelSmoothing: Float =
     return t
 }
 
+/// Mean cross entropy of `logits` [N, C] against hard `labels` (each in 0..<C), with optional
+/// label smoothing (official SVHN recipe: 0.1 on labeled images). Returns a scalar.
 public func softmaxCrossEntropy(logits: Variable, labels: [Int], labelSmoothing: Float = 0) -> Variable {
     softmaxCrossEntropy(logits: logits, targets: oneHotTargets(labels, classes: logits.shape[1], labelSmoothing: labelSmoothing))
 }

@@ -15,6 +15,8 @@ import Randomness
 public final class EfficientNet: Layer {
     /// One row of the paper's Table 1: repeats, kernel, stride, expansion, input and output filters.
     public struct Stage: Sendable {
+        /// Blocks in the group; depthwise kernel size; stride of the group's first block; expansion
+        /// ratio of the MBConv's 1x1; input and output filters before width scaling.
         public var repeats, kernel, stride, expand, input, output: Int
     }
 
@@ -38,6 +40,7 @@ public final class EfficientNet: Layer {
         return rounded
     }
 
+    /// Blocks of a group scaled by `depth`, rounded up (official `round_repeats`).
     public static func roundRepeats(_ repeats: Int, depth: Double) -> Int {
         Int(ceil(depth * Double(repeats)))
     }
@@ -90,6 +93,9 @@ public final class EfficientNet: Layer {
     let classifier: Dense
     let dropout: Float
 
+    /// EfficientNet with `stages` scaled by `width` and `depth`, weights drawn from `rng`. Batch norm
+    /// uses the official momentum 0.99 and epsilon 1e-3; `dropout` and `stochasticDepth` are the
+    /// rates above (official 0.2 each).
     public init(width: Double = 1, depth: Double = 1, classes: Int = 10, inputChannels: Int = 3,
                 dropout: Float = 0.2, stochasticDepth: Float = 0.2, stages: [Stage] = EfficientNet.b0Stages,
                 bnMomentum: Float = 0.99, bnEpsilon: Float = 1e-3, rng: inout SeededGenerator) {
@@ -142,6 +148,8 @@ public final class EfficientNet: Layer {
         return maps
     }
 
+    /// Logits [N, classes] for NHWC images [N, H, W, inputChannels]: stem, MBConv blocks, 1x1 head
+    /// to `roundFilters(1280)` channels, global average pool, dropout (training only), classifier.
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         // featureMaps always holds the stem's output at least.
         var h = featureMaps(x, ctx).last ?? x

@@ -4,9 +4,11 @@ import Randomness
 /// `build` turns into layers. Dropout and stochastic depth are part of it: they are the
 /// student's model noise.
 public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The architecture family; `depth`/`width` or the multipliers say which member.
     public enum Kind: String, Codable, Sendable {
         case resnet, wideResNet, efficientNet
     }
+    /// Which family `build` makes.
     public var kind: Kind
     /// ResNet / WideResNet depth.
     public var depth: Int
@@ -14,26 +16,36 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
     public var width: Int
     /// EfficientNet width and depth multipliers.
     public var widthMultiplier: Double
+    /// EfficientNet depth multiplier: each group's repeats become ceil(repeats x this).
     public var depthMultiplier: Double
+    /// Outputs of the classifier (logits per image).
     public var classes: Int
+    /// Channels of the NHWC input (3 for SVHN, 1 for Fashion-MNIST).
     public var inputChannels: Int
+    /// Dropout rate before the classifier (EfficientNet's `dropout_rate`, 0.2 for B0); 0 for the teacher.
     public var dropout: Float
     /// Stochastic depth's rate d (the official `stochastic_depth_rate`): block i of N (0-based,
     /// over all blocks) survives with 1 - d * i / N, on identity-skip blocks only
     /// (`efficientnet_model.py`); the last block of N survives with 1 - d (N - 1) / N.
     public var stochasticDepth: Float
 
+    /// A CIFAR-style ResNet (He et al. 2016, basic blocks) of `depth` layers and base `width`; no model noise.
     public static func resnet(depth: Int, width: Int, classes: Int = 10, inputChannels: Int = 3) -> ModelSpec {
         ModelSpec(kind: .resnet, depth: depth, width: width, widthMultiplier: 1, depthMultiplier: 1,
                   classes: classes, inputChannels: inputChannels, dropout: 0, stochasticDepth: 0)
     }
 
+    /// WRN-`depth`-`width` (Zagoruyko & Komodakis 2016, pre-activation blocks), with optional dropout
+    /// and stochastic depth as the student's model noise.
     public static func wideResNet(depth: Int, width: Int, classes: Int = 10, inputChannels: Int = 3,
                                   dropout: Float = 0, stochasticDepth: Float = 0) -> ModelSpec {
         ModelSpec(kind: .wideResNet, depth: depth, width: width, widthMultiplier: 1, depthMultiplier: 1,
                   classes: classes, inputChannels: inputChannels, dropout: dropout, stochasticDepth: stochasticDepth)
     }
 
+    /// EfficientNet with B0's blocks scaled by `width` and `depth` (B0 is 1, 1), adapted to 32x32
+    /// inputs as the official SVHN setup (`efficientnet_builder.py`); dropout 0.2 and stochastic depth
+    /// 0.2 are the official defaults.
     public static func efficientNet(width: Double, depth: Double, classes: Int = 10, inputChannels: Int = 3,
                                     dropout: Float = 0.2, stochasticDepth: Float = 0.2) -> ModelSpec {
         ModelSpec(kind: .efficientNet, depth: 0, width: 0, widthMultiplier: width, depthMultiplier: depth,
@@ -45,6 +57,7 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
         var s = self; s.dropout = 0; s.stochasticDepth = 0; return s
     }
 
+    /// The model with fresh weights drawn from `rng` (same seed, same weights).
     public func build(rng: inout SeededGenerator) -> any Layer {
         switch kind {
         case .resnet:
@@ -69,6 +82,7 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A short name, e.g. "WRN-28-2" or "EfficientNet(w1.0, d1.0)".
     public var description: String {
         switch kind {
         case .resnet: return "ResNet-\(depth) w\(width)"

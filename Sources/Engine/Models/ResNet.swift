@@ -35,6 +35,9 @@ public final class ResNet: Layer {
     let blocks: [BasicBlock]
     let classifier: Dense
 
+    /// A ResNet of `depth` = 6n + 2 layers: a 3x3 stem of `width` channels, then three groups of n
+    /// basic blocks with width, 2 x width and 4 x width channels (stride 2 into groups 2 and 3).
+    /// Traps on another depth.
     public init(depth: Int, width: Int, classes: Int = 10, inputChannels: Int = 3, rng: inout SeededGenerator) {
         precondition(depth >= 8 && (depth - 2) % 6 == 0, "ResNet depth must be 6n+2 (8, 14, 20, 26, ...), got \(depth)")
         let n = (depth - 2) / 6
@@ -57,6 +60,7 @@ public final class ResNet: Layer {
         return p + prefixed("classifier", classifier)
     }
 
+    /// Logits [N, classes] for NHWC images [N, H, W, inputChannels].
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         var h = stemBN.normalizing(stem, x, ctx, relu: true)
         for b in blocks { h = b(h, ctx) }

@@ -55,6 +55,9 @@ public final class WideResNet: Layer {
     let classifier: Dense
     let dropout: Float
 
+    /// WRN-`depth`-`width`: depth = 6n + 4, three groups of n pre-activation blocks with 16, 32 and
+    /// 64 x `width` channels; block i of N survives with 1 - stochasticDepth * i / N as in
+    /// EfficientNet. Traps on another depth.
     public init(depth: Int, width: Int, classes: Int = 10, inputChannels: Int = 3,
                 dropout: Float = 0, stochasticDepth: Float = 0, rng: inout SeededGenerator) {
         precondition(depth >= 10 && (depth - 4) % 6 == 0, "WideResNet depth must be 6n+4 (10, 16, 22, 28, ...), got \(depth)")
@@ -86,6 +89,7 @@ public final class WideResNet: Layer {
         return p + prefixed("finalBN", finalBN) + prefixed("classifier", classifier)
     }
 
+    /// Logits [N, classes] for NHWC images [N, H, W, inputChannels]; dropout before the classifier in training.
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         var h = stem(x, ctx)
         for b in blocks { h = b(h, ctx) }

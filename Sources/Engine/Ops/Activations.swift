@@ -1,6 +1,7 @@
 import CKernels
 import Foundation
 
+/// max(x, 0) element-wise; the gradient is 0 where x <= 0.
 public func relu(_ x: Variable) -> Variable {
     let xv = x.value
     let y = Tensor(shape: xv.shape) { out in
@@ -30,6 +31,7 @@ func reluPullback(_ g: Tensor, maskedBy x: Tensor) -> Tensor {
 
 @inline(__always) func sigmoidScalar(_ v: Float) -> Float { 1 / (1 + expf(-v)) }
 
+/// 1 / (1 + e^-x) element-wise.
 public func sigmoid(_ x: Variable) -> Variable {
     let y = x.value.map(sigmoidScalar)
     return Variable(y, parents: [x]) { g in

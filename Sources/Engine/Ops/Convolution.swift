@@ -12,10 +12,14 @@ public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? 
 /// pass per op over the whole batch; the values are the separate ops'. Scale and shift are
 /// constants here: the fusion is for passes that record no parameter gradients.
 public struct ConvEpilogue {
+    /// Per-output-channel y * scale + shift (a folded inference batch norm), or nil; set both or neither.
     public var scale: [Float]?, shift: [Float]?
+    /// A tensor of the output's shape added after the scale and shift (a residual connection), or nil.
     public var residual: Variable?
+    /// Whether a ReLU comes last.
     public var relu: Bool
 
+    /// An epilogue; traps when only one of scale and shift is given.
     public init(scale: [Float]? = nil, shift: [Float]? = nil, residual: Variable? = nil, relu: Bool = false) {
         precondition((scale == nil) == (shift == nil), "ConvEpilogue: scale and shift go together")
         self.scale = scale; self.shift = shift; self.residual = residual; self.relu = relu

@@ -2,6 +2,7 @@ import CKernels
 
 /// Element-wise arithmetic and shape ops.
 
+/// a + b element-wise; the shapes must match (no broadcasting).
 public func + (a: Variable, b: Variable) -> Variable {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
     let y = Tensor(shape: a.shape) { out in
@@ -22,6 +23,7 @@ public func * (s: Float, a: Variable) -> Variable {
     return Variable(y, parents: [a]) { g in [g.map { $0 * s }] }
 }
 
+/// `x` under another shape of the same element count; the gradient is reshaped back.
 public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
     let old = x.shape
     return Variable(x.value.reshaped(shape), parents: [x]) { g in [g.reshaped(old)] }

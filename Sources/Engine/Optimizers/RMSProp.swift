@@ -5,13 +5,18 @@
 ///   w  -= mom
 /// with g = grad + wd * w for decayed weights.
 public struct RMSProp: Optimizer {
+    /// Decay rho of the mean square (official: 0.9).
     public var decay: Float
+    /// Momentum mu (official: 0.9).
     public var momentum: Float
+    /// Epsilon added inside the square root (official: 1e-3, TF's default is 1e-10).
     public var epsilon: Float
+    /// L2 coefficient added to the gradient of parameters that decay (official SVHN recipe: 1e-4).
     public var weightDecay: Float
     private var meanSquare: [[Float]] = []
     private var moment: [[Float]] = []
 
+    /// RMSProp with the official EfficientNet settings by default; state is created on the first step.
     public init(decay: Float = 0.9, momentum: Float = 0.9, epsilon: Float = 1e-3, weightDecay: Float = 0) {
         self.decay = decay; self.momentum = momentum; self.epsilon = epsilon; self.weightDecay = weightDecay
     }
@@ -25,6 +30,7 @@ public struct RMSProp: Optimizer {
         }
     }
 
+    /// One update of the trainable `parameters` from their gradients (formula above).
     public mutating func step(_ parameters: [Parameter], learningRate lr: Float) {
         let params = parameters.filter(\.trainable)
         if meanSquare.count != params.count {
