@@ -27,6 +27,7 @@ public struct DefinitionIndex: Sendable, Equatable {
         public var digest: String
     }
 
+    /// The declarations in source order (a directive or unsplittable text counts as one).
     public private(set) var declarations: [Declaration]
 
     /// Splits `source` (the define blocks' code) into top-level declarations.

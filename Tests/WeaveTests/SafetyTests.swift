@@ -391,6 +391,13 @@ import Weave
         #expect(statuses(moved) == [.ran, .ran, .cached, .ran])
         let diff = try ResultsDiff(oldFile: built, newFile: resultsFile)
         #expect(diff.changes == [.moved("source", 1, 3), .moved("user", 10, 300), .figure("plot", "data changed")], "\(diff.changes)")
+
+        // A broken helper nothing uses re-runs nothing, but is still compiled and reported.
+        try edit(chapter(helper: "func newHelper() -> Int { \"seven\" }", scaled: "x * 100", source: "3"))
+        let broken = try weaver.build()
+        #expect(statuses(broken) == [.cached, .cached, .cached, .cached])
+        #expect(broken.exitCode == 1)
+        #expect(broken.errors.contains { $0.message.contains("cannot convert") }, "\(broken.errors)")
     }
 
     /// The `weave` binary built beside the test bundle.

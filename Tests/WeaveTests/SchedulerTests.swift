@@ -21,6 +21,7 @@ import Weave
       seeded) echo "$WEAVE_SEED" > "$out/artifacts/seeded.json" ;;
       upstream) cat "$(dirname "$0")/upstream-value" > "$out/artifacts/upstream.json" ;;
       downstream) echo ran >> "$(dirname "$0")/downstream-runs"; echo 1 > "$out/artifacts/downstream.json" ;;
+      tail) echo 2 > "$out/artifacts/tail.json" ;;
       lone) n=0; while [ "$(cat "$WEAVE_THREADS_FILE")" != 2 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done
             cat "$WEAVE_THREADS_FILE" > "$out/artifacts/lone.json" ;;
     esac
@@ -66,7 +67,7 @@ import Weave
     @Test func unchangedOutputsStopReRunsDownstream() throws {
         let (folder, settings) = try setUp()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let graph = try StageGraph(stages: [stage("upstream"), stage("downstream", needs: ["upstream"])])
+        let graph = try StageGraph(stages: [stage("upstream"), stage("downstream", needs: ["upstream"]), stage("tail", needs: ["downstream"])])
         let cache = Cache(folder: folder.appendingPathComponent("cache"))
         let runs = folder.appendingPathComponent("downstream-runs")
         func build(upstreamCode: String, value: String, only: Set<String>? = nil) throws -> [String: StageResult] {
@@ -80,10 +81,10 @@ import Weave
         func downstreamRuns() -> Int { ((try? String(contentsOf: runs, encoding: .utf8)) ?? "").split(separator: "\n").count }
 
         let first = try build(upstreamCode: "v1", value: "1")
-        #expect(first["upstream"]?.status == .ran && first["downstream"]?.status == .ran)
+        #expect(first["upstream"]?.status == .ran && first["downstream"]?.status == .ran && first["tail"]?.status == .ran)
         let same = try build(upstreamCode: "v2", value: "1")
         #expect(same["upstream"]?.status == .ran)
-        #expect(same["downstream"]?.status == .cached)
+        #expect(same["downstream"]?.status == .cached && same["tail"]?.status == .cached)
         #expect(same["downstream"]?.key == first["downstream"]?.key)
         #expect(downstreamRuns() == 1)
 
@@ -92,11 +93,12 @@ import Weave
         #expect(other["downstream"]?.key != first["downstream"]?.key)
         #expect(downstreamRuns() == 2)
 
-        // --only upstream: downstream does not run, but is cached when upstream's output is.
+        // --only upstream: downstream and tail do not run, but are cached when upstream's output is
+        // (tail waits for downstream's lookup, which is listed as skipped until it is decided).
         let onlySame = try build(upstreamCode: "v4", value: "2", only: ["upstream"])
-        #expect(onlySame["upstream"]?.status == .ran && onlySame["downstream"]?.status == .cached)
+        #expect(onlySame["upstream"]?.status == .ran && onlySame["downstream"]?.status == .cached && onlySame["tail"]?.status == .cached)
         let onlyOther = try build(upstreamCode: "v5", value: "3", only: ["upstream"])
-        #expect(onlyOther["upstream"]?.status == .ran && onlyOther["downstream"]?.status == .skipped)
+        #expect(onlyOther["upstream"]?.status == .ran && onlyOther["downstream"]?.status == .skipped && onlyOther["tail"]?.status == .skipped)
         #expect(downstreamRuns() == 2)
     }
 
