@@ -22,6 +22,16 @@ public struct EntryManifest: Sendable, Codable, Equatable {
     /// made before this was recorded): a cache hit's provenance is its own, not this build's.
     public var threads: Int?
     public var jobs: Int?
+
+    /// Digest of what the stage hands to the stages that need it: the names and checksums of its
+    /// `artifacts/` and `files/` (not its printed output or figure). Equal digests mean
+    /// byte-identical inputs downstream.
+    public var publishedDigest: String {
+        let published = files.filter {
+            $0.key.hasPrefix(StageProtocol.artifactsFolder + "/") || $0.key.hasPrefix(StageProtocol.filesFolder + "/")
+        }
+        return Digest.hex(published.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sha256)" }.joined(separator: "\n"))
+    }
 }
 
 /// The last key a stage was built with at a scale, so `weave list` can explain staleness and
@@ -39,16 +49,6 @@ public struct CacheEntry: Sendable {
     public var manifest: EntryManifest
     /// The stage's outputs (`artifacts/`, `files/`, `figure.svg`, ...).
     public var output: URL { folder.appendingPathComponent("out") }
-
-    /// Digest of what the stage hands to the stages that need it: the names and checksums of its
-    /// `artifacts/` and `files/` (not its printed output or figure), from the verified manifest.
-    /// Equal digests mean byte-identical inputs downstream.
-    public var publishedDigest: String {
-        let published = manifest.files.filter {
-            $0.key.hasPrefix(StageProtocol.artifactsFolder + "/") || $0.key.hasPrefix(StageProtocol.filesFolder + "/")
-        }
-        return Digest.hex(published.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sha256)" }.joined(separator: "\n"))
-    }
 }
 
 /// Content-addressed store: `entries/KEY/{manifest.json,out/...}`.
@@ -98,18 +98,19 @@ public struct Cache: Sendable {
     }
 
     /// A stage's full key from its actual inputs on disk: `parts` (from `KeyCalculator`) with
-    /// each need's `publishedDigest`, read from the need's entry under `needKeys[need]` (the
-    /// key that need has in this build). A need that re-ran and published the same bytes gives
-    /// the same key, so what follows it stays cached (early cutoff). The scheduler calls this
-    /// when a stage's needs are done; a cluster job can call it at its start to find its result
+    /// each need's `publishedDigest`, read from the manifest of the need's entry under
+    /// `needKeys[need]` (the key that need has in this build; its files are checked against
+    /// that manifest when read). A need that re-ran and published the same bytes gives the same
+    /// key, so what follows it stays cached (early cutoff). The scheduler calls this when a
+    /// stage's needs are done; a cluster job can call it at its start to find its result
     /// already cached. Throws naming a need without a readable entry.
     public func resolve(_ parts: KeyParts, needKeys: [String: String]) throws -> KeyParts {
         var resolved = parts
         for need in parts.inputs.keys.sorted() {
-            guard let key = needKeys[need], let entry = entry(for: key) else {
+            guard let key = needKeys[need], let manifest = manifest(for: key) else {
                 throw WeaveError("the cache entry of \(need) is missing or damaged")
             }
-            resolved.inputs[need] = entry.publishedDigest
+            resolved.inputs[need] = manifest.publishedDigest
         }
         return resolved
     }

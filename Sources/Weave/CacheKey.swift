@@ -14,7 +14,7 @@ public struct KeyParts: Sendable, Codable, Equatable {
     /// Label -> digest of each `define` declaration the block reaches (`DefinitionIndex`; nil in
     /// hand-made parts), for `weave list`. Already inside `code`.
     public var definitions: [String: String]?
-    /// Need name -> digest of what that need published (`CacheEntry.publishedDigest`), so a need
+    /// Need name -> digest of what that need published (`EntryManifest.publishedDigest`), so a need
     /// that re-runs and publishes the same bytes leaves this key as it was (early cutoff);
     /// `KeyParts.unresolved` until the need's result exists (`Cache.resolve`).
     public var inputs: [String: String]
