@@ -31,6 +31,16 @@ public struct EntryManifest: Sendable, Codable, Equatable {
     public var threads: Int?
     /// Stages at a time of the build that made it (nil in older entries).
     public var jobs: Int?
+
+    /// Digest of what the stage hands to the stages that need it: the names and checksums of its
+    /// `artifacts/` and `files/` (not its printed output or figure). Equal digests mean
+    /// byte-identical inputs downstream.
+    public var publishedDigest: String {
+        let published = files.filter {
+            $0.key.hasPrefix(StageProtocol.artifactsFolder + "/") || $0.key.hasPrefix(StageProtocol.filesFolder + "/")
+        }
+        return Digest.hex(published.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sha256)" }.joined(separator: "\n"))
+    }
 }
 
 /// The last key a stage was built with at a scale, so `weave list` can explain staleness and
@@ -103,6 +113,24 @@ public struct Cache: Sendable {
             }
         }
         return entry
+    }
+
+    /// A stage's full key from its actual inputs on disk: `parts` (from `KeyCalculator`) with
+    /// each need's `publishedDigest`, read from the manifest of the need's entry under
+    /// `needKeys[need]` (the key that need has in this build; its files are checked against
+    /// that manifest when read). A need that re-ran and published the same bytes gives the same
+    /// key, so what follows it stays cached (early cutoff). The scheduler calls this when a
+    /// stage's needs are done; a cluster job can call it at its start to find its result
+    /// already cached. Throws naming a need without a readable entry.
+    public func resolve(_ parts: KeyParts, needKeys: [String: String]) throws -> KeyParts {
+        var resolved = parts
+        for need in parts.inputs.keys.sorted() {
+            guard let key = needKeys[need], let manifest = manifest(for: key) else {
+                throw WeaveError("the cache entry of \(need) is missing or damaged")
+            }
+            resolved.inputs[need] = manifest.publishedDigest
+        }
+        return resolved
     }
 
     /// A fresh folder for one run of a stage.

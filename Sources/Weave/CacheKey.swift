@@ -7,9 +7,17 @@ public struct KeyParts: Sendable, Codable, Equatable {
     public var kind: String
     /// The stage's name (nil only in hand-made parts in tests).
     public var name: String?
-    /// Digest of the stage's code and of the chapter definitions it can see.
+    /// Digest of the stage's code and of the `define` declarations it reaches (what the stage
+    /// process checks its program against).
     public var code: String
-    /// Need name -> that stage's key.
+    /// Digest of the block's own code (nil in hand-made parts), for `weave list`.
+    public var ownCode: String?
+    /// Label -> digest of each `define` declaration the block reaches (`DefinitionIndex`; nil in
+    /// hand-made parts), for `weave list`. Already inside `code`.
+    public var definitions: [String: String]?
+    /// Need name -> digest of what that need published (`EntryManifest.publishedDigest`), so a need
+    /// that re-runs and publishes the same bytes leaves this key as it was (early cutoff);
+    /// `KeyParts.unresolved` until the need's result exists (`Cache.resolve`).
     public var inputs: [String: String]
     /// Digest of the library sources this kind of stage runs against.
     public var library: String
@@ -25,11 +33,14 @@ public struct KeyParts: Sendable, Codable, Equatable {
     public var extra: String?
 
     /// Key parts as given; `KeyCalculator` is how a build makes them.
-    public init(kind: String, name: String? = nil, code: String, inputs: [String: String], library: String, scale: String,
-                seed: UInt64, seeds: Int = 1, data: String = "", extra: String? = nil) {
+    public init(kind: String, name: String? = nil, code: String, ownCode: String? = nil, definitions: [String: String]? = nil,
+                inputs: [String: String], library: String, scale: String, seed: UInt64, seeds: Int = 1, data: String = "",
+                extra: String? = nil) {
         self.kind = kind
         self.name = name
         self.code = code
+        self.ownCode = ownCode
+        self.definitions = definitions
         self.inputs = inputs
         self.library = library
         self.scale = scale
@@ -39,8 +50,15 @@ public struct KeyParts: Sendable, Codable, Equatable {
         self.extra = extra
     }
 
-    /// Bumped when the artifact format or generated code changes meaning.
-    public static let formatVersion = "weave-key-v1"
+    /// Bumped when the artifact format, generated code or key parts change meaning (v2: inputs
+    /// are the needs' published content, definitions only those the stage reaches).
+    public static let formatVersion = "weave-key-v2"
+
+    /// An input whose need has no result yet: no digest with it names a cache entry.
+    public static let unresolved = "unresolved"
+
+    /// Whether every input is a need's published digest (only then is `digest` the stage's key).
+    public var isResolved: Bool { !inputs.values.contains(Self.unresolved) }
 
     /// SHA-256 over a canonical text form (sorted inputs, one field per line).
     public var digest: String {
@@ -54,14 +72,35 @@ public struct KeyParts: Sendable, Codable, Equatable {
         return Digest.hex(lines.joined(separator: "\n"))
     }
 
-    /// Human-readable reasons a stage with `old` parts is stale under `self`.
+    /// Digest of the data a figure draws (`weave diff`): its needs' published outputs and its
+    /// `files=`/`env=`. A block with neither computes its own data, so its whole key stands in
+    /// (a restyle then counts as a change: over-reported, never missed).
+    public var dataDigest: String {
+        guard !inputs.isEmpty || extra != nil else { return digest }
+        let lines = inputs.sorted { $0.key < $1.key }.map { "input \($0.key) \($0.value)" } + ["extra \(extra ?? "")"]
+        return Digest.hex(lines.joined(separator: "\n"))
+    }
+
+    /// What differs from `old` (the stage's last build), one phrase per part: `own code`,
+    /// `define block (names)`, `inputs (needs)`, `library`, ... Inputs still unresolved here
+    /// are left out (the caller knows whether those needs are fresh).
     public func changes(since old: KeyParts) -> [String] {
         var reasons: [String] = []
         if kind != old.kind { reasons.append("kind") }
-        if code != old.code { reasons.append("code") }
-        for name in Set(inputs.keys).union(old.inputs.keys).sorted() where inputs[name] != old.inputs[name] {
-            reasons.append(old.inputs[name] == nil ? "new input \(name)" : inputs[name] == nil ? "dropped input \(name)" : "input \(name)")
+        if code != old.code {
+            if let ownCode, let definitions, let oldOwn = old.ownCode, let oldDefinitions = old.definitions {
+                if ownCode != oldOwn { reasons.append("own code") }
+                let names = Set(definitions.keys).union(oldDefinitions.keys).filter { definitions[$0] != oldDefinitions[$0] }
+                if !names.isEmpty { reasons.append("define block (\(names.sorted().joined(separator: ", ")))") }
+                if ownCode == oldOwn && names.isEmpty { reasons.append("code") }
+            } else {
+                reasons.append("code")
+            }
         }
+        let needs = Set(inputs.keys).union(old.inputs.keys).sorted().filter {
+            inputs[$0] != Self.unresolved && inputs[$0] != old.inputs[$0]
+        }
+        if !needs.isEmpty { reasons.append("inputs (\(needs.joined(separator: ", ")))") }
         if library != old.library { reasons.append("library") }
         if scale != old.scale { reasons.append("scale") }
         if seed != old.seed || seeds != old.seeds { reasons.append("seed") }
@@ -71,7 +110,8 @@ public struct KeyParts: Sendable, Codable, Equatable {
     }
 }
 
-/// Computes every stage's key in dependency order (a key includes its inputs' keys).
+/// Computes every stage's key parts but its inputs, which are the needs' published outputs and
+/// so are known only once those exist (`Cache.resolve`).
 public struct KeyCalculator: Sendable {
     /// Scale every key gets.
     public var scale: String
@@ -97,20 +137,24 @@ public struct KeyCalculator: Sendable {
         self.extras = extras
     }
 
-    /// `definitions` is the code of every `swift define` block: all stages compile with them, so
-    /// all stages hash them.
+    /// `definitions` is the code of every `swift define` block: all stages compile with them,
+    /// each is keyed on the declarations it reaches (`DefinitionIndex`). Inputs are
+    /// `KeyParts.unresolved`.
     public func keys(for graph: StageGraph, definitions: String) -> [String: KeyParts] {
         var parts: [String: KeyParts] = [:]
-        let definitionsDigest = Digest.hex(definitions)
+        let index = DefinitionIndex(source: definitions)
         for name in graph.order {
             guard let stage = graph[name] else { continue }
-            var inputs: [String: String] = [:]
-            for need in stage.needs { inputs[need] = parts[need]?.digest ?? "" }
+            let reached = index.reached(from: stage.code)
+            let ownCode = Digest.hex(stage.code)
+            let definitionLines = reached.sorted { $0.key < $1.key }.map { "define \($0.key) \($0.value)" }
             parts[name] = KeyParts(
                 kind: stage.kind.rawValue,
                 name: stage.name,
-                code: Digest.hex("\(definitionsDigest)\n\(stage.code)"),
-                inputs: inputs,
+                code: Digest.hex(([ownCode] + definitionLines).joined(separator: "\n")),
+                ownCode: ownCode,
+                definitions: reached,
+                inputs: Dictionary(stage.needs.map { ($0, KeyParts.unresolved) }, uniquingKeysWith: { a, _ in a }),
                 library: stage.kind.isPresentation ? presentationLibrary : computeLibrary,
                 scale: scale, seed: seed, seeds: stage.seeds, data: data, extra: extras[name])
         }

@@ -7,6 +7,9 @@ public struct RenderedReport: Sendable {
     public var html: String
     /// `report/results.json`: every published JSON result by name.
     public var results: [String: JSONValue]
+    /// Figure name -> `KeyParts.dataDigest` of each figure this build has (results.json's
+    /// `@figure-data`, which `weave diff` compares).
+    public var figureData: [String: String] = [:]
     /// Every figure that has an entry: name, SVG bytes and PNG bytes, to copy to figures/.
     public var figures: [(name: String, svg: Data, png: Data)]
     /// Problems found while filling in results (a path that does not exist, bad TeX).
@@ -152,7 +155,13 @@ public struct HTMLRenderer {
         html += "</body>\n</html>\n"
         var flat: [String: JSONValue] = [:]
         for (k, v) in published { if let v { flat[k] = v } }
-        return RenderedReport(html: html, results: flat, figures: figures, errors: errors)
+        var figureData: [String: String] = [:]
+        for name in graph.order where graph[name]?.kind == .figure {
+            if let result = results[name], result.status.succeeded, let parts = result.entry?.manifest.parts {
+                figureData[name] = parts.dataDigest
+            }
+        }
+        return RenderedReport(html: html, results: flat, figureData: figureData, figures: figures, errors: errors)
     }
 
     /// Code and output that happen to contain the renderer's own placeholder words must show

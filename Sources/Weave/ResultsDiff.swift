@@ -1,9 +1,12 @@
 import Foundation
 
 /// What changed between two builds' `results.json` (`weave diff`): numbers that moved beyond a
-/// tolerance, values of other types that differ, results that appeared or went. For CI: the
-/// command exits 1 when anything is listed.
+/// tolerance, values of other types that differ, results that appeared or went, and figures
+/// whose data changed (`@figure-data`). For CI: the command exits 1 when anything is listed.
 public struct ResultsDiff: Sendable, Equatable {
+    /// The field of `results.json` holding figure name -> `KeyParts.dataDigest`.
+    public static let figureDataField = "@figure-data"
+
     /// One difference at a dotted path (`teacher.accuracy`, `runs.0.loss`).
     public enum Change: Sendable, Equatable, CustomStringConvertible {
         /// A number moved by more than the tolerance: path, old, new.
@@ -14,6 +17,8 @@ public struct ResultsDiff: Sendable, Equatable {
         case added(String)
         /// A path present only in the old results.
         case removed(String)
+        /// A figure's data: name, and "data changed", "new" or "gone".
+        case figure(String, String)
 
         /// One line: `path: old -> new (+delta)`, `path: new` or `path: gone`.
         public var description: String {
@@ -23,18 +28,44 @@ public struct ResultsDiff: Sendable, Equatable {
             case .changed(let path, let old, let new): return "\(path): \(old) -> \(new)"
             case .added(let path): return "\(path): new"
             case .removed(let path): return "\(path): gone"
+            case .figure(let name, let what): return "figure \(name): \(what)"
             }
         }
     }
 
     /// Every difference, in walk order (object keys sorted, array items by index); empty when equal.
     public var changes: [Change]
+    /// What could not be compared and why (not changes: they do not set the exit code).
+    public var notes: [String] = []
 
-    /// Compares `old` with `new`; numbers within `tolerance` (absolute) count as equal.
+    /// Compares `old` with `new`; numbers within `tolerance` (absolute) count as equal. Figures
+    /// are compared when both carry `@figure-data` (files from before it was recorded do not).
     public init(old: JSONValue, new: JSONValue, tolerance: Double = 0) {
         var changes: [Change] = []
+        var old = old, new = new
+        let oldFigures = Self.takeFigureData(&old), newFigures = Self.takeFigureData(&new)
         Self.walk(old, new, path: "", tolerance: tolerance, into: &changes)
+        if let oldFigures, let newFigures {
+            for name in Set(oldFigures.keys).union(newFigures.keys).sorted() {
+                switch (oldFigures[name], newFigures[name]) {
+                case (.some(let a), .some(let b)) where a != b: changes.append(.figure(name, "data changed"))
+                case (.none, .some): changes.append(.figure(name, "new"))
+                case (.some, .none): changes.append(.figure(name, "gone"))
+                default: break
+                }
+            }
+        } else if oldFigures != nil || newFigures != nil {
+            notes.append("figures not compared: the \(oldFigures == nil ? "old" : "new") results.json has no \(Self.figureDataField) (written before weave recorded figure data)")
+        }
         self.changes = changes
+    }
+
+    /// Removes and returns the figure data digests of a results object (nil: none recorded).
+    static func takeFigureData(_ value: inout JSONValue) -> [String: JSONValue]? {
+        guard case .object(var fields) = value, let field = fields.removeValue(forKey: figureDataField) else { return nil }
+        value = .object(fields)
+        if case .object(let figures) = field { return figures }
+        return [:]
     }
 
     /// Reads two `results.json` files; throws naming the file that is missing or not JSON.

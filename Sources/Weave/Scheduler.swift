@@ -43,13 +43,15 @@ public struct StageResult: Sendable {
 
 /// Runs the stages that are not cached, in dependency order, up to `jobs` at a time, each in
 /// its own process; commits each success to the cache as soon as it finishes, so `kill -9`
-/// of the weaver loses only the stages still running.
+/// of the weaver loses only the stages still running. A stage's key is completed from its
+/// needs' published outputs when they are done (`Cache.resolve`): if that key is cached, the
+/// stage does not run (early cutoff).
 public struct Scheduler {
     /// The stages and their dependencies.
     public var graph: StageGraph
     /// Where successes are committed.
     public var cache: Cache
-    /// Every stage's key parts in this build.
+    /// Key parts from `KeyCalculator` (inputs unresolved).
     public var keys: [String: KeyParts]
     /// What every stage process gets (executable, scale, seed, BLAS threads, data paths).
     public var settings: RunSettings
@@ -71,11 +73,16 @@ public struct Scheduler {
         self.display = display
     }
 
-    /// `toRun`: stages to execute (in graph order); `known`: results already decided (cached,
-    /// skipped, compile failures). Returns results for all stages in both.
-    public mutating func run(_ toRun: [String], known: [String: StageResult]) -> [String: StageResult] {
+    /// `toRun`: stages to execute (in graph order) unless their completed key is cached;
+    /// `known`: results already decided (cached, skipped, compile failures); `lookups`: stages in
+    /// `known` as skipped that are not to run but become cached when their needs, once run,
+    /// complete a key the cache holds (`weave build --only`, `--cheap`). Returns results for all.
+    public mutating func run(_ toRun: [String], known: [String: StageResult], lookups: [String] = []) -> [String: StageResult] {
         var results = known
-        var pending = graph.order.filter { toRun.contains($0) }
+        var pending = graph.order.filter { toRun.contains($0) || lookups.contains($0) }
+        let lookupOnly = Set(lookups).subtracting(toRun)
+        // Stage -> its key parts with inputs resolved, once its needs are done.
+        var resolved: [String: KeyParts] = [:]
         var running: [any StageJob] = []
         let jobs = executor.concurrency ?? self.jobs
         defer { executor.end() }
@@ -104,20 +111,42 @@ public struct Scheduler {
             var index = 0
             while index < pending.count {
                 let name = pending[index]
-                guard let stage = graph[name], let parts = keys[name] else { pending.remove(at: index); continue }
-                let needResults = stage.needs.map { results[$0] }
+                guard let stage = graph[name], let base = keys[name] else { pending.remove(at: index); continue }
+                // A lookup still pending is undecided (listed as skipped until it is).
+                let needResults = stage.needs.map { pending.contains($0) ? nil : results[$0] }
+                if lookupOnly.contains(name), needResults.contains(where: { $0.map { !$0.status.succeeded } ?? false }) {
+                    pending.remove(at: index)  // stays skipped
+                    continue
+                }
                 if let bad = zip(stage.needs, needResults).first(where: { $0.1.map { !$0.status.succeeded && $0.status != .skipped } ?? false }) {
                     pending.remove(at: index)
-                    finish(name, StageResult(status: .notRun("needs \(bad.0), which \(Self.phrase(bad.1?.status))"), key: parts.digest))
+                    finish(name, StageResult(status: .notRun("needs \(bad.0), which \(Self.phrase(bad.1?.status))"), key: ""))
                     continue
                 }
                 if let skipped = zip(stage.needs, needResults).first(where: { $0.1?.status == .skipped }) {
                     pending.remove(at: index)
-                    finish(name, StageResult(status: .notRun("needs \(skipped.0), which was not built"), key: parts.digest))
+                    finish(name, StageResult(status: .notRun("needs \(skipped.0), which was not built"), key: ""))
                     continue
                 }
                 guard needResults.allSatisfy({ $0?.status.succeeded ?? false }) else { index += 1; continue }
                 pending.remove(at: index)
+                let parts: KeyParts
+                do {
+                    var needKeys: [String: String] = [:]
+                    for need in stage.needs { needKeys[need] = results[need]?.key }
+                    parts = try cache.resolve(base, needKeys: needKeys)
+                } catch {
+                    finish(name, StageResult(status: .failed("could not read its inputs: \(error)"), key: ""))
+                    continue
+                }
+                resolved[name] = parts
+                if let entry = cache.entry(for: parts.digest) {
+                    // Its needs re-ran and published what they published before.
+                    results[name] = StageResult(status: .cached, key: parts.digest, entry: entry, duration: entry.manifest.duration)
+                    display.message("= \(name) cached (inputs unchanged)")
+                    continue
+                }
+                if lookupOnly.contains(name) { continue }
                 do {
                     let inputs = try inputMap(for: stage, results: results)
                     let work = try cache.makeWorkFolder(for: name)
@@ -150,7 +179,7 @@ public struct Scheduler {
             // Completed stages (every replica done).
             for (name, state) in inFlight where state.left == 0 {
                 inFlight[name] = nil
-                finish(name, complete(name, work: state.work, failure: state.failure, started: state.started))
+                finish(name, complete(name, parts: resolved[name], work: state.work, failure: state.failure, started: state.started))
             }
             if running.isEmpty { continue }
             Thread.sleep(forTimeInterval: 0.1)
@@ -167,7 +196,8 @@ public struct Scheduler {
                 inFlight[name] = state
                 if state.left == 0 {
                     inFlight[name] = nil
-                    finish(name, complete(name, work: state.work, failure: state.failure, started: state.started ?? p.started))
+                    finish(name, complete(name, parts: resolved[name], work: state.work, failure: state.failure,
+                                          started: state.started ?? p.started))
                 }
             }
             running = still
@@ -203,9 +233,9 @@ public struct Scheduler {
         return total / running + (index < total % running ? 1 : 0)
     }
 
-    /// Commits a finished stage to the cache, or records its failure.
-    func complete(_ name: String, work: URL, failure: String?, started: Date?) -> StageResult {
-        guard let stage = graph[name], let parts = keys[name] else { return StageResult(status: .failed("unknown stage"), key: "") }
+    /// Commits a finished stage to the cache under `parts` (its resolved key), or records its failure.
+    func complete(_ name: String, parts: KeyParts?, work: URL, failure: String?, started: Date?) -> StageResult {
+        guard let stage = graph[name], let parts else { return StageResult(status: .failed("unknown stage"), key: "") }
         // From the first replica's start to now (the last replica's end).
         let duration = started.map { Date().timeIntervalSince($0) }
         if let failure {

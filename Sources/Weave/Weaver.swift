@@ -203,10 +203,24 @@ public struct Weaver {
         cache.removeAbandonedWork()
 
         let selected = options.only.isEmpty ? Set(graph.order) : graph.closure(of: options.only)
-        var (known, toRun) = Self.plan(graph: graph, keys: keys, cache: cache, selected: selected, cheap: options.cheap)
+        var (known, toRun, lookups) = Self.plan(graph: graph, keys: keys, cache: cache, selected: selected, cheap: options.cheap)
 
         var errors: [WeaveError] = []
         var executable: URL?
+        // Stages are keyed only on the definitions they reach, so a new helper may leave nothing
+        // to run: it is still compiled once, so that a broken one is reported, not hidden.
+        let definitionsDigest = Digest.hex(Self.definitions(chapters))
+        let definitionsStamp = options.cache.appendingPathComponent("definitions-compiled")
+        if toRun.isEmpty, (try? String(contentsOf: definitionsStamp, encoding: .utf8)) != definitionsDigest {
+            display.message("weave: compiling the changed define blocks (nothing to run)")
+            let compiled = try compile(chapters, manifest: manifest, keys: keys)
+            lap("compile")
+            if compiled.succeeded {
+                try? AtomicFile.write(Data(definitionsDigest.utf8), to: definitionsStamp)
+            } else {
+                errors += compileErrors(compiled.diagnostics, log: compiled.log, graph: graph, toRun: [], keys: keys, results: &known)
+            }
+        }
         if !toRun.isEmpty {
             display.message("weave: compiling stages (\(toRun.count) to run)")
             var (compiled, excluded) = try compileAround(chapters, manifest: manifest, keys: keys, graph: graph)
@@ -233,6 +247,7 @@ public struct Weaver {
                 toRun = []
             } else if compiled.succeeded {
                 executable = compiled.executable
+                if excluded.diagnostics.isEmpty { try? AtomicFile.write(Data(definitionsDigest.utf8), to: definitionsStamp) }
             } else {
                 errors += compileErrors(excluded.diagnostics + compiled.diagnostics, log: compiled.log, graph: graph,
                                         toRun: toRun, keys: keys, results: &known)
@@ -246,7 +261,7 @@ public struct Weaver {
                                        timeout: options.timeout)
             var scheduler = Scheduler(graph: graph, cache: cache, keys: keys, settings: settings, jobs: options.jobs, display: display)
             scheduler.executor = options.executor.make()
-            results = scheduler.run(toRun, known: known)
+            results = scheduler.run(toRun, known: known, lookups: lookups)
             lap("run")
         }
         for name in graph.order {
@@ -276,22 +291,37 @@ public struct Weaver {
         return BuildOutcome(results: results, errors: errors, timings: timings, reportFile: reportFile)
     }
 
-    /// Decides, per stage, cached / not built / to run. A stage about to run reads its needs'
-    /// large files, so those are verified in full here: a need whose files turn out damaged is
-    /// recomputed rather than failing the stage that reads it.
+    /// Decides, per stage, cached / not built / to run. A stage whose needs are all cached has
+    /// its full key now; one downstream of a stage that runs gets it when that need is done
+    /// (`Scheduler`), and is then still served from the cache if the need published the same
+    /// bytes. `lookups`: stages not to run (`--only`, `--cheap`) that wait for such a need and
+    /// are cached if their key then is; `known` lists them as skipped until then.
+    /// A stage about to run reads its needs' large files, so those are verified in full here: a
+    /// need whose files turn out damaged is recomputed rather than failing the stage that reads it.
     public static func plan(graph: StageGraph, keys: [String: KeyParts], cache: Cache, selected: Set<String>,
-                            cheap: Bool) -> (known: [String: StageResult], toRun: [String]) {
+                            cheap: Bool) -> (known: [String: StageResult], toRun: [String], lookups: [String]) {
         var known: [String: StageResult] = [:]
         var toRun: [String] = []
+        var lookups: [String] = []
         for name in graph.order {
-            guard let stage = graph[name], let parts = keys[name] else { continue }
-            let key = parts.digest
-            if let entry = cache.entry(for: key) {
-                known[name] = StageResult(status: .cached, key: key, entry: entry, duration: entry.manifest.duration)
-            } else if !selected.contains(name) || (cheap && stage.expensive) {
-                known[name] = StageResult(status: .skipped, key: key)
+            guard let stage = graph[name], let base = keys[name] else { continue }
+            let mayRun = selected.contains(name) && !(cheap && stage.expensive)
+            var needKeys: [String: String] = [:]
+            for need in stage.needs where known[need]?.status == .cached { needKeys[need] = known[need]?.key }
+            if needKeys.count == Set(stage.needs).count, let parts = try? cache.resolve(base, needKeys: needKeys) {
+                let key = parts.digest
+                if let entry = cache.entry(for: key) {
+                    known[name] = StageResult(status: .cached, key: key, entry: entry, duration: entry.manifest.duration)
+                } else if mayRun {
+                    toRun.append(name)
+                } else {
+                    known[name] = StageResult(status: .skipped, key: key)
+                }
+            } else if mayRun {
+                toRun.append(name)  // its key is completed when its needs are done
             } else {
-                toRun.append(name)
+                known[name] = StageResult(status: .skipped, key: "")
+                if stage.needs.contains(where: { toRun.contains($0) || lookups.contains($0) }) { lookups.append(name) }
             }
         }
         var checked: Set<String> = []
@@ -301,7 +331,7 @@ public struct Weaver {
             for name in toRun {
                 for need in graph[name]?.needs ?? [] where known[need]?.status == .cached && !checked.contains(need) {
                     checked.insert(need)
-                    if let key = keys[need]?.digest, cache.entry(for: key, verifyBlobs: true) == nil {
+                    if let key = known[need]?.key, cache.entry(for: key, verifyBlobs: true) == nil {
                         known[need] = nil
                         toRun.append(need)
                         changed = true
@@ -309,7 +339,7 @@ public struct Weaver {
                 }
             }
         }
-        return (known, graph.order.filter(Set(toRun).contains))
+        return (known, graph.order.filter(Set(toRun).contains), lookups)
     }
 
     /// Holds the cache for this build; a second build on the same cache waits (saying so).
@@ -381,13 +411,17 @@ public struct Weaver {
         return errors
     }
 
-    /// report/index.html, report/results.json, figures/NAME.{svg,png}; unchanged files are not rewritten.
+    /// report/index.html, report/results.json (published results, and each figure's data digest
+    /// under `@figure-data`), figures/NAME.{svg,png}; unchanged files are not rewritten.
     func write(_ report: RenderedReport) throws -> URL {
         let index = options.report.appendingPathComponent("index.html")
         try AtomicFile.writeIfChanged(Data(report.html.utf8), to: index)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.writeIfChanged(try encoder.encode(report.results), to: options.report.appendingPathComponent("results.json"))
+        var results = report.results
+        // Not a valid artifact name, so it cannot clash with a published result.
+        results[ResultsDiff.figureDataField] = .object(report.figureData.mapValues { .string($0) })
+        try AtomicFile.writeIfChanged(try encoder.encode(results), to: options.report.appendingPathComponent("results.json"))
         for figure in report.figures {
             try AtomicFile.writeIfChanged(figure.svg, to: options.figures.appendingPathComponent(figure.name + ".svg"))
             try AtomicFile.writeIfChanged(figure.png, to: options.figures.appendingPathComponent(figure.name + ".png"))
@@ -406,34 +440,57 @@ public struct Weaver {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Every stage in build order with its cache state under `options`, without compiling or
-    /// running; throws as `load()` and `keys(chapters:graph:)` do.
+    /// Every block's state under the current options. A block is fresh when its key, completed
+    /// from its needs' fresh outputs, is cached; stale ones say what differs from their last
+    /// build at this scale: `own code`, `define block (names)`, `library (files)`, `inputs
+    /// (needs)`, ... and, for needs not fresh themselves, `inputs (needs) if their output changes`.
     public func list() throws -> [ListEntry] {
         let (chapters, graph, _) = try load()
         let (keys, _) = try self.keys(chapters: chapters, graph: graph)
         let cache = self.cache
+        let (resolved, fresh) = Self.currentKeys(graph: graph, keys: keys, cache: cache)
         return graph.order.compactMap { name in
-            guard let stage = graph[name], let parts = keys[name] else { return nil }
-            let key = parts.digest
+            guard let stage = graph[name], let base = keys[name] else { return nil }
             let record = cache.lastRecord(stage: name, scale: options.scale)
+            let notFresh = stage.needs.filter { !fresh.contains($0) }
+            let parts = resolved[name]
             let state: ListEntry.State
             var duration = record?.duration
-            if let m = cache.manifest(for: key) {
+            if let parts, fresh.contains(name), let m = cache.manifest(for: parts.digest) {
                 state = .fresh
                 duration = m.duration
             } else if let record {
-                var reasons = parts.changes(since: record.parts)
+                var reasons = (parts ?? base).changes(since: record.parts)
                 if let i = reasons.firstIndex(of: "library"),
-                   let files = LibraryFingerprint.changedFiles(from: record.parts.library, to: parts.library, contents: libraryContents),
+                   let files = LibraryFingerprint.changedFiles(from: record.parts.library, to: base.library, contents: libraryContents),
                    !files.isEmpty {
-                    reasons[i] = "library (" + files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", and \(files.count - 5) more" : "") + ")"
+                    reasons[i] = "library (" + files.joined(separator: ", ") + ")"
                 }
+                if !notFresh.isEmpty { reasons.append("inputs (\(notFresh.joined(separator: ", "))) if their output changes") }
                 state = .stale(reasons.isEmpty ? ["cache entry missing or damaged"] : reasons)
             } else {
                 state = .missing
             }
-            return ListEntry(name: name, kind: stage.kind, location: stage.location, state: state, lastDuration: duration, key: key)
+            return ListEntry(name: name, kind: stage.kind, location: stage.location, state: state, lastDuration: duration,
+                             key: parts?.digest ?? "")
         }
+    }
+
+    /// Each block's key completed from its needs' cached outputs where all its needs are fresh
+    /// (`resolved`), and the blocks whose completed key is in the cache (`fresh`).
+    static func currentKeys(graph: StageGraph, keys: [String: KeyParts], cache: Cache)
+        -> (resolved: [String: KeyParts], fresh: Set<String>) {
+        var resolved: [String: KeyParts] = [:]
+        var fresh: Set<String> = []
+        for name in graph.order {
+            guard let stage = graph[name], let base = keys[name], stage.needs.allSatisfy(fresh.contains) else { continue }
+            var needKeys: [String: String] = [:]
+            for need in stage.needs { needKeys[need] = resolved[need]?.digest }
+            guard let parts = try? cache.resolve(base, needKeys: needKeys) else { continue }
+            resolved[name] = parts
+            if cache.manifest(for: parts.digest) != nil { fresh.insert(name) }
+        }
+        return (resolved, fresh)
     }
 
     /// Parses and compiles without running anything. Throws the parse errors; returns compile errors.
@@ -456,6 +513,7 @@ public struct Weaver {
         guard let (chapters, graph, _) = try? load(), let (keys, _) = try? self.keys(chapters: chapters, graph: graph) else {
             return try cache.clean(keeping: [])
         }
-        return try cache.clean(keeping: Set(keys.values.map(\.digest)), stages: Set(graph.order))
+        let current = Self.currentKeys(graph: graph, keys: keys, cache: cache)
+        return try cache.clean(keeping: Set(current.resolved.values.map(\.digest)), stages: Set(graph.order))
     }
 }

@@ -198,7 +198,7 @@ extension WeaveCommand {
                 let state: String
                 switch e.state {
                 case .fresh: state = "fresh"
-                case .stale(let why): state = "stale (\(why.joined(separator: ", ")) changed)"
+                case .stale(let why): state = "stale (changed: \(why.joined(separator: "; ")))"
                 case .missing: state = "missing"
                 }
                 let last = e.lastDuration.map { "last \(ProgressDisplay.duration($0))" } ?? ""
@@ -243,7 +243,7 @@ extension WeaveCommand {
 
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "What changed between two builds' results.json; exit 1 when anything did, 2 when it cannot compare.",
+            abstract: "What changed between two builds' results.json (numbers, figures' data); exit 1 when anything did, 2 when it cannot compare.",
             discussion: "Default: the committed figures/results.json against the last build's report/results.json.")
         @Argument(help: "Old results.json (default: ROOT/figures/results.json).")
         var old: String?
@@ -269,6 +269,7 @@ extension WeaveCommand {
                 throw ExitCode(2)
             }
             for change in diff.changes { print(change) }
+            for note in diff.notes { FileHandle.standardError.write(Data("weave: \(note)\n".utf8)) }
             print("weave: \(diff.changes.count) change\(diff.changes.count == 1 ? "" : "s") beyond \(tolerance) between \(oldURL.path) and \(newURL.path)")
             if !diff.changes.isEmpty { throw ExitCode(1) }
         }

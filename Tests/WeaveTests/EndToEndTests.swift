@@ -96,7 +96,7 @@ import Weave
             .write(to: results02, atomically: true, encoding: .utf8)
         let listed = try weaver.list()
         let states = Dictionary(uniqueKeysWithValues: listed.map { ($0.name, $0.state) })
-        #expect(states["box"] == .stale(["code"]))
+        #expect(states["box"] == .stale(["own code"]))
         #expect(states["numbers"] == .fresh && states["summary"] == .fresh && states["line"] == .fresh)
         #expect(states["broken"] == .missing)
         var figureOnly = weaver

@@ -35,6 +35,8 @@ import Weave
         let only = Weaver.plan(graph: graph, keys: keys, cache: cache, selected: graph.closure(of: ["train"]), cheap: false)
         #expect(only.toRun == ["train"])
         #expect(only.known["plot"]?.status == .skipped && only.known["heavy"]?.status == .skipped)
+        // plot waits on train's output: cached if train publishes what it published before.
+        #expect(only.lookups == ["plot"])
     }
 
     @Test func aNeedWithDamagedFilesIsRecomputedFirst() throws {

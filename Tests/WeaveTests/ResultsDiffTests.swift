@@ -17,6 +17,20 @@ import Weave
         #expect(ResultsDiff(old: old, new: old).changes.isEmpty)
     }
 
+    /// `@figure-data` holds each figure's data digest: a changed, new or gone figure is a change;
+    /// a file from before it was recorded is noted, not counted.
+    @Test func figuresWhoseDataChangedAreListed() throws {
+        let old = try json(#"{"top1": 0.9, "@figure-data": {"curve": "a1", "bars": "b1", "gone": "g1"}}"#)
+        let new = try json(#"{"top1": 0.9, "@figure-data": {"curve": "a2", "bars": "b1", "fresh": "f1"}}"#)
+        let diff = ResultsDiff(old: old, new: new)
+        #expect(diff.changes == [.figure("curve", "data changed"), .figure("fresh", "new"), .figure("gone", "gone")])
+        #expect(diff.changes.map(\.description).first == "figure curve: data changed")
+        #expect(ResultsDiff(old: new, new: new).changes.isEmpty)
+        let before = ResultsDiff(old: try json(#"{"top1": 0.9}"#), new: new)
+        #expect(before.changes.isEmpty)
+        #expect(before.notes.count == 1 && before.notes[0].contains("old results.json"))
+    }
+
     @Test func missingFilesAreNamed() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

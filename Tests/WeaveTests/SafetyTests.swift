@@ -304,6 +304,102 @@ import Weave
         #expect(brokenHTML.contains("cannot convert value of type"))
     }
 
+    /// Issue 18 item 10 on a real build: a new helper in a define block re-runs nothing; a
+    /// changed one re-runs its users only; a stage whose code changes but whose output does not
+    /// leaves what follows it cached (early cutoff); `weave list` says which part changed; the
+    /// figure's data digest in results.json moves only when its data does (`weave diff`).
+    @Test func keysFollowWhatEachStageUses() throws {
+        let mini = try MiniProject.make()
+        let nonce = UUID().uuidString
+        func chapter(helper: String = "", scaled: String = "x * 10", source: String = "1") -> String {
+            """
+            \(fence)swift define
+            // \(nonce)
+            func scaled(_ x: Int) -> Int { \(scaled) }
+            struct Bar: Figure {
+                var width: Double
+                var size: FigureSize { FigureSize(width: width, height: 10) }
+                func svg() throws -> Data { Data("<svg xmlns=\\"http://www.w3.org/2000/svg\\" width=\\"\\(width)\\" height=\\"10\\"/>".utf8) }
+                func png(scale: Double) throws -> Data { Data([0x89, 0x50, 0x4E, 0x47]) }
+            }
+            \(helper)
+            \(fence)
+
+            \(fence)swift stage=source
+            try publish("source", \(source))
+            \(fence)
+
+            \(fence)swift stage=user needs=source
+            let s: Int = try input("source")
+            try publish("user", scaled(s))
+            \(fence)
+
+            \(fence)swift stage=other
+            try publish("other", 2)
+            \(fence)
+
+            \(fence)swift figure=plot needs=source
+            let s: Int = try input("source")
+            return Bar(width: Double(s))
+            \(fence)
+            """
+        }
+        let chapters = try mini.chapters("keys", ["01.md": chapter()])
+        var weaver = Weaver(options: mini.options(chapters), display: ProgressDisplay(mode: .quiet))
+        func edit(_ text: String) throws { try text.write(to: chapters.appendingPathComponent("01.md"), atomically: true, encoding: .utf8) }
+        func statuses(_ outcome: BuildOutcome) -> [StageStatus?] { ["source", "user", "other", "plot"].map { outcome.results[$0]?.status } }
+        func states() throws -> [ListEntry.State] { try weaver.list().map(\.state) }
+        let resultsFile = MiniProject.folder.appendingPathComponent("report-chapters-keys/results.json")
+        func snapshot(_ name: String) throws -> URL {
+            let copy = MiniProject.folder.appendingPathComponent("results-\(name).json")
+            try? FileManager.default.removeItem(at: copy)
+            try FileManager.default.copyItem(at: resultsFile, to: copy)
+            return copy
+        }
+
+        let first = try weaver.build()
+        #expect(first.exitCode == 0, "\(first.errors)")
+        #expect(MiniProject.published(first, "user", "user") == "10")
+        let built = try snapshot("built")
+
+        // A new helper nothing uses: everything stays fresh and cached.
+        try edit(chapter(helper: "func newHelper() -> Int { 7 }"))
+        #expect(try states() == [.fresh, .fresh, .fresh, .fresh])
+        let helper = try weaver.build()
+        #expect(statuses(helper) == [.cached, .cached, .cached, .cached], "\(helper.errors)")
+        #expect(helper.exitCode == 0)
+
+        // A changed helper: its user only.
+        try edit(chapter(helper: "func newHelper() -> Int { 7 }", scaled: "x * 100"))
+        #expect(try states() == [.fresh, .stale(["define block (scaled)"]), .fresh, .fresh])
+        let changed = try weaver.build()
+        #expect(statuses(changed) == [.cached, .ran, .cached, .cached])
+        #expect(MiniProject.published(changed, "user", "user") == "100")
+
+        // New code, same output: source re-runs, what needs it does not.
+        try edit(chapter(helper: "func newHelper() -> Int { 7 }", scaled: "x * 100", source: "2 - 1"))
+        let pending = ListEntry.State.stale(["inputs (source) if their output changes"])
+        #expect(try states() == [.stale(["own code"]), pending, .fresh, pending])
+        let cutoff = try weaver.build()
+        #expect(statuses(cutoff) == [.ran, .cached, .cached, .cached])
+        #expect(try states() == [.fresh, .fresh, .fresh, .fresh])
+        #expect(try ResultsDiff(oldFile: built, newFile: resultsFile).changes == [.moved("user", 10, 100)])
+
+        // New output: the figure's data changed, and diff says so.
+        try edit(chapter(helper: "func newHelper() -> Int { 7 }", scaled: "x * 100", source: "3"))
+        let moved = try weaver.build()
+        #expect(statuses(moved) == [.ran, .ran, .cached, .ran])
+        let diff = try ResultsDiff(oldFile: built, newFile: resultsFile)
+        #expect(diff.changes == [.moved("source", 1, 3), .moved("user", 10, 300), .figure("plot", "data changed")], "\(diff.changes)")
+
+        // A broken helper nothing uses re-runs nothing, but is still compiled and reported.
+        try edit(chapter(helper: "func newHelper() -> Int { \"seven\" }", scaled: "x * 100", source: "3"))
+        let broken = try weaver.build()
+        #expect(statuses(broken) == [.cached, .cached, .cached, .cached])
+        #expect(broken.exitCode == 1)
+        #expect(broken.errors.contains { $0.message.contains("cannot convert") }, "\(broken.errors)")
+    }
+
     /// The `weave` binary built beside the test bundle.
     static func weaveExecutable() -> URL? {
         let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]

@@ -19,6 +19,9 @@ import Weave
       crashes) kill -SEGV $$ ;;
       slow1|slow2) date +%s.%N > "$out/artifacts/$WEAVE_STAGE.json.start"; sleep 1; echo "[$OPENBLAS_NUM_THREADS]" > "$out/artifacts/$WEAVE_STAGE.json" ;;
       seeded) echo "$WEAVE_SEED" > "$out/artifacts/seeded.json" ;;
+      upstream) cat "$(dirname "$0")/upstream-value" > "$out/artifacts/upstream.json" ;;
+      downstream) echo ran >> "$(dirname "$0")/downstream-runs"; echo 1 > "$out/artifacts/downstream.json" ;;
+      tail) echo 2 > "$out/artifacts/tail.json" ;;
       lone) n=0; while [ "$(cat "$WEAVE_THREADS_FILE")" != 2 ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done
             cat "$WEAVE_THREADS_FILE" > "$out/artifacts/lone.json" ;;
     esac
@@ -56,6 +59,47 @@ import Weave
         let entry = try #require(results["lone"]?.entry)
         let budget = try Data(contentsOf: entry.output.appendingPathComponent("artifacts/lone.json"))
         #expect(String(decoding: budget, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+    }
+
+    /// Early cutoff: a need whose code changed re-runs, and when it publishes the same bytes
+    /// what follows it is served from the cache; when its output changes, that re-runs too.
+    /// Also for a stage outside `--only` (a lookup): cached when the key it completes exists.
+    @Test func unchangedOutputsStopReRunsDownstream() throws {
+        let (folder, settings) = try setUp()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let graph = try StageGraph(stages: [stage("upstream"), stage("downstream", needs: ["upstream"]), stage("tail", needs: ["downstream"])])
+        let cache = Cache(folder: folder.appendingPathComponent("cache"))
+        let runs = folder.appendingPathComponent("downstream-runs")
+        func build(upstreamCode: String, value: String, only: Set<String>? = nil) throws -> [String: StageResult] {
+            try Data(value.utf8).write(to: folder.appendingPathComponent("upstream-value"))
+            var keys = keys(graph)
+            keys["upstream"]?.code = upstreamCode
+            let plan = Weaver.plan(graph: graph, keys: keys, cache: cache, selected: only ?? Set(graph.order), cheap: false)
+            var scheduler = Scheduler(graph: graph, cache: cache, keys: keys, settings: settings, jobs: 2, display: ProgressDisplay(mode: .quiet))
+            return scheduler.run(plan.toRun, known: plan.known, lookups: plan.lookups)
+        }
+        func downstreamRuns() -> Int { ((try? String(contentsOf: runs, encoding: .utf8)) ?? "").split(separator: "\n").count }
+
+        let first = try build(upstreamCode: "v1", value: "1")
+        #expect(first["upstream"]?.status == .ran && first["downstream"]?.status == .ran && first["tail"]?.status == .ran)
+        let same = try build(upstreamCode: "v2", value: "1")
+        #expect(same["upstream"]?.status == .ran)
+        #expect(same["downstream"]?.status == .cached && same["tail"]?.status == .cached)
+        #expect(same["downstream"]?.key == first["downstream"]?.key)
+        #expect(downstreamRuns() == 1)
+
+        let other = try build(upstreamCode: "v3", value: "2")
+        #expect(other["upstream"]?.status == .ran && other["downstream"]?.status == .ran)
+        #expect(other["downstream"]?.key != first["downstream"]?.key)
+        #expect(downstreamRuns() == 2)
+
+        // --only upstream: downstream and tail do not run, but are cached when upstream's output is
+        // (tail waits for downstream's lookup, which is listed as skipped until it is decided).
+        let onlySame = try build(upstreamCode: "v4", value: "2", only: ["upstream"])
+        #expect(onlySame["upstream"]?.status == .ran && onlySame["downstream"]?.status == .cached && onlySame["tail"]?.status == .cached)
+        let onlyOther = try build(upstreamCode: "v5", value: "3", only: ["upstream"])
+        #expect(onlyOther["upstream"]?.status == .ran && onlyOther["downstream"]?.status == .skipped && onlyOther["tail"]?.status == .skipped)
+        #expect(downstreamRuns() == 2)
     }
 
     @Test func idleThreadsAreLentOnlyWhenNothingWaits() {
