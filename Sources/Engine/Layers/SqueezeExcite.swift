@@ -10,9 +10,7 @@ public final class SqueezeExcite: Layer {
         expand = Conv2D(kernel: 1, in: max(1, reduced), out: channels, bias: true, rng: &rng)
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        prefixed("reduce", reduce) + prefixed("expand", expand)
-    }
+    public var children: [(name: String, module: any Module)] { [("reduce", reduce), ("expand", expand)] }
 
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
         let n = x.shape[0], c = x.shape[3]
