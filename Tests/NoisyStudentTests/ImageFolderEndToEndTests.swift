@@ -66,4 +66,28 @@ open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
         #expect(lines.count == 61)
         #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("unlabeled/batch") && $0.split(separator: ",").count == 8 })
     }
+
+    /// `supervised --save` writes the pipeline's model card (`RunFolder.writeModel`), so
+    /// `classify` can use the model on new images (it once could not: no card).
+    @Test func supervisedCheckpointClassifies() throws {
+        let exe = try #require(CLI.binary, "noisy-student is not built next to the tests (swift build first)")
+        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") else { return }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("supervised-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let py = Process()
+        py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        py.arguments = ["python3", "-c", Self.writer, root.appendingPathComponent("data").path]
+        try py.run(); py.waitUntilExit()
+        let ckpt = root.appendingPathComponent("fashion.ckpt").path
+        let (s1, _, e1) = try CLI.run(exe, ["supervised", "--labels-per-class", "2", "--epochs", "1", "--width", "4",
+                                        "--threads", "1", "--save", ckpt])
+        #expect(s1 == 0, "\(e1)")
+        let (s2, out, e2) = try CLI.run(exe, ["classify", "--checkpoint", ckpt, "--images", root.appendingPathComponent("data/test").path,
+                                        "--top", "1", "--threads", "1"])
+        #expect(s2 == 0, "\(e2)")
+        let rows = out.split(separator: "\n")
+        #expect(rows.count == 31)
+        let classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        #expect(rows.dropFirst().allSatisfy { row in classes.contains { row.contains(",\($0),") } }, "\(out.prefix(300))")
+    }
 }
