@@ -41,7 +41,9 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// None: a composite module's tensors all belong to its children.
     public var ownParameters: [(name: String, parameter: Parameter)] { [] }
+    /// None: a leaf layer.
     public var children: [(name: String, module: any Module)] { [] }
 
     /// Name-prefixed parameters of this module and its children, depth first: own tensors, then

@@ -10,6 +10,7 @@ public final class SqueezeExcite: Layer {
         expand = Conv2D(kernel: 1, in: max(1, reduced), out: channels, bias: true, rng: &rng)
     }
 
+    /// The reduce then the expand convolution (the checkpoint names `reduce.*`, `expand.*`).
     public var children: [(name: String, module: any Module)] { [("reduce", reduce), ("expand", expand)] }
 
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
