@@ -33,23 +33,39 @@ public final class Parameter {
 }
 
 /// Anything that owns parameters, in a stable order with stable names (the checkpoint layout).
+///
+/// A module lists its parameters once: a leaf layer its own tensors (`ownParameters`), a
+/// composite its sub-modules (`children`, as mlx-swift's `Module.children()`); `namedParameters`
+/// is derived from both, so the optimizer, the EMA and checkpoints all see every layer a
+/// composite lists, under the same names.
 public protocol Module: AnyObject {
-    /// Name-prefixed parameters of this module and its children, depth first, in declaration order.
-    var namedParameters: [(name: String, parameter: Parameter)] { get }
+    /// This module's own tensors, named (e.g. a convolution's `weight` and `bias`); none by default.
+    var ownParameters: [(name: String, parameter: Parameter)] { get }
+    /// Sub-modules by name, in the order their parameters are listed (the order of optimizer
+    /// and EMA slots in a checkpoint); none by default. A name may contain dots (`shortcut.conv`).
+    var children: [(name: String, module: any Module)] { get }
 }
 
 extension Module {
-    /// The parameters of `namedParameters`, in the same order.
-    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
-    /// The parameters optimizers update (running statistics left out).
-    public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
-    /// Number of trainable scalars (the "parameters" a paper's model table counts).
-    public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
-    /// Zeroes the gradients of every trainable parameter.
-    public func zeroGradients() { for p in trainableParameters { p.zeroGrad() } }
-}
+    /// None: a composite module's tensors all belong to its children.
+    public var ownParameters: [(name: String, parameter: Parameter)] { [] }
+    /// None: a leaf layer.
+    public var children: [(name: String, module: any Module)] { [] }
 
-/// Helper for composite modules: prefixes each child's names with a path component.
-public func prefixed(_ prefix: String, _ module: Module) -> [(name: String, parameter: Parameter)] {
-    module.namedParameters.map { (name: "\(prefix).\($0.name)", parameter: $0.parameter) }
+    /// Name-prefixed parameters of this module and its children, depth first: own tensors, then
+    /// each child's as `child.name`.
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        ownParameters + children.flatMap { child in
+            child.module.namedParameters.map { (name: "\(child.name).\($0.name)", parameter: $0.parameter) }
+        }
+    }
+
+    /// Every parameter (running statistics included), in `namedParameters` order.
+    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+    /// The parameters an optimizer updates (running statistics excluded).
+    public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
+    /// Number of trainable scalars.
+    public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.value.count } }
+    /// Sets every trainable parameter's gradient to zero.
+    public func zeroGradients() { for p in trainableParameters { p.zeroGrad() } }
 }

@@ -11,9 +11,12 @@ public struct Evaluation: Codable, Sendable, Equatable {
     public var confusion: [[Int]]
     /// Expected calibration error (15 equal-width confidence bins), in percent.
     public var calibrationError: Double
+    /// Images evaluated (0: no test set; the percentages are then 0).
     public var count: Int
 }
 
+/// Softmax probabilities and test metrics of a model, in inference mode (EMA weights when the
+/// run keeps them; clean images, as the official code evaluates).
 public enum Evaluator {
     /// Softmax probabilities [N, classes] of `model` on `images`, in inference mode, in batches
     /// (never a float copy of the whole set).
@@ -31,12 +34,16 @@ public enum Evaluator {
         return out
     }
 
+    /// Top-1, per-class accuracy, confusion and calibration of `model` on `images` (NHWC UInt8,
+    /// normalised with `normalization`); an image whose label is outside 0..<classes counts, never as right.
     public static func evaluate(_ model: any Layer, on images: ImageSet, normalization: Normalization,
                                 classes: Int, batchSize: Int = 256) -> Evaluation {
         let probs = probabilities(model, images: images, normalization: normalization, classes: classes, batchSize: batchSize)
         return metrics(probabilities: probs, labels: images.labels.map(Int.init), classes: classes)
     }
 
+    /// The metrics of predicted probabilities (`[labels.count, classes]`, row-major) against
+    /// `labels`; the prediction of each row is its `Prediction` (first class wins a tie).
     public static func metrics(probabilities probs: [Float], labels: [Int], classes: Int) -> Evaluation {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         let bins = 15
@@ -45,9 +52,8 @@ public enum Evaluator {
         var correct = 0
         for (i, y) in labels.enumerated() {
             let row = probs[(i * classes)..<((i + 1) * classes)]
-            var best = 0
-            var conf = row[row.startIndex]
-            for c in 1..<classes where row[row.startIndex + c] > conf { best = c; conf = row[row.startIndex + c] }
+            let prediction = Prediction(row)
+            let (best, conf) = (prediction.label, prediction.confidence)
             guard y >= 0 && y < classes else { continue }
             confusion[y][best] += 1
             if best == y { correct += 1 }
@@ -65,5 +71,22 @@ public enum Evaluator {
         }
         return Evaluation(top1: 100 * Double(correct) / Double(n), perClass: perClass, confusion: confusion,
                           calibrationError: 100 * ece, count: labels.count)
+    }
+}
+
+/// The predicted class of one row of class probabilities and its probability: the one argmax
+/// of evaluation, pseudo labels and their exports. The first class wins a tie; NaN never wins.
+public struct Prediction: Equatable, Sendable {
+    /// Index of the most probable class.
+    public var label: Int
+    /// Its probability (0-1).
+    public var confidence: Float
+
+    /// The prediction of `row` (one probability per class, at least one class).
+    public init(_ row: ArraySlice<Float>) {
+        var best = 0
+        var conf = row[row.startIndex]
+        for c in 1..<row.count where row[row.startIndex + c] > conf { best = c; conf = row[row.startIndex + c] }
+        self.label = best; self.confidence = conf
     }
 }

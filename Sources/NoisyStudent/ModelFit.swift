@@ -116,13 +116,6 @@ extension FilterResult {
         guard result.threshold.isFinite else { throw PipelineError.corruptFile(url.path, "threshold \(result.threshold)") }
         return result
     }
-
-    /// The record as JSON with sorted keys (identical runs write identical files).
-    public func encodedJSON() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(self)
-    }
 }
 
 extension Pipeline {
@@ -143,7 +136,7 @@ extension Pipeline {
         }
         for (i, spec) in ([recipe.teacher] + recipe.students).enumerated()
         where spec.classes != data.classes || spec.inputChannels != data.channels {
-            throw PipelineError.invalid("the recipe's \(Self.modelName(i)) is made for \(spec.classes) classes of \(spec.inputChannels)-channel "
+            throw PipelineError.invalid("the recipe's \(RunFolder.modelName(i)) is made for \(spec.classes) classes of \(spec.inputChannels)-channel "
                                         + "images, \(name) has \(data.classes) classes of \(data.channels)-channel images")
         }
     }

@@ -11,10 +11,15 @@ import SystemSupport
 /// With a run folder every phase leaves its result there (atomically), and a rerun with
 /// `resume` continues from the last finished phase, or from inside a training run.
 public struct Pipeline {
+    /// What to train and how (models, schedules, noise, filtering, iterations, seed).
     public var recipe: Recipe
+    /// The splits (labeled, unlabeled pool, validation, test) and their normalisation.
     public var data: PreparedData
-    public var runDirectory: URL?
+    /// Where each phase leaves its result (nil: nothing is written, nothing resumed).
+    public var folder: RunFolder?
+    /// Continue from what the run folder already holds (finished phases are loaded, not redone).
     public var resume: Bool
+    /// Receives training progress (steps, epochs, loss, images/s).
     public var progress: any ProgressReporter
     /// Measure validation top-1 after every epoch (training curves). Off for runs that only
     /// need the final model: it saves one pass over the validation split per epoch.
@@ -24,34 +29,35 @@ public struct Pipeline {
     /// With a group: batch-norm statistics over the global batch (synchronised) or per rank.
     public var batchNormStatistics: BatchNormStatistics = .synchronised
 
-    public init(recipe: Recipe, data: PreparedData, runDirectory: URL? = nil, resume: Bool = false,
+    /// - Parameters:
+    ///   - folder: the run folder (nil: keep nothing on disk).
+    ///   - resume: continue from what `folder` holds.
+    public init(recipe: Recipe, data: PreparedData, folder: RunFolder? = nil, resume: Bool = false,
                 progress: any ProgressReporter = SilentProgress()) {
-        self.recipe = recipe; self.data = data; self.runDirectory = runDirectory; self.resume = resume; self.progress = progress
+        self.recipe = recipe; self.data = data; self.folder = folder; self.resume = resume; self.progress = progress
     }
 
-    func file(_ name: String) -> URL? { runDirectory?.appendingPathComponent(name) }
-    /// Where to write `name`: the run folder's file on rank 0 (or alone), nowhere on other ranks.
-    func output(_ name: String) -> URL? { group?.rank ?? 0 == 0 ? file(name) : nil }
-
-    /// The n-th model's name: teacher, student1, student2, ...
-    public static func modelName(_ i: Int) -> String { i == 0 ? "teacher" : "student\(i)" }
+    /// A file of the run folder, to read back on resume (nil without a folder).
+    func file(_ name: (RunFolder) -> URL) -> URL? { folder.map(name) }
+    /// Where to write a file: the run folder's on rank 0 (or alone), nowhere on other ranks.
+    func output(_ name: (RunFolder) -> URL) -> URL? { group?.rank ?? 0 == 0 ? file(name) : nil }
 
     // MARK: Phases
 
     /// Trains model `i` (0 = teacher) or loads it when a finished checkpoint exists.
     public func trainModel(_ i: Int, pseudoLabeled: PseudoLabeledSet?) throws -> TrainedModel {
-        let name = Self.modelName(i)
+        let name = RunFolder.modelName(i)
         let noise = i == 0 ? recipe.teacherNoise : recipe.studentNoise
         let spec = noise.applying(to: i == 0 ? recipe.teacher : recipe.students[i - 1])
         let settings = i == 0 ? recipe.teacherTraining : recipe.studentTraining
-        if resume, let url = file("\(name).ckpt"), FileManager.default.fileExists(atPath: url.path) {
+        if resume, let url = file({ $0.model(i) }), FileManager.default.fileExists(atPath: url.path) {
             let trained = try Self.loadModel(url, expected: spec)
             try ModelFit.check(trained, path: url.path, against: data)
             return trained
         }
-        var trainer = Trainer(spec: spec, settings: settings, seed: recipe.seed &+ UInt64(i) &* 1_000_003, phase: name,
+        var trainer = Trainer(spec: spec, settings: settings, seed: RunFolder.trainingSeed(runSeed: recipe.seed, model: i), phase: name,
                               unlabeledRatio: pseudoLabeled == nil ? 0 : recipe.unlabeledRatio,
-                              unlabeledLossWeight: recipe.unlabeledLossWeight, checkpoint: file("\(name).training.ckpt"),
+                              unlabeledLossWeight: recipe.unlabeledLossWeight, checkpoint: file({ $0.trainingState(i) }),
                               progress: progress)
         trainer.checkpointEverySteps = 200
         trainer.group = group
@@ -63,15 +69,13 @@ public struct Pipeline {
         let trained = try trainer.train(TrainingData(labeled: data.splits.labeled, pseudoLabeled: pseudoLabeled,
                                                      normalization: data.normalization, augmenter: noise.inputNoise,
                                                      classes: data.classes), resume: resume)
-        if let url = output("\(name).ckpt") {
-            var meta = ModelCard(classNames: data.classNames, normalization: data.normalization,
-                                 inputSize: data.splits.labeled.height).metadata
-            meta["name"] = name
-            meta["seconds"] = String(trained.seconds)
-            meta["steps"] = String(trained.steps)
-            meta["history"] = String(decoding: try EpochRecord.encodeSorted(trained.history), as: UTF8.self)
-            try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: trained.model.checkpointTensors()).write(to: url)
-            try? FileManager.default.removeItem(at: url.deletingPathExtension().appendingPathExtension("training.ckpt"))
+        if let url = output({ $0.model(i) }), let state = output({ $0.trainingState(i) }) {
+            let card = ModelCard(classNames: data.classNames, normalization: data.normalization, inputSize: data.splits.labeled.height)
+            try RunFolder.writeModel(trained.model, spec: spec, card: card, extra: [
+                "name": name, "seconds": String(trained.seconds), "steps": String(trained.steps),
+                "history": String(decoding: try EpochRecord.encodeSorted(trained.history), as: UTF8.self),
+            ], to: url)
+            try? FileManager.default.removeItem(at: state)
         }
         return trained
     }
@@ -100,17 +104,36 @@ public struct Pipeline {
 
     /// The teacher's labels for the whole pool (or loads them from the run folder).
     public func pseudoLabels(iteration: Int, teacher: any Layer) throws -> PseudoLabels {
-        if resume, let url = file("pseudo-\(iteration).labels"), FileManager.default.fileExists(atPath: url.path) {
+        if resume, let url = file({ $0.pseudoLabels(iteration) }), FileManager.default.fileExists(atPath: url.path) {
             let labels = try PseudoLabelFile.read(url)
             try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
             return labels
         }
         let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
                                           classes: data.classes, progress: progress)
-        if let url = output("pseudo-\(iteration).labels") { try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count) }
+        if let url = output({ $0.pseudoLabels(iteration) }) { try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count) }
         return labels
     }
 
+    /// Filters and balances the teacher's labels of iteration `iteration` (`filter_unlabel.py`,
+    /// with the iteration's seed) and makes the student's pseudo-labeled set (targets soft or
+    /// hard, sharpened by the recipe's temperature).
+    public func studentSet(_ labels: PseudoLabels, iteration: Int) -> (filter: FilterResult, set: PseudoLabeledSet) {
+        let pool = data.splits.unlabeled
+        let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
+                                               seed: RunFolder.filterSeed(runSeed: recipe.seed, iteration: iteration))
+        return (filtered, recipe.studentSet(labels, filtered, pool: pool.images))
+    }
+
+    /// One first-iteration student trained on `labels` (a teacher's pseudo labels of the whole
+    /// pool): filter, balance, train. The ablations (paper section 4) train one per recipe
+    /// change from the same labels, so each differs from the run's first student in that change only.
+    /// - Throws: `TrainingError` from training.
+    public func firstStudent(from labels: PseudoLabels) throws -> TrainedModel {
+        try trainModel(1, pseudoLabeled: studentSet(labels, iteration: 1).set)
+    }
+
+    /// Test (and validation) metrics of a trained model, with how long it trained.
     public func evaluate(_ name: String, _ trained: TrainedModel) -> ModelResult {
         let test = Evaluator.evaluate(trained.model, on: data.splits.test, normalization: data.normalization, classes: data.classes)
         let validation = data.splits.validation.count > 0
@@ -124,18 +147,12 @@ public struct Pipeline {
     public func run(models: ((String, TrainedModel) throws -> Void)? = nil) throws -> RunResult {
         let start = Date()
         try checkData()
-        if let dir = runDirectory {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            if let url = output("dataset.json") { try AtomicFile.write(try e.encode(data.choice), to: url) }
-            if let url = output("recipe.json") {
-                if resume, FileManager.default.fileExists(atPath: url.path) {
-                    let saved = try Recipe.load(from: url)
-                    guard saved == recipe else {
-                        throw PipelineError.invalid("\(url.path): this run folder was made with a different recipe; use a new folder or drop --resume")
-                    }
-                }
-                try AtomicFile.write(try e.encode(recipe), to: url)
+        if let folder {
+            try folder.create()
+            if let url = output(\.dataset) { try RunFolder.writeJSON(data.choice, to: url) }
+            if let url = output(\.recipe) {
+                if resume { try folder.checkRecipe(recipe, hint: "use a new folder or drop --resume") }
+                try RunFolder.writeJSON(recipe, to: url)
             }
         }
         var teacher = try trainModel(0, pseudoLabeled: nil)
@@ -146,10 +163,8 @@ public struct Pipeline {
         for it in stride(from: 1, through: recipe.iterations, by: 1) {
             let t0 = Date()
             let labels = try pseudoLabels(iteration: it, teacher: teacher.model)
-            let filtered = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: pool.heldOutTrueLabels,
-                                                   seed: recipe.seed &+ UInt64(it))
-            let set = recipe.studentSet(labels, filtered, pool: pool.images)
-            if let url = output("filter-\(it).json") { try AtomicFile.write(try filtered.encodedJSON(), to: url) }
+            let (filtered, set) = studentSet(labels, iteration: it)
+            if let url = output({ $0.filterRecord(it) }) { try RunFolder.writeJSON(filtered, to: url) }
             let truth = pool.heldOutTrueLabels
             let known = truth.contains { $0 >= 0 }
             stats.append(PseudoLabelStatistics(
@@ -161,18 +176,15 @@ public struct Pipeline {
                 throw PipelineError.invalid("iteration \(it): no pseudo label cleared the threshold \(recipe.filter.effectiveThreshold)")
             }
             let student = try trainModel(it, pseudoLabeled: set)
-            try models?(Self.modelName(it), student)
-            students.append(evaluate(Self.modelName(it), student))
+            try models?(RunFolder.modelName(it), student)
+            students.append(evaluate(RunFolder.modelName(it), student))
             teacher = student  // the student becomes the teacher
         }
         let counts = ["labeled": data.splits.labeled.count, "unlabeled": pool.count,
                       "validation": data.splits.validation.count, "test": data.splits.test.count]
         let result = RunResult(recipe: recipe, dataset: data.choice.description, counts: counts, teacher: teacherResult,
                                students: students, pseudoLabels: stats, seconds: Date().timeIntervalSince(start))
-        if let url = output("results.json") {
-            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try e.encode(result), to: url)
-        }
+        if let url = output(\.results) { try RunFolder.writeJSON(result, to: url) }
         return result
     }
 }
@@ -180,14 +192,19 @@ public struct Pipeline {
 /// What a finished model checkpoint records beside its weights, so that it can be used on new
 /// images without the run that made it: class names, input normalisation and size.
 public struct ModelCard: Sendable, Equatable {
+    /// Class names in the order of the model's outputs.
     public var classNames: [String]
+    /// Per-channel mean and standard deviation the model's inputs were normalised with.
     public var normalization: Normalization
+    /// Input height and width in pixels (square images).
     public var inputSize: Int
 
+    /// A card from its parts.
     public init(classNames: [String], normalization: Normalization, inputSize: Int) {
         self.classNames = classNames; self.normalization = normalization; self.inputSize = inputSize
     }
 
+    /// The card as checkpoint metadata (keys `classes`, `normalization`, `inputSize`).
     public var metadata: [String: String] {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]  // identical runs write identical checkpoints
@@ -196,6 +213,8 @@ public struct ModelCard: Sendable, Equatable {
                 "inputSize": String(inputSize)]
     }
 
+    /// Reads a card back from checkpoint metadata.
+    /// - Throws: `PipelineError.corruptFile` naming `path` when a key is missing or unreadable.
     public init(metadata: [String: String], path: String) throws {
         guard let classes = metadata["classes"], let n = metadata["normalization"],
               let norm = try? JSONDecoder().decode(Normalization.self, from: Data(n.utf8)),

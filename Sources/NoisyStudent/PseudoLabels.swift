@@ -5,6 +5,7 @@ import Foundation
 /// The teacher's predictions on the unlabeled pool: for each image (by its index in the pool)
 /// the class probabilities, from a clean image, in eval mode, without noise.
 public struct PseudoLabels: Codable, Sendable, Equatable {
+    /// How the probabilities become training targets (the paper's section 3 compares both).
     public enum Mode: String, Codable, Sendable, CaseIterable {
         /// The teacher's softmax (sharpened by the recipe's temperature after filtering): the paper's default.
         case soft
@@ -12,6 +13,7 @@ public struct PseudoLabels: Codable, Sendable, Equatable {
         case hard
     }
 
+    /// Number of classes (the width of a row).
     public var classes: Int
     /// Pool indices these rows belong to (a shard covers a range of the pool).
     public var indices: [Int]
@@ -19,20 +21,22 @@ public struct PseudoLabels: Codable, Sendable, Equatable {
     /// turns it into hard labels when asked).
     public var probabilities: [Float]
 
+    /// Labels from their parts (`probabilities.count == indices.count * classes`).
     public init(classes: Int, indices: [Int], probabilities: [Float]) {
         precondition(probabilities.count == indices.count * classes, "PseudoLabels: sizes disagree")
         self.classes = classes; self.indices = indices; self.probabilities = probabilities
     }
 
+    /// Rows (labelled images).
     public var count: Int { indices.count }
 
+    /// Row `k`'s probabilities, one per class.
     public func row(_ k: Int) -> ArraySlice<Float> { probabilities[(k * classes)..<((k + 1) * classes)] }
 
     /// Predicted class and its confidence for row k.
     public func prediction(_ k: Int) -> (label: Int, confidence: Float) {
-        var best = 0, conf = probabilities[k * classes]
-        for c in 1..<classes where probabilities[k * classes + c] > conf { best = c; conf = probabilities[k * classes + c] }
-        return (best, conf)
+        let p = Prediction(row(k))
+        return (p.label, p.confidence)
     }
 
     /// Training target of row k, made after filtering as `main.py` does with filtered labels:
@@ -109,11 +113,16 @@ public struct PseudoLabels: Codable, Sendable, Equatable {
     }
 }
 
+/// Why the pipeline refused its input, with the file or the setting to fix.
 public enum PipelineError: Error, CustomStringConvertible, Equatable {
+    /// A bad setting or combination; the message says which and what to do.
     case invalid(String)
+    /// A file the step needs is missing: (path, what makes it).
     case missingFile(String, String)
+    /// A file is there but unusable: (path, why).
     case corruptFile(String, String)
 
+    /// The message, starting with the path for file errors.
     public var description: String {
         switch self {
         case .invalid(let s): return s

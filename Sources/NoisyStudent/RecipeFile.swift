@@ -7,12 +7,15 @@ public struct RecipeError: Error, CustomStringConvertible, Equatable {
     public var file: String?
     /// Dotted key path, e.g. `teacherTraining.batchSize` or `students[1].depth`.
     public var key: String
+    /// What is wrong with the value, and what is allowed.
     public var problem: String
 
+    /// An error about `key` of `file`.
     public init(file: String? = nil, key: String, problem: String) {
         self.file = file; self.key = key; self.problem = problem
     }
 
+    /// `FILE: KEY: PROBLEM`.
     public var description: String {
         (file.map { "\($0): " } ?? "recipe: ") + (key.isEmpty ? problem : "\(key): \(problem)")
     }
@@ -242,5 +245,16 @@ extension [any CodingKey] {
             if let i = k.intValue { out += "[\(i)]" } else { out += out.isEmpty ? k.stringValue : ".\(k.stringValue)" }
         }
         return out
+    }
+}
+
+extension Recipe.Scale {
+    /// Parses a scale name as the CLI's `--scale` and the weaver's `--scale` give it.
+    /// - Throws: `PipelineError.invalid` naming the unknown scale and the known ones.
+    public init(parsing name: String) throws {
+        guard let scale = Self(rawValue: name) else {
+            throw PipelineError.invalid("unknown scale '\(name)' (\(Self.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self = scale
     }
 }

@@ -3,11 +3,16 @@ import Engine
 import Foundation
 import Randomness
 
+/// Why a training run stopped before its last step.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss or the weights became NaN or infinite at this epoch and step (1-based).
     case nonFiniteLoss(phase: String, epoch: Int, step: Int)
+    /// The phase was given no labeled image.
     case emptyLabeledSet(phase: String)
+    /// The checkpoint at `path` belongs to another run (architecture, phase, seed or step).
     case resumeMismatch(path: String, detail: String)
 
+    /// One line naming the phase (or file) and what to do.
     public var description: String {
         switch self {
         case .nonFiniteLoss(let phase, let epoch, let step):
@@ -21,9 +26,13 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 
 /// Per-epoch record of a training run.
 public struct EpochRecord: Codable, Sendable, Equatable {
+    /// 1-based epoch number (passes over the labeled set).
     public var epoch: Int
+    /// Mean training loss over the epoch's steps (the objective `StudentObjective` computes).
     public var loss: Double
+    /// Learning rate of the epoch's last step.
     public var learningRate: Double
+    /// Training images (labeled + unlabeled) per second of wall time over the epoch.
     public var imagesPerSecond: Double
     /// Validation top-1 (percent) of the raw weights after this epoch, when the run measures it.
     public var validationTop1: Double? = nil
@@ -31,10 +40,15 @@ public struct EpochRecord: Codable, Sendable, Equatable {
 
 /// A trained model: the weights to evaluate (the EMA when enabled) and how training went.
 public struct TrainedModel {
+    /// The architecture (with the model noise it trained under).
     public var spec: ModelSpec
+    /// The weights to evaluate: the EMA of the training weights when the run keeps one.
     public var model: any Layer
+    /// One record per epoch.
     public var history: [EpochRecord]
+    /// Wall time of training, in seconds.
     public var seconds: Double
+    /// Optimizer steps taken.
     public var steps: Int
     /// What the checkpoint it was loaded from recorded (empty for a model trained in this process).
     public var metadata: [String: String] = [:]
@@ -44,19 +58,27 @@ public struct TrainedModel {
 /// every student. Deterministic: batch order, noise and dropout masks derive from (seed, step),
 /// so a run resumed from a checkpoint ends exactly where an uninterrupted one would.
 public struct Trainer {
+    /// The model to build and train.
     public var spec: ModelSpec
+    /// Schedule, optimizer, batch size, label smoothing, EMA.
     public var settings: TrainingSettings
+    /// Seed of initialisation, batch order, input noise and model noise (`RunFolder.trainingSeed`).
     public var seed: UInt64
+    /// Name in progress reports and checkpoints ("teacher", "student1", ...).
     public var phase: String
     /// Unlabeled images per labeled image in a batch; the unlabeled loss is weighted by the
     /// ratio of the batch's real sizes (`StudentObjective`, as in `main.py`).
     public var unlabeledRatio: Int
     /// Extra multiplier on the unlabeled loss, on top of the ratio (1 = the official loss).
     public var unlabeledLossWeight: Float
+    /// Where to keep the resumable training state (nil: nowhere).
     public var checkpoint: URL?
+    /// Steps between two saves of the training state (and after the last step).
     public var checkpointEverySteps: Int
+    /// Receives a report after every step.
     public var progress: any ProgressReporter
 
+    /// A trainer; see the properties for each parameter.
     public init(spec: ModelSpec, settings: TrainingSettings, seed: UInt64, phase: String,
                 unlabeledRatio: Int = 0, unlabeledLossWeight: Float = 1, checkpoint: URL? = nil,
                 checkpointEverySteps: Int = 500, progress: any ProgressReporter = SilentProgress()) {
@@ -80,6 +102,10 @@ public struct Trainer {
     /// With a group: batch-norm statistics over the global batch or per process.
     public var batchNormStatistics: BatchNormStatistics = .synchronised
 
+    /// Trains on `data` (batches from `BatchMaker`, NHWC Float32), resuming from `checkpoint`
+    /// when `resume` is set and it exists.
+    /// - Throws: `TrainingError` (empty labeled set, non-finite loss, a checkpoint of another
+    ///   run), `CheckpointError` for a damaged training state.
     public func train(_ data: TrainingData, resume: Bool = false) throws -> TrainedModel {
         guard data.labeled.count > 0 else { throw TrainingError.emptyLabeledSet(phase: phase) }
         let start = Date()
@@ -222,17 +248,35 @@ extension ModelSpec {
     }
 }
 
-/// Builds the batch of any step from (seed, step) alone.
-struct BatchMaker: Sendable {
-    let data: TrainingData
-    let batchSize: Int
-    let unlabeledRatio: Int
-    let seed: UInt64
-    let stepsPerEpoch: Int
+/// The training batches: batch `step` is a pure function of (data, seed, step), so a resumed,
+/// prefetched (`Prefetcher`) or data-parallel run sees exactly the batches of a plain one.
+/// The one batch pipeline of training; `noisy-student data-bench` measures it.
+///
+/// A batch is `batchSize` labeled images followed by `batchSize * unlabeledRatio` pseudo-labeled
+/// ones (when there are any), in one tensor as `main.py` feeds both to one forward pass.
+public struct BatchMaker: Sendable {
+    /// The labeled set, the pseudo-labeled set, normalisation and input noise.
+    public let data: TrainingData
+    /// Labeled images per batch.
+    public let batchSize: Int
+    /// Pseudo-labeled images per labeled image in a batch (0: labeled only).
+    public let unlabeledRatio: Int
+    /// The run's seed; every permutation and noise draw derives from it and the step.
+    public let seed: UInt64
+    /// Steps per pass over the labeled set (`Trainer.stepsPerEpoch(labeledCount:)`).
+    public let stepsPerEpoch: Int
+
+    /// - Parameters:
+    ///   - batchSize: labeled images per batch (> 0).
+    ///   - stepsPerEpoch: steps per epoch of the labeled set (> 0).
+    public init(data: TrainingData, batchSize: Int, unlabeledRatio: Int, seed: UInt64, stepsPerEpoch: Int) {
+        self.data = data; self.batchSize = batchSize; self.unlabeledRatio = unlabeledRatio
+        self.seed = seed; self.stepsPerEpoch = stepsPerEpoch
+    }
 
     /// The labeled indices of `step`: epoch-wise permutations, the last batch of an epoch
     /// topped up from the start of the permutation so every batch has the same size.
-    func labeledIndices(step: Int) -> [Int] {
+    public func labeledIndices(step: Int) -> [Int] {
         let epoch = step / stepsPerEpoch, pos = step % stepsPerEpoch
         var rng = SeededGenerator(seed: seed ^ 0x1AB3_11ED ^ UInt64(epoch) &* 0x2545_F491_4F6C_DD1D)
         let perm = rng.permutation(data.labeled.count)
@@ -259,7 +303,9 @@ struct BatchMaker: Sendable {
         return out
     }
 
-    func batch(step: Int) -> TrainingBatch {
+    /// The batch of `step` (0-based): images NHWC Float32 normalised, labels of the labeled
+    /// part, soft targets (`[unlabeled, classes]`) of the pseudo-labeled part.
+    public func batch(step: Int) -> TrainingBatch {
         var rng = SeededGenerator(seed: seed ^ 0xA06_0E47 ^ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
         let li = labeledIndices(step: step)
         var images = data.labeled.subset(li)

@@ -3,6 +3,7 @@ import Augment
 import Charts
 import Datasets
 import Foundation
+import NoisyStudent
 
 /// Prints one line to standard error (errors are one line: the file and the problem).
 func printError(_ message: String) {
@@ -117,11 +118,11 @@ struct DataPreview: ParsableCommand {
     }
 }
 
-/// `noisy-student data-bench`: images/s of the generator, RandAugment and the prefetching loader.
+/// `noisy-student data-bench`: images/s of the generator, RandAugment and the training batches.
 struct DataBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data-bench",
-        abstract: "Measure images/s of synthetic generation, RandAugment and the prefetching loader.")
+        abstract: "Measure images/s of synthetic generation, RandAugment and training's batch pipeline (BatchMaker + Prefetcher).")
 
     @Option(help: "Images to generate / augment per measurement.")
     var count: Int = 20_000
@@ -168,12 +169,27 @@ struct DataBench: ParsableCommand {
             }
         }
         print(String(format: "RandAugment N=2 M=5 + cutout + crop: %.0f img/s wall, %.0f img/s per CPU-second (1 thread)", aug, lastCPURate))
-        for workers in [1, threads] {
-            let loader = PrefetchingLoader(source: set, batchSize: 128, seed: 3, noise: pipeline,
-                                           normalization: .unit(channels: 3), workers: workers, prefetch: 4)
-            let batches = count / 128
-            let r = rate(batches * 128) { for _ in 0..<batches { _ = loader.next() } }
-            print(String(format: "prefetching loader (augment + Float batches of 128): %.0f img/s (%d worker%@)", r, workers, workers == 1 ? "" : "s"))
+        // The batches training runs: `BatchMaker` behind `Prefetcher` (one batch made ahead on
+        // a second thread), as `Trainer.train` uses them; a teacher's clean labeled batches and a
+        // noisy student's labeled + pseudo-labeled ones at the default recipe's ratio.
+        let normalization = set.channelStatistics()
+        let ratio = Recipe.preset(.default).unlabeledRatio
+        var oneHot = [Float](repeating: 0, count: set.count * 10)
+        for (i, label) in set.labels.enumerated() where (0..<10).contains(Int(label)) { oneHot[i * 10 + Int(label)] = 1 }
+        let pseudo = PseudoLabeledSet(pool: set, indices: Array(0..<set.count), targets: oneHot, classes: 10)
+        let batchSize = 128
+        let cases: [(String, TrainingData, Int)] = [
+            ("teacher batches (clean, \(batchSize) labeled)", TrainingData(labeled: set, normalization: normalization), 0),
+            ("student batches (noised, \(batchSize) labeled + \(batchSize * ratio) pseudo-labeled)",
+             TrainingData(labeled: set, pseudoLabeled: pseudo, normalization: normalization, augmenter: pipeline), ratio),
+        ]
+        for (name, data, r) in cases {
+            let maker = BatchMaker(data: data, batchSize: batchSize, unlabeledRatio: r, seed: 3,
+                                   stepsPerEpoch: (set.count + batchSize - 1) / batchSize)
+            let prefetch = Prefetcher { maker.batch(step: $0) }
+            let steps = max(1, count / (batchSize * (1 + r)))  // about `count` images per measurement
+            let wall = rate(steps * batchSize * (1 + r)) { for step in 0..<steps { _ = prefetch.item(step) } }
+            print(String(format: "training %@: %.0f img/s wall (BatchMaker + Prefetcher, as Trainer runs them)", name, wall))
         }
     }
 }

@@ -14,7 +14,7 @@ extension PipelineOptions {
                 throw ValidationError("the \(what) batch (\(batch)) is smaller than the \(group.size) MPI ranks sharing it")
             }
         }
-        var p = Pipeline(recipe: recipe, data: data, runDirectory: URL(fileURLWithPath: run), resume: resume,
+        var p = Pipeline(recipe: recipe, data: data, folder: runFolder, resume: resume,
                          progress: group?.rank ?? 0 == 0 ? ConsoleProgress() : SilentProgress())
         p.group = group
         p.batchNormStatistics = batchNorm

@@ -103,21 +103,13 @@ struct ExportPseudoLabels: ParsableCommand {
 
     func run() throws {
         if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
-        let dir = URL(fileURLWithPath: runPath)
-        func read<T: Decodable>(_ name: String, _ type: T.Type) throws -> T {
-            let url = dir.appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw PipelineError.missingFile(url.path, "written by `noisy-student run` (or the phase commands)")
-            }
-            do { return try JSONDecoder().decode(T.self, from: data) } catch {
-                throw PipelineError.corruptFile(url.path, "unreadable: \(error)")
-            }
-        }
-        let recipe = try Recipe.load(from: dir.appendingPathComponent("recipe.json"))
-        let choice = try read("dataset.json", DatasetChoice.self)
-        let labelsURL = dir.appendingPathComponent("pseudo-\(iteration).labels")
+        let folder = RunFolder(path: runPath)
+        let recipe = try Recipe.load(from: folder.recipe)
+        let choice = try RunFolder.readJSON(DatasetChoice.self, from: folder.dataset,
+                                            writtenBy: "written by `noisy-student run` (or the phase commands)")
+        let labelsURL = folder.pseudoLabels(iteration)
         let labels = try PseudoLabelFile.read(labelsURL)
-        let filter = try FilterResult.load(from: dir.appendingPathComponent("filter-\(iteration).json"), labels: labels)
+        let filter = try FilterResult.load(from: folder.filterRecord(iteration), labels: labels)
         let data = try PreparedData.prepare(choice, settings: recipe.data, seed: recipe.seed, threads: threads)
         try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: false)
         let truth = data.splits.unlabeled.heldOutTrueLabels

@@ -9,18 +9,6 @@ import SystemSupport
 // The loop's phases one at a time, as the official repository's scripts offer them: so that a
 // cluster can run `predict --shard i/N` as N jobs, and a user can inspect each step's output.
 
-private func runFolder(_ options: PipelineOptions) -> URL { URL(fileURLWithPath: options.run) }
-
-private func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-    let e = JSONEncoder()
-    e.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try AtomicFile.write(try e.encode(value), to: url)
-}
-
-private func requireFile(_ url: URL, _ what: String) throws {
-    guard FileManager.default.fileExists(atPath: url.path) else { throw PipelineError.missingFile(url.path, what) }
-}
-
 struct TrainTeacher: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train-teacher", abstract: "Train the teacher on the labeled images.")
     @OptionGroup var options: PipelineOptions
@@ -29,9 +17,9 @@ struct TrainTeacher: ParsableCommand {
         try withDataParallelGroup { group, reports in
         let (recipe, data) = try options.load()
         let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
-        try FileManager.default.createDirectory(at: runFolder(options), withIntermediateDirectories: true)
+        try options.runFolder.create()
         // The later phases check their recipe against this one (they would otherwise mix runs).
-        if reports { try writeJSON(recipe, to: runFolder(options).appendingPathComponent("recipe.json")) }
+        if reports { try RunFolder.writeJSON(recipe, to: options.runFolder.recipe) }
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
         guard reports else { return }
         let result = pipeline.evaluate("teacher", trained)
@@ -53,17 +41,18 @@ struct Predict: ParsableCommand {
         guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else {
             throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard)'")
         }
-        let (recipe, data) = try options.load()
-        let teacherFile = runFolder(options).appendingPathComponent("\(Pipeline.modelName(iteration - 1)).ckpt")
-        try requireFile(teacherFile, "the model that labels iteration \(iteration); train it first")
+        let (_, data) = try options.load()
+        let teacherFile = options.runFolder.model(iteration - 1)
+        try RunFolder.require(teacherFile, "the model that labels iteration \(iteration); train it first")
         let teacher = try Pipeline.loadModel(teacherFile)
         try ModelFit.check(teacher, path: teacherFile.path, against: data)
         let labels = PseudoLabels.predict(teacher: teacher.model, pool: data.splits.unlabeled.images, normalization: data.normalization,
                                           classes: data.classes, shard: parts[0], shards: parts[1],
                                           progress: ConsoleProgress())
-        let name = parts[1] == 1 ? "pseudo-\(iteration).labels" : "pseudo-\(iteration).shard-\(parts[0])-of-\(parts[1]).labels"
-        try PseudoLabelFile.write(labels, to: runFolder(options).appendingPathComponent(name), poolCount: data.splits.unlabeled.count)
-        print("labelled \(labels.count) images (pool indices \(labels.indices.first ?? 0)..<\((labels.indices.last ?? -1) + 1)) -> \(options.run)/\(name)")
+        let url = parts[1] == 1 ? options.runFolder.pseudoLabels(iteration)
+            : options.runFolder.pseudoLabelShard(iteration, index: parts[0], count: parts[1])
+        try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count)
+        print("labelled \(labels.count) images (pool indices \(labels.indices.first ?? 0)..<\((labels.indices.last ?? -1) + 1)) -> \(options.run)/\(url.lastPathComponent)")
     }
 }
 
@@ -73,9 +62,9 @@ struct Merge: ParsableCommand {
     @Option(help: "Iteration.") var iteration: Int = 1
 
     func run() throws {
-        let dir = URL(fileURLWithPath: runPath)
-        let (merged, pool) = try ShardMerge.merge(directory: dir, iteration: iteration)
-        try PseudoLabelFile.write(merged, to: dir.appendingPathComponent("pseudo-\(iteration).labels"), poolCount: pool)
+        let folder = RunFolder(path: runPath)
+        let (merged, pool) = try ShardMerge.merge(directory: folder.url, iteration: iteration)
+        try PseudoLabelFile.write(merged, to: folder.pseudoLabels(iteration), poolCount: pool)
         print("merged the shards: \(merged.count) of \(pool) pool images -> \(runPath)/pseudo-\(iteration).labels")
     }
 }
@@ -87,13 +76,13 @@ struct Filter: ParsableCommand {
 
     func run() throws {
         let (recipe, data) = try options.load()
-        let url = runFolder(options).appendingPathComponent("pseudo-\(iteration).labels")
-        try requireFile(url, "run `predict` (and `merge`) first")
+        let url = options.runFolder.pseudoLabels(iteration)
+        try RunFolder.require(url, "run `predict` (and `merge`) first")
         let labels = try PseudoLabelFile.read(url)
         try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
         let result = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: data.splits.unlabeled.heldOutTrueLabels,
-                                             seed: recipe.seed &+ UInt64(iteration))
-        try AtomicFile.write(try result.encodedJSON(), to: runFolder(options).appendingPathComponent("filter-\(iteration).json"))
+                                             seed: RunFolder.filterSeed(runSeed: recipe.seed, iteration: iteration))
+        try RunFolder.writeJSON(result, to: options.runFolder.filterRecord(iteration))
         print("threshold \(result.threshold): predicted per class \(result.predictedPerClass), kept \(result.keptPerClass), "
               + "after balancing \(result.finalPerClass)")
         print("rule: \(result.rule); per-class thresholds \(result.classThresholds)")
@@ -114,9 +103,8 @@ struct TrainStudent: ParsableCommand {
         guard (1...max(1, recipe.iterations)).contains(iteration), iteration <= recipe.students.count else {
             throw ValidationError("the recipe has \(recipe.iterations) students; --iteration \(iteration) is out of range")
         }
-        let dir = runFolder(options)
-        let labelsURL = dir.appendingPathComponent("pseudo-\(iteration).labels"), filterURL = dir.appendingPathComponent("filter-\(iteration).json")
-        try requireFile(labelsURL, "run `predict` first"); try requireFile(filterURL, "run `filter` first")
+        let labelsURL = options.runFolder.pseudoLabels(iteration), filterURL = options.runFolder.filterRecord(iteration)
+        try RunFolder.require(labelsURL, "run `predict` first"); try RunFolder.require(filterURL, "run `filter` first")
         let labels = try PseudoLabelFile.read(labelsURL)
         try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: true)
         let filtered = try FilterResult.load(from: filterURL, labels: labels)
@@ -124,7 +112,7 @@ struct TrainStudent: ParsableCommand {
         let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         guard reports else { return }
-        let result = pipeline.evaluate(Pipeline.modelName(iteration), trained)
+        let result = pipeline.evaluate(RunFolder.modelName(iteration), trained)
         print(String(format: "student %d %@: %@, validation %.2f%%", iteration, "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan))
         }
     }
@@ -155,11 +143,11 @@ struct RobustnessCommand: ParsableCommand {
 
     func run() throws {
         let (recipe, data) = try options.load()
-        let dir = runFolder(options)
+        let folder = options.runFolder
         let files = checkpoints.isEmpty
-            ? (0...recipe.iterations).map { dir.appendingPathComponent("\(Pipeline.modelName($0)).ckpt").path }.filter { FileManager.default.fileExists(atPath: $0) }
+            ? (0...recipe.iterations).map { folder.model($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
             : checkpoints
-        guard !files.isEmpty else { throw PipelineError.missingFile(dir.path, "no checkpoints to evaluate") }
+        guard !files.isEmpty else { throw PipelineError.missingFile(folder.url.path, "no checkpoints to evaluate") }
         guard count >= 1 else { throw ValidationError("--count must be 1 or more, got \(count)") }
         guard data.splits.test.count > 0 else { throw PipelineError.invalid("\(data.choice): no test set to measure robustness on") }
         // Every model is checked before the first one's (long) measurement starts.
@@ -180,7 +168,7 @@ struct RobustnessCommand: ParsableCommand {
                          r.fgsm.map { String(format: "%.1f", $0) }.joined(separator: "/"),
                          r.pgd.map { String(format: "%.1f", $0) }.joined(separator: "/")))
         }
-        try writeJSON(results, to: dir.appendingPathComponent("robustness.json"))
+        try RunFolder.writeJSON(results, to: folder.robustness)
     }
 }
 
@@ -194,7 +182,7 @@ struct ExportSplit: ParsableCommand {
 
     func run() throws {
         let (recipe, data) = try options.load()
-        let dir = runFolder(options).appendingPathComponent("split")
+        let dir = options.runFolder.split
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let sets: [(String, ImageSet, [Int32])] = [
             ("labeled", data.splits.labeled, data.splits.labeled.labels),
@@ -207,8 +195,8 @@ struct ExportSplit: ParsableCommand {
                                  to: dir.appendingPathComponent("\(name)-images.npy"))
             try AtomicFile.write(NPYFile.encode(labels, shape: [labels.count]), to: dir.appendingPathComponent("\(name)-labels.npy"))
         }
-        try writeJSON(data.normalization, to: dir.appendingPathComponent("normalization.json"))
-        try writeJSON(recipe, to: dir.appendingPathComponent("recipe.json"))
+        try RunFolder.writeJSON(data.normalization, to: dir.appendingPathComponent("normalization.json"))
+        try RunFolder.writeJSON(recipe, to: dir.appendingPathComponent("recipe.json"))
         print("\(data.choice), seed \(recipe.seed): " + sets.map { "\($0.1.count) \($0.0)" }.joined(separator: ", ") + " -> \(dir.path)")
     }
 }

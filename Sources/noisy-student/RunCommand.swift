@@ -28,8 +28,7 @@ struct PipelineOptions: ParsableArguments {
         if let path = recipe {
             r = try Recipe.load(from: URL(fileURLWithPath: path))
         } else {
-            guard let s = Recipe.Scale(rawValue: scale) else { throw ValidationError("unknown scale '\(scale)' (tiny, default, paper)") }
-            r = Recipe.preset(s)
+            do { r = Recipe.preset(try Recipe.Scale(parsing: scale)) } catch let e as PipelineError { throw ValidationError(e.description) }
         }
         if let seed { r.seed = seed }
         if let k = labelsPerClass { r.data.labeledPerClass = k }
@@ -77,6 +76,30 @@ struct PipelineOptions: ParsableArguments {
         if use == .continuesRun { try checkRunFolder(adapted, use: use) }
         try Pipeline(recipe: adapted, data: data).checkData()
         return (adapted, data)
+    }
+}
+
+/// How a command uses its run folder, for `PipelineOptions.checkRunFolder`.
+enum RunFolderUse {
+    /// `run`: writes every file of a run (without `--resume`, the folder must not hold one).
+    case startsRun
+    /// The phase commands: read (and add to) a run whose recipe is in `recipe.json`.
+    case continuesRun
+}
+
+extension PipelineOptions {
+    /// The `--run` folder.
+    var runFolder: RunFolder { RunFolder(path: run) }
+
+    /// Refuses, before any work, to mix two runs in one folder (`RunFolder.checkEmptyForNewRun`,
+    /// `RunFolder.checkRecipe`), as a ValidationError that says which options to pass instead.
+    func checkRunFolder(_ recipe: Recipe, use: RunFolderUse) throws {
+        do {
+            if use == .startsRun && !resume { return try runFolder.checkEmptyForNewRun() }
+            try runFolder.checkRecipe(recipe, hint: "give the run's own --scale/--seed/--recipe options (for example --recipe \(runFolder.recipe.path)), or another --run folder")
+        } catch let e as PipelineError {
+            throw ValidationError(e.description)
+        }
     }
 }
 

@@ -35,7 +35,7 @@ struct Submit: ParsableCommand {
         // Checked here, not in the jobs: a missing model would fail every shard and leave the
         // merge job pending on a dependency that can never be met.
         guard iteration >= 1 else { throw ValidationError("--iteration must be 1 or more, got \(iteration)") }
-        let labeler = runFolder.appendingPathComponent("\(Pipeline.modelName(iteration - 1)).ckpt")
+        let labeler = runFolder.appendingPathComponent("\(RunFolder.modelName(iteration - 1)).ckpt")
         guard FileManager.default.fileExists(atPath: labeler.path) else {
             throw ValidationError("\(labeler.path) does not exist: iteration \(iteration) is labelled by it; "
                                   + "train it first (`noisy-student train-teacher --run \(runPath)`, or train-student)")

@@ -62,8 +62,7 @@ struct Supervised: ParsableCommand {
             // The same model card as the pipeline's checkpoints: `classify`, `evaluate` and the
             // fit checks read class names, normalisation and input size from it.
             let card = ModelCard(classNames: FashionMNIST.classNames, normalization: norm, inputSize: train.height)
-            try Checkpoint(architecture: try spec.json(), metadata: card.metadata,
-                           tensors: trained.model.checkpointTensors()).write(to: URL(fileURLWithPath: save))
+            try RunFolder.writeModel(trained.model, spec: spec, card: card, to: URL(fileURLWithPath: save))
         }
         print(String(format: "test top-1 %.2f%% on %d images (%@), %.0f s training", eval.top1, eval.count, dataset, trained.seconds))
     }

@@ -270,9 +270,9 @@ for a in sys.argv[1:]:
         var bad = good
         bad.rows.append(1_000_000)
         let url = CLI.tempDir("filter").appendingPathComponent("filter-1.json")
-        try bad.encodedJSON().write(to: url)
+        try RunFolder.json(bad).write(to: url)
         #expect { try FilterResult.load(from: url, labels: labels) } throws: { "\($0)".contains("row 1000000 is outside the 3 pseudo labels") }
-        try good.encodedJSON().write(to: url)
+        try RunFolder.json(good).write(to: url)
         #expect(try FilterResult.load(from: url, labels: labels) == good)
     }
 
@@ -297,9 +297,9 @@ for a in sys.argv[1:]:
     @Test func filterRecordsHaveSortedKeys() throws {
         let labels = PseudoLabels(classes: 2, indices: [0, 1], probabilities: [0.9, 0.1, 0.2, 0.8])
         let result = PseudoLabelFilter.apply(labels, settings: FilterSettings(), trueLabels: [0, 1], seed: 1)
-        let text = String(decoding: try result.encodedJSON(), as: UTF8.self)
+        let text = String(decoding: try RunFolder.json(result), as: UTF8.self)
         let keys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
         #expect(keys == keys.sorted() && keys.count == Mirror(reflecting: result).children.count, "\(keys)")
-        #expect(try result.encodedJSON() == (try result.encodedJSON()))
+        #expect(try RunFolder.json(result) == (try RunFolder.json(result)))
     }
 }

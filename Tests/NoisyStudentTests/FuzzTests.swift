@@ -61,7 +61,7 @@ for name, c in [("plain", False), ("zipped", True)]:
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         seeds.append(Seed(kind: "recipe", name: "recipe.json", bytes: [UInt8](try e.encode(Recipe.preset(.tiny)))))
         let filter = PseudoLabelFilter.apply(labels, settings: FilterSettings(), trueLabels: nil, seed: 1)
-        seeds.append(Seed(kind: "filter", name: "filter-1.json", bytes: [UInt8](try filter.encodedJSON()), extra: ["--labels", labelsURL.path]))
+        seeds.append(Seed(kind: "filter", name: "filter-1.json", bytes: [UInt8](try RunFolder.json(filter)), extra: ["--labels", labelsURL.path]))
         return seeds
     }
 

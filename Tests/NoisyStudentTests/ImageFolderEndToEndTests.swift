@@ -27,14 +27,20 @@ for i in range(60): png(f"{root}/unlabeled/batch{i % 3}/{i}.png", 16, 16, image(
 open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
 """#
 
-    @Test func trainClassifyExport() throws {
-        let exe = try #require(CLI.binary, "noisy-student is not built next to the tests (swift build first)")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("folder-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
+    /// A new temporary folder with the images under `ROOT/data`.
+    static func writeImages(_ name: String) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
         let py = Process()
         py.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        py.arguments = ["python3", "-c", Self.writer, root.appendingPathComponent("data").path]
+        py.arguments = ["python3", "-c", writer, root.appendingPathComponent("data").path]
         try py.run(); py.waitUntilExit()
+        return root
+    }
+
+    @Test func trainClassifyExport() throws {
+        let exe = try #require(CLI.binary, "noisy-student is not built next to the tests (swift build first)")
+        let root = try Self.writeImages("folder")
+        defer { try? FileManager.default.removeItem(at: root) }
         let data = root.appendingPathComponent("data").path, runDir = root.appendingPathComponent("run").path
 
         // An unreadable PNG stops the run with its name and libpng's reason...
@@ -65,5 +71,25 @@ open(f"{root}/unlabeled/broken.png", "wb").write(b"\x89PNG\r\n\x1a\n garbage")
         #expect(lines.first == "id,teacher_class,confidence,kept,copies,p_blue,p_green,p_red")
         #expect(lines.count == 61)
         #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("unlabeled/batch") && $0.split(separator: ",").count == 8 })
+    }
+
+    /// `supervised --save` writes the pipeline's model card (`RunFolder.writeModel`), so
+    /// `classify` can use the model on new images (it once could not: no card).
+    @Test func supervisedCheckpointClassifies() throws {
+        let exe = try #require(CLI.binary, "noisy-student is not built next to the tests (swift build first)")
+        guard FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") else { return }
+        let root = try Self.writeImages("supervised")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let ckpt = root.appendingPathComponent("fashion.ckpt").path
+        let (s1, _, e1) = try CLI.run(exe, ["supervised", "--labels-per-class", "2", "--epochs", "1", "--width", "4",
+                                        "--threads", "1", "--save", ckpt])
+        #expect(s1 == 0, "\(e1)")
+        let (s2, out, e2) = try CLI.run(exe, ["classify", "--checkpoint", ckpt, "--images", root.appendingPathComponent("data/test").path,
+                                        "--top", "1", "--threads", "1"])
+        #expect(s2 == 0, "\(e2)")
+        let rows = out.split(separator: "\n")
+        #expect(rows.count == 31)
+        let classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        #expect(rows.dropFirst().allSatisfy { row in classes.contains { row.contains(",\($0),") } }, "\(out.prefix(300))")
     }
 }

@@ -56,7 +56,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let labels = PseudoLabels(classes: 2, indices: [0, 1, 2], probabilities: [0.9, 0.1, 0.2, 0.8, 0.6, 0.4])
         let result = PseudoLabelFilter.apply(labels, settings: FilterSettings(), trueLabels: nil, seed: 1)
-        var json = try #require(try JSONSerialization.jsonObject(with: result.encodedJSON()) as? [String: Any])
+        var json = try #require(try JSONSerialization.jsonObject(with: RunFolder.json(result)) as? [String: Any])
         let url = dir.appendingPathComponent("filter-1.json")
         try JSONSerialization.data(withJSONObject: json).write(to: url)
         _ = try FilterResult.load(from: url, labels: labels)  // as written: fine

@@ -127,21 +127,21 @@ import Testing
         recipe.teacherTraining.epochs = 2; recipe.studentTraining.epochs = 1
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let a = try Pipeline(recipe: recipe, data: split, runDirectory: dir).run()
+        let a = try Pipeline(recipe: recipe, data: split, folder: RunFolder(dir)).run()
         for f in ["recipe.json", "teacher.ckpt", "pseudo-1.labels", "filter-1.json", "student1.ckpt", "results.json"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)")
         }
         // Everything is on disk: a resumed run recomputes nothing and gives the same numbers.
-        let b = try Pipeline(recipe: recipe, data: split, runDirectory: dir, resume: true).run()
+        let b = try Pipeline(recipe: recipe, data: split, folder: RunFolder(dir), resume: true).run()
         #expect(a.teacher.test == b.teacher.test && a.students == b.students.map { var s = $0; s.trainingSeconds = a.students[0].trainingSeconds; return s })
         // A different recipe in the same folder is refused.
         var other = recipe
         other.seed = 99
-        #expect(throws: PipelineError.self) { try Pipeline(recipe: other, data: split, runDirectory: dir, resume: true).run() }
+        #expect(throws: PipelineError.self) { try Pipeline(recipe: other, data: split, folder: RunFolder(dir), resume: true).run() }
         // A corrupt pseudo-label file is named in the error.
         try Data("garbage".utf8).write(to: dir.appendingPathComponent("pseudo-1.labels"))
         try FileManager.default.removeItem(at: dir.appendingPathComponent("student1.ckpt"))
-        do { _ = try Pipeline(recipe: recipe, data: split, runDirectory: dir, resume: true).run(); Issue.record("expected an error") } catch {
+        do { _ = try Pipeline(recipe: recipe, data: split, folder: RunFolder(dir), resume: true).run(); Issue.record("expected an error") } catch {
             #expect("\(error)".contains("pseudo-1.labels"))
         }
     }

@@ -19,7 +19,7 @@ public final class BatchNorm: Layer {
         self.momentum = momentum; self.epsilon = epsilon
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
+    public var ownParameters: [(name: String, parameter: Parameter)] {
         [("scale", scale), ("offset", offset), ("runningMean", runningMean), ("runningVariance", runningVariance)]
     }
 

@@ -18,7 +18,7 @@ public final class Conv2D: Layer {
         self.stride = stride; self.padding = padding; self.groups = groups
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
+    public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 

@@ -11,7 +11,7 @@ public final class Dense: Layer {
         bias = Parameter(Initializer.uniformFanIn([outputs], fanIn: inputs, rng: &rng), decays: false)
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+    public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
 
     /// x W + b for `x` of shape [N, in]; returns [N, out].
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {

@@ -12,9 +12,8 @@ public final class SqueezeExcite: Layer {
         expand = Conv2D(kernel: 1, in: max(1, reduced), out: channels, bias: true, rng: &rng)
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        prefixed("reduce", reduce) + prefixed("expand", expand)
-    }
+    /// The reduce then the expand convolution (the checkpoint names `reduce.*`, `expand.*`).
+    public var children: [(name: String, module: any Module)] { [("reduce", reduce), ("expand", expand)] }
 
     /// Rescales each channel of NHWC `x` by a gate in (0, 1) computed from its global average. Same shape out.
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {

@@ -67,11 +67,10 @@ public final class EfficientNet: Layer {
             self.survival = survival
         }
 
-        var namedParameters: [(name: String, parameter: Parameter)] {
-            var p: [(name: String, parameter: Parameter)] = []
-            if let e = expand { p += prefixed("expand.conv", e.conv) + prefixed("expand.bn", e.bn) }
-            return p + prefixed("depthwise", depthwise) + prefixed("bn1", bn1) + prefixed("se", se)
-                + prefixed("project", project) + prefixed("bn2", bn2)
+        var children: [(name: String, module: any Module)] {
+            var c: [(name: String, module: any Module)] = []
+            if let e = expand { c += [("expand.conv", e.conv), ("expand.bn", e.bn)] }
+            return c + [("depthwise", depthwise), ("bn1", bn1), ("se", se), ("project", project), ("bn2", bn2)]
         }
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
@@ -125,10 +124,11 @@ public final class EfficientNet: Layer {
         self.dropout = dropout
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        var p = prefixed("stem", stem) + prefixed("stemBN", stemBN)
-        for (i, b) in blocks.enumerated() { p += prefixed("block\(i)", b) }
-        return p + prefixed("head", head) + prefixed("headBN", headBN) + prefixed("classifier", classifier)
+    /// Stem, its BN, `block0` ... in order, head, its BN, classifier (the checkpoint names).
+    public var children: [(name: String, module: any Module)] {
+        var c: [(name: String, module: any Module)] = [("stem", stem), ("stemBN", stemBN)]
+        for (i, b) in blocks.enumerated() { c.append(("block\(i)", b)) }
+        return c + [("head", head), ("headBN", headBN), ("classifier", classifier)]
     }
 
     /// Per block, the probability that stochastic depth keeps its branch in training; nil for

@@ -18,10 +18,10 @@ public final class ResNet: Layer {
                 : (Conv2D(kernel: 1, in: i, out: o, stride: stride, padding: 0, rng: &rng), BatchNorm(channels: o))
         }
 
-        var namedParameters: [(name: String, parameter: Parameter)] {
-            var p = prefixed("conv1", conv1) + prefixed("bn1", bn1) + prefixed("conv2", conv2) + prefixed("bn2", bn2)
-            if let s = shortcut { p += prefixed("shortcut.conv", s.conv) + prefixed("shortcut.bn", s.bn) }
-            return p
+        var children: [(name: String, module: any Module)] {
+            var c: [(name: String, module: any Module)] = [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
+            if let s = shortcut { c += [("shortcut.conv", s.conv), ("shortcut.bn", s.bn)] }
+            return c
         }
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
@@ -54,10 +54,11 @@ public final class ResNet: Layer {
         classifier = Dense(in: c, out: classes, rng: &rng)
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        var p = prefixed("stem", stem) + prefixed("stemBN", stemBN)
-        for (i, b) in blocks.enumerated() { p += prefixed("block\(i)", b) }
-        return p + prefixed("classifier", classifier)
+    /// Stem, its BN, `block0` ... in order, classifier (the checkpoint names).
+    public var children: [(name: String, module: any Module)] {
+        var c: [(name: String, module: any Module)] = [("stem", stem), ("stemBN", stemBN)]
+        for (i, b) in blocks.enumerated() { c.append(("block\(i)", b)) }
+        return c + [("classifier", classifier)]
     }
 
     /// Logits [N, classes] for NHWC images [N, H, W, inputChannels].

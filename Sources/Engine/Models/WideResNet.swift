@@ -27,10 +27,10 @@ public final class WideResNet: Layer {
             self.survival = survival
         }
 
-        var namedParameters: [(name: String, parameter: Parameter)] {
-            var p = prefixed("bn1", bn1) + prefixed("conv1", conv1) + prefixed("bn2", bn2) + prefixed("conv2", conv2)
-            if let s = projection { p += prefixed("projection", s) }
-            return p
+        var children: [(name: String, module: any Module)] {
+            var c: [(name: String, module: any Module)] = [("bn1", bn1), ("conv1", conv1), ("bn2", bn2), ("conv2", conv2)]
+            if let p = projection { c.append(("projection", p)) }
+            return c
         }
 
         func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
@@ -83,10 +83,11 @@ public final class WideResNet: Layer {
     /// nil for blocks it never drops (a projection skip).
     public var survivalProbabilities: [Float?] { blocks.map { $0.projection == nil ? $0.survival : nil } }
 
-    public var namedParameters: [(name: String, parameter: Parameter)] {
-        var p = prefixed("stem", stem)
-        for (i, b) in blocks.enumerated() { p += prefixed("block\(i)", b) }
-        return p + prefixed("finalBN", finalBN) + prefixed("classifier", classifier)
+    /// Stem, `block0` ... in order, final BN, classifier (the checkpoint names).
+    public var children: [(name: String, module: any Module)] {
+        var c: [(name: String, module: any Module)] = [("stem", stem)]
+        for (i, b) in blocks.enumerated() { c.append(("block\(i)", b)) }
+        return c + [("finalBN", finalBN), ("classifier", classifier)]
     }
 
     /// Logits [N, classes] for NHWC images [N, H, W, inputChannels]; dropout before the classifier in training.
