@@ -203,7 +203,6 @@ extension WeaveCommand {
         func run() throws {
             let options = try runOptions.options(location, only: only)
             let interruption = Interruption.install()
-            defer { withExtendedLifetime(interruption) {} }
             let live = LiveReload()
             let server: PreviewServer
             do { server = try PreviewServer.start(port: UInt16(port), report: options.report, live: live) } catch {
@@ -215,7 +214,9 @@ extension WeaveCommand {
             let watcher = SourceWatcher(paths: [options.chapters, options.root.appendingPathComponent("Sources"),
                                                 options.root.appendingPathComponent("Package.swift")])
             let timings = runOptions.timings
-            withExtendedLifetime(server) {
+            // The loop never returns, so a `defer` would never run: the signal sources and the
+            // server are kept alive explicitly (a released signal source stops delivering).
+            withExtendedLifetime((interruption, server)) {
                 ReportPreview(watcher: watcher, live: live, root: options.root).run { display in
                     defer { fflush(nil) }
                     _ = try buildOnce(options, timings: timings, display: display)

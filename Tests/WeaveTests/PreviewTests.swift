@@ -69,6 +69,11 @@ extension SafetyTests {
             return text
         }
 
+        /// The page's text without tags (values are wrapped in spans).
+        static func text(_ html: String) -> String {
+            html.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
+        }
+
         /// Reads messages until one of `type` arrives (bounded); returns the ones before it and it.
         static func messages(until type: String, from socket: WebSocketClient, within seconds: Double) throws -> [[String: Any]] {
             let deadline = Date().addingTimeInterval(seconds)
@@ -98,7 +103,7 @@ extension SafetyTests {
 
             let first = try httpGet(port: preview.port, path: "/")
             #expect(first.status == 200)
-            #expect(first.body.contains("The answer is 42; first draft."), "\(first.body.suffix(3000))")
+            #expect(Self.text(first.body).contains("The answer is 42; first draft."), "\(first.body.suffix(3000))")
             #expect(first.body.contains("<script id=\"\(PreviewPage.marker)\">"))
             let onDisk = try String(contentsOf: preview.report.appendingPathComponent("index.html"), encoding: .utf8)
             #expect(onDisk.contains("first draft") && !onDisk.contains("<script"), "the built report must stay script-free")
@@ -108,7 +113,7 @@ extension SafetyTests {
                 .write(to: file, atomically: true, encoding: .utf8)
             let prose = try Self.messages(until: "reload", from: socket, within: 120)
             #expect(prose.contains { $0["type"] as? String == "start" && ($0["text"] as? String ?? "").contains("01.md changed") }, "\(prose)")
-            #expect(try httpGet(port: preview.port, path: "/").body.contains("The answer is 42; second draft."))
+            #expect(Self.text(try httpGet(port: preview.port, path: "/").body).contains("The answer is 42; second draft."))
 
             // A stage edit: the page hears the stage start and finish before the reload.
             try Self.chapter("The answer is {{ answer }}; second draft.", stage: "try publish(\"answer\", libraryAnswer() + 1)")
@@ -116,12 +121,12 @@ extension SafetyTests {
             let stage = try Self.messages(until: "reload", from: socket, within: 600)
             let lines = stage.compactMap { $0["type"] as? String == "message" ? $0["text"] as? String : nil }
             #expect(lines.contains { $0.hasPrefix("▸ answer") } && lines.contains { $0.hasPrefix("✓ answer") }, "\(stage)")
-            #expect(try httpGet(port: preview.port, path: "/").body.contains("The answer is 43; second draft."))
+            #expect(Self.text(try httpGet(port: preview.port, path: "/").body).contains("The answer is 43; second draft."))
 
             // A library edit (Sources/) rebuilds too.
             try mini.setLibrary(answer: 7)
             _ = try Self.messages(until: "reload", from: socket, within: 600)
-            #expect(try httpGet(port: preview.port, path: "/").body.contains("The answer is 8; second draft."))
+            #expect(Self.text(try httpGet(port: preview.port, path: "/").body).contains("The answer is 8; second draft."))
 
             // A failing stage: its error card and the failure banner are on the page.
             try Self.chapter("The answer is {{ answer }}.", stage: "struct Refused: Error {}\nthrow Refused()")
