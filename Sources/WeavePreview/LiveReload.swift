@@ -11,12 +11,18 @@ import Weave
 /// - `running`: the running stages, one line each (`lines`).
 /// - `reload`: a build ended and `generation` is served now.
 public struct LiveMessage: Codable, Sendable, Equatable {
+    /// `hello`, `start`, `message`, `running` or `reload`.
     public var type: String
+    /// The line (`message`) or the reason for the build (`start`).
     public var text: String?
+    /// The running stages (`running`) or the build's lines so far (`hello`).
     public var lines: [String]?
+    /// The report generation served (`hello`, `reload`): one more after every build.
     public var generation: Int?
+    /// Whether a build runs (`hello`).
     public var building: Bool?
 
+    /// A message; fields that do not apply to `type` stay nil (and out of the JSON).
     public init(type: String, text: String? = nil, lines: [String]? = nil, generation: Int? = nil, building: Bool? = nil) {
         self.type = type
         self.text = text
@@ -53,6 +59,7 @@ public final class LiveReload: Sendable {
     /// Lines of the current build kept for pages that connect mid-build.
     let keptLines = 200
 
+    /// No pages, nothing built yet (generation 0).
     public init() {}
 
     /// The generation served now (0 before the first build ends) and the error that stopped

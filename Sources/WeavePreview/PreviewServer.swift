@@ -11,6 +11,7 @@ public enum PreviewServerError: Error, CustomStringConvertible {
     /// Anything else the socket layer refused (the message says what).
     case cannotListen(UInt16, String)
 
+    /// The message the CLI prints (it then exits with status 2).
     public var description: String {
         switch self {
         case .portInUse(let port):
@@ -23,11 +24,13 @@ public enum PreviewServerError: Error, CustomStringConvertible {
 
 /// Serves the report folder on 127.0.0.1 (FlyingFox): `/` and `/index.html` as `PreviewPage`
 /// renders them (the built report plus the reload script), the live websocket at
-/// `PreviewPage.socketPath`, and the folder's other files as they are. Loopback only: the
-/// preview runs the project's code on request of whoever can reach it.
+/// `PreviewPage.socketPath`, and the folder's other files as they are. Loopback only, and the
+/// websocket refuses pages from other origins (another site open in the same browser must not
+/// read the build's messages).
 public final class PreviewServer: Sendable {
     /// The port it listens on (the one chosen when started with port 0).
     public let port: UInt16
+    // The server and the task running it; the process ending (Ctrl-C) is what stops them.
     let server: HTTPServer
     let task: Task<Void, Never>
 
@@ -70,7 +73,11 @@ public final class PreviewServer: Sendable {
         }
         await server.appendRoute("GET /", handler: page)
         await server.appendRoute("GET /index.html", handler: page)
-        await server.appendRoute(HTTPRoute("GET \(PreviewPage.socketPath)"), to: .webSocket(LiveReloadSocket(live: live)))
+        let socket = WebSocketHTTPHandler.webSocket(LiveReloadSocket(live: live))
+        await server.appendRoute(HTTPRoute("GET \(PreviewPage.socketPath)")) { request in
+            guard isLocal(origin: request.headers[HTTPHeader("Origin")]) else { return HTTPResponse(statusCode: .forbidden) }
+            return try await socket.handleRequest(request)
+        }
         await server.appendRoute("GET /*", to: DirectoryHTTPHandler(root: report, serverPath: "/", cacheControl: [.noStore]))
 
         let failure = Mutex<(any Error)?>(nil)
@@ -93,15 +100,10 @@ public final class PreviewServer: Sendable {
         return PreviewServer(port: bound, server: server, task: task)
     }
 
-    /// Stops listening and closes the connections.
-    public func stop() {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await server.stop()
-            done.signal()
-        }
-        done.wait()
-        task.cancel()
+    /// No Origin (not a browser) or a page served from this machine.
+    static func isLocal(origin: String?) -> Bool {
+        guard let origin else { return true }
+        return ["127.0.0.1", "localhost", "[::1]"].contains(URL(string: origin)?.host ?? "")
     }
 }
 

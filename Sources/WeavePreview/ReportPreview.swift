@@ -5,11 +5,14 @@ import Weave
 /// a time (this loop is the only builder; the cache lock keeps other `weave` processes out).
 /// Stopping is the CLI's signal handling: Ctrl-C ends the process, its stages with it.
 public struct ReportPreview {
+    /// What to watch (chapters, Sources/, Package.swift) and how often.
     public var watcher: SourceWatcher
+    /// Where the build's progress and each finished build are announced to the pages.
     public let live: LiveReload
     /// Changed paths are shown relative to this folder.
     public var root: URL
 
+    /// A loop over `watcher`'s files that reports to `live`.
     public init(watcher: SourceWatcher, live: LiveReload, root: URL) {
         self.watcher = watcher
         self.live = live

@@ -32,6 +32,8 @@ public struct SourceWatcher: Sendable {
         }
     }
 
+    /// Watches `paths`, polling every `interval` seconds; an edit counts once the files have
+    /// been still for `settle` seconds.
     public init(paths: [URL], interval: Double = 0.5, settle: Double = 0.3) {
         self.paths = paths
         self.interval = interval

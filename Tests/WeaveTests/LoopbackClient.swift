@@ -98,10 +98,11 @@ func httpGet(port: UInt16, path: String, seconds: Double = 30) throws -> (status
 final class WebSocketClient {
     let connection: LoopbackConnection
 
-    init(port: UInt16, path: String, seconds: Double = 30) throws {
+    init(port: UInt16, path: String, origin: String? = nil, seconds: Double = 30) throws {
         connection = try LoopbackConnection(port: port)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try connection.send(Array(("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + (origin.map { "Origin: \($0)\r\n" } ?? "")
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
         let head = String(decoding: try connection.take(through: Array("\r\n\r\n".utf8), before: Date().addingTimeInterval(seconds)),
                           as: UTF8.self)

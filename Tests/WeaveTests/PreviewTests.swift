@@ -100,6 +100,11 @@ extension SafetyTests {
             let preview = try PreviewProcess.start(mini, chapters: chapters)
             let socket = try WebSocketClient(port: preview.port, path: PreviewPage.socketPath)
             try Self.waitForBuild(socket, within: 600)
+            // A page from another site may not listen in; one served from this machine may.
+            #expect(throws: LoopbackError.self) {
+                _ = try WebSocketClient(port: preview.port, path: PreviewPage.socketPath, origin: "https://example.com")
+            }
+            _ = try WebSocketClient(port: preview.port, path: PreviewPage.socketPath, origin: "http://localhost:\(preview.port)")
 
             let first = try httpGet(port: preview.port, path: "/")
             #expect(first.status == 200)
@@ -179,15 +184,7 @@ extension SafetyTests {
         /// Ctrl-C during a build stops the server and the stage that was running.
         @Test func ctrlCStopsTheServerAndTheBuild() throws {
             let mini = try MiniProject.make()
-            let chapters = try mini.chapters("preview-spin", ["01.md": """
-            # Spin
-
-            \(fence)swift stage=spin env=WEAVE_TEST_PIDFILE
-            let pidFile = ProcessInfo.processInfo.environment["WEAVE_TEST_PIDFILE"] ?? ""
-            try "\\(getpid())".write(toFile: pidFile, atomically: true, encoding: .utf8)
-            while true { Thread.sleep(forTimeInterval: 0.05) }
-            \(fence)
-            """])
+            let chapters = try mini.chapters("preview-spin", ["01.md": SafetyTests.spinningStage])
             let pidFile = MiniProject.folder.appendingPathComponent("preview-spin.pid")
             try? FileManager.default.removeItem(at: pidFile)
             let preview = try PreviewProcess.start(mini, chapters: chapters, environment: ["WEAVE_TEST_PIDFILE": pidFile.path])
