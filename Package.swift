@@ -26,6 +26,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `weave preview`'s HTTP + websocket server (no SwiftNIO: builds in seconds).
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System libraries: a module map and a shim header each, nothing else.
@@ -61,13 +63,16 @@ let package = Package(
         .target(name: "WeaveRuntime"),
         .target(name: "Weave", dependencies: ["CCmark", "SystemSupport", "WeaveRuntime", "Slurm", "ProcessRunner"],
                 exclude: ["README.md"]),
+        // `weave preview`: serves the report, rebuilds on save, reloads the page. A target, not a
+        // product, so stage code neither imports it nor keys on it.
+        .target(name: "WeavePreview", dependencies: ["Weave", .product(name: "FlyingFox", package: "FlyingFox")]),
 
         .executableTarget(name: "noisy-student", dependencies: [
             "NoisyStudent", "Engine", "Datasets", "Augment", "Charts", "Randomness", "Slurm", "MPIGroup", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: checked),
         .executableTarget(name: "weave", dependencies: [
-            "Weave", "Slurm", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Weave", "WeavePreview", "Slurm", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "engine-bench", dependencies: [
             "Engine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -81,6 +86,6 @@ let package = Package(
         .testTarget(name: "AugmentTests", dependencies: ["Augment", "Datasets"], exclude: ["Fixtures"]),
         .testTarget(name: "NoisyStudentTests", dependencies: ["NoisyStudent"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"], exclude: ["Golden"]),
-        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeaveRuntime", "Charts", "SystemSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "WeaveTests", dependencies: ["Weave", "WeavePreview", "WeaveRuntime", "Charts", "SystemSupport"], exclude: ["Fixtures"]),
     ]
 )

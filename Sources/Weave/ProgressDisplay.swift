@@ -21,6 +21,14 @@ public struct RunningStage: Sendable {
     }
 }
 
+/// What a display shows, for a second viewer beside the terminal (`weave preview`'s page).
+public enum ProgressEvent: Sendable {
+    /// A line that stays: a stage started, finished, failed; the weaver waiting or compiling again.
+    case message(String)
+    /// The stages running now (sent as often as the terminal is redrawn).
+    case running([RunningStage])
+}
+
 /// The live view of a build. On a terminal: a block of lines, one per running stage, redrawn
 /// in place (with messages scrolling above it). Otherwise: plain lines, progress at most every
 /// `plainInterval` seconds per stage so CI logs stay readable.
@@ -33,6 +41,8 @@ public struct ProgressDisplay {
     var lastPlain: [String: (time: Double, text: String)] = [:]
     let plainInterval = 10.0
     let write: (String) -> Void
+    /// Hears every message and running-stage update, whatever the mode (quiet included).
+    public var observer: (@Sendable (ProgressEvent) -> Void)?
 
     /// A display writing through `write` (standard error unless given).
     public init(mode: Mode, write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
@@ -48,6 +58,7 @@ public struct ProgressDisplay {
 
     /// A line that stays (stage started, finished, failed).
     public mutating func message(_ text: String) {
+        observer?(.message(text))
         switch mode {
         case .quiet: return
         case .plain: write(text + "\n")
@@ -60,6 +71,7 @@ public struct ProgressDisplay {
     /// Shows the running stages (`now` in seconds, for throttling plain lines to one per 10 s per
     /// stage, and only when the stage's text changed).
     public mutating func update(_ running: [RunningStage], now: Double) {
+        observer?(.running(running))
         switch mode {
         case .quiet: return
         case .plain:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Slurm
 import Weave
+import WeavePreview
 
 /// `weave`: Markdown chapters with Swift stages -> cached runs -> one HTML report.
 @main
@@ -9,7 +10,7 @@ struct WeaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weave",
         abstract: "Weave chapters/*.md and their Swift stages into report/index.html.",
-        subcommands: [Build.self, Figure.self, List.self, Check.self, Clean.self, Diff.self],
+        subcommands: [Build.self, Figure.self, Preview.self, List.self, Check.self, Clean.self, Diff.self],
         defaultSubcommand: Build.self)
 }
 
@@ -132,13 +133,13 @@ func printErrors(_ error: Error) -> Never {
     Foundation.exit(1)
 }
 
-func runBuild(_ options: BuildOptions, timings: Bool) throws {
-    let interruption = Interruption.install()
-    defer { withExtendedLifetime(interruption) {} }
+/// One build as `weave build` runs it: the errors and a one-line summary printed, the outcome
+/// returned. Throws what stops a build before it renders (chapters that do not parse).
+/// `weave preview` builds through this too, so both commands build the same way.
+func buildOnce(_ options: BuildOptions, timings: Bool, display: ProgressDisplay = .automatic()) throws -> BuildOutcome {
     let start = Date()
-    var weaver = Weaver(options: options)
-    let outcome: BuildOutcome
-    do { outcome = try weaver.build() } catch { printErrors(error) }
+    var weaver = Weaver(options: options, display: display)
+    let outcome = try weaver.build()
     for e in outcome.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
     let counts = Dictionary(grouping: outcome.results.values, by: { r -> String in
         switch r.status {
@@ -155,6 +156,14 @@ func runBuild(_ options: BuildOptions, timings: Bool) throws {
     if timings {
         print(outcome.timings.map { "\($0.phase) \(String(format: "%.2f", $0.seconds))s" }.joined(separator: ", "))
     }
+    return outcome
+}
+
+func runBuild(_ options: BuildOptions, timings: Bool) throws {
+    let interruption = Interruption.install()
+    defer { withExtendedLifetime(interruption) {} }
+    let outcome: BuildOutcome
+    do { outcome = try buildOnce(options, timings: timings) } catch { printErrors(error) }
     if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
 }
 
@@ -180,6 +189,52 @@ extension WeaveCommand {
 
         func run() throws {
             try runBuild(runOptions.options(location, only: [name]), timings: runOptions.timings)
+        }
+    }
+
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the report on 127.0.0.1, rebuild when chapters or library sources change, reload the page.",
+            discussion: """
+            Builds as `weave build` does (same options), serves the report at http://127.0.0.1:PORT/ with a small \
+            script added to the served page only (the report on disk stays script-free), watches the chapters, \
+            Sources/ and Package.swift (polling twice a second), rebuilds after an edit settles and reloads the \
+            page. While a build runs the page shows its stages as they start and finish. Ctrl-C stops the server \
+            and any build. Exit 2 when the port is in use.
+            """)
+        @OptionGroup var location: Location
+        @OptionGroup var runOptions: RunOptions
+        @Option(name: .customLong("only"), help: "Build only this stage/figure/table and what it needs (repeatable).")
+        var only: [String] = []
+        @Option(help: "Port on 127.0.0.1 (0: any free port, printed at start).")
+        var port: Int = 8000
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        }
+
+        func run() throws {
+            let options = try runOptions.options(location, only: only)
+            let interruption = Interruption.install()
+            let live = LiveReload()
+            let server: PreviewServer
+            do { server = try PreviewServer.start(port: UInt16(port), report: options.report, live: live) } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            print("weave preview: serving http://127.0.0.1:\(server.port)/ (Ctrl-C to stop)")
+            fflush(nil)  // stdout may be a pipe (a script, a test) waiting for this line
+            let watcher = SourceWatcher(paths: [options.chapters, options.root.appendingPathComponent("Sources"),
+                                                options.root.appendingPathComponent("Package.swift")])
+            let timings = runOptions.timings
+            // The loop never returns, so a `defer` would never run: the signal sources and the
+            // server are kept alive explicitly (a released signal source stops delivering).
+            withExtendedLifetime((interruption, server)) {
+                ReportPreview(watcher: watcher, live: live, root: options.root).run { display in
+                    defer { fflush(nil) }
+                    _ = try buildOnce(options, timings: timings, display: display)
+                }
+            }
         }
     }
 

@@ -40,8 +40,11 @@ struct MiniProject {
         _ = try AtomicFile.writeIfChanged(Data(manifest.utf8), to: root.appendingPathComponent("Package.swift"))
         for target in ["CCairo", "Charts", "WeaveRuntime"] {
             let link = root.appendingPathComponent("Sources/\(target)")
-            if (try? fm.destinationOfSymbolicLink(atPath: link.path)) == nil {
-                try fm.createSymbolicLink(at: link, withDestinationURL: packageRoot.appendingPathComponent("Sources/\(target)"))
+            let source = packageRoot.appendingPathComponent("Sources/\(target)")
+            // A link left by a checkout at another path (a moved worktree) is pointed here again.
+            if (try? fm.destinationOfSymbolicLink(atPath: link.path)) != source.path {
+                try? fm.removeItem(at: link)
+                try fm.createSymbolicLink(at: link, withDestinationURL: source)
             }
         }
         let project = MiniProject(root: root, cache: folder.appendingPathComponent("cache"),

@@ -178,18 +178,21 @@ import Weave
         #expect(html.contains("timed out"))
     }
 
-    /// Ctrl-C, SIGTERM and `kill -9` of `weave` end its stage processes too.
-    @Test(arguments: [SIGINT, SIGTERM, SIGKILL])
-    func stagesDieWithTheWeaver(signal: Int32) throws {
-        let mini = try MiniProject.make()
-        let weave = try #require(Self.weaveExecutable(), "the weave executable is not built next to the tests")
-        let chapters = try mini.chapters("signals", ["01.md": """
+    /// A stage that writes its pid to `$WEAVE_TEST_PIDFILE`, then runs until killed.
+    static let spinningStage = """
         \(fence)swift stage=spin env=WEAVE_TEST_PIDFILE
         let pidFile = ProcessInfo.processInfo.environment["WEAVE_TEST_PIDFILE"] ?? ""
         try "\\(getpid())".write(toFile: pidFile, atomically: true, encoding: .utf8)
         while true { Thread.sleep(forTimeInterval: 0.05) }
         \(fence)
-        """])
+        """
+
+    /// Ctrl-C, SIGTERM and `kill -9` of `weave` end its stage processes too.
+    @Test(arguments: [SIGINT, SIGTERM, SIGKILL])
+    func stagesDieWithTheWeaver(signal: Int32) throws {
+        let mini = try MiniProject.make()
+        let weave = try #require(Self.weaveExecutable(), "the weave executable is not built next to the tests")
+        let chapters = try mini.chapters("signals", ["01.md": Self.spinningStage])
         let pidFile = MiniProject.folder.appendingPathComponent("spin-\(signal).pid")
         try? FileManager.default.removeItem(at: pidFile)
         let process = Process()
