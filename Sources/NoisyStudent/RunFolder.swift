@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import SystemSupport
 
 /// One run's folder and everything about its files: their names, the seeds each phase derives
 /// from the recipe's, how JSON records are encoded and how a finished model is written (with
