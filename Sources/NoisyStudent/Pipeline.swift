@@ -67,8 +67,8 @@ public struct Pipeline {
             trainer.validation = { Evaluator.evaluate($0, on: validation, normalization: norm, classes: classes).top1 }
         }
         let trained = try trainer.train(TrainingData(labeled: data.splits.labeled, pseudoLabeled: pseudoLabeled,
-                                                     normalization: data.normalization, augmenter: noise.inputNoise,
-                                                     classes: data.classes), resume: resume)
+                                                     normalization: data.normalization, augmenter: noise.inputNoise),
+                                       resume: resume)
         if let url = output({ $0.model(i) }), let state = output({ $0.trainingState(i) }) {
             let card = ModelCard(classNames: data.classNames, normalization: data.normalization, inputSize: data.splits.labeled.height)
             try RunFolder.writeModel(trained.model, spec: spec, card: card, extra: [

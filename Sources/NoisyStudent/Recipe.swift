@@ -155,6 +155,21 @@ public struct Recipe: Codable, Hashable, Sendable {
         }
     }
 
+    /// The Fashion-MNIST chapter's recipe (10 classes of 1-channel images): `scale`'s synthetic
+    /// preset (`paper` runs `default`, the paper having no Fashion-MNIST setting) with one
+    /// student trained twice as long (beyond `tiny`; chosen on validation, docs/tuning.md), 100
+    /// labels per class (30 at `tiny`), the rest of the training set as the unlabeled pool
+    /// (2,000 images at `tiny`), 1,000 validation images and the whole test set.
+    public static func fashionMNIST(scale: Scale, seed: UInt64) -> Recipe {
+        var r = preset(scale == .paper ? .default : scale, classes: 10, inputChannels: 1)
+        r.seed = seed
+        r.students = Array(r.students.prefix(1))
+        if scale != .tiny { r.studentTraining.epochs *= 2 }
+        r.data = DataSettings(labeledPerClass: scale == .tiny ? 30 : 100, unlabeledCount: scale == .tiny ? 2_000 : nil,
+                              validationCount: 1_000, testCount: 0)
+        return r
+    }
+
     /// The same recipe for a dataset with `classes` classes and `channels` input channels.
     public func adapted(classes: Int, inputChannels: Int) -> Recipe {
         var r = self

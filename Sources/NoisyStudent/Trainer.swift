@@ -309,7 +309,7 @@ public struct BatchMaker: Sendable {
         var rng = SeededGenerator(seed: seed ^ 0xA06_0E47 ^ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
         let li = labeledIndices(step: step)
         var images = data.labeled.subset(li)
-        var labels = li.map { Int(data.labeled.labels[$0]) }
+        let labels = li.map { Int(data.labeled.labels[$0]) }
         var targets: Tensor? = nil
         if let pseudo = data.pseudoLabeled, unlabeledRatio > 0, pseudo.count > 0 {
             let nu = batchSize * unlabeledRatio
@@ -323,7 +323,6 @@ public struct BatchMaker: Sendable {
         }
         if let augmenter = data.augmenter { augmenter.augment(&images, rng: &rng) }
         let floats = images.floatBatch(indices: Array(0..<images.count), normalization: data.normalization)
-        labels = Array(labels.prefix(li.count))
         return TrainingBatch(images: Tensor(floats), labels: labels, unlabeledTargets: targets)
     }
 }

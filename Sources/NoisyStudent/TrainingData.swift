@@ -31,12 +31,11 @@ public struct TrainingData: Sendable {
     public var normalization: Normalization
     /// Input noise for this run (nil: clean images, as the teacher sees them by default).
     public var augmenter: (any ImageAugmenter)?
-    public var classes: Int
 
     public init(labeled: ImageSet, pseudoLabeled: PseudoLabeledSet? = nil, normalization: Normalization,
-                augmenter: (any ImageAugmenter)? = nil, classes: Int = 10) {
+                augmenter: (any ImageAugmenter)? = nil) {
         self.labeled = labeled; self.pseudoLabeled = pseudoLabeled; self.normalization = normalization
-        self.augmenter = augmenter; self.classes = classes
+        self.augmenter = augmenter
     }
 }
 

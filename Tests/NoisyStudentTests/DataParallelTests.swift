@@ -128,7 +128,7 @@ private struct UncheckedBox<T>: @unchecked Sendable { let value: T; init(_ value
         let labeled = ImageSet.noise(24, rng: &rng), pool = ImageSet.noise(48, rng: &rng)
         let targets = (0..<48).flatMap { k -> [Float] in [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.2, 0.6, 0.2]][k % 3] }
         let data = TrainingData(labeled: labeled, pseudoLabeled: PseudoLabeledSet(pool: pool, indices: Array(0..<48), targets: targets, classes: 3),
-                                normalization: .symmetric(channels: 1), classes: 3)
+                                normalization: .symmetric(channels: 1))
         // WRN-16-1 has identity-skip blocks that stochastic depth can drop (WRN-10-1 has none).
         let spec = ModelSpec.wideResNet(depth: noise ? 16 : 10, width: 1, classes: 3, inputChannels: 1)
         let trainer = Trainer(spec: noise ? NoiseSettings(randAugment: false, cutout: false, crop: false, dropout: 0.3, stochasticDepth: 0.5).applying(to: spec) : spec,

@@ -42,7 +42,7 @@ import Testing
         let labeled = ImageSet.noise(4, rng: &rng), pool = ImageSet.noise(12, rng: &rng)
         let targets = (0..<12).flatMap { k -> [Float] in k % 2 == 0 ? [0.7, 0.2, 0.1] : [0.1, 0.1, 0.8] }
         let pseudo = PseudoLabeledSet(pool: pool, indices: Array(0..<12), targets: targets, classes: 3)
-        let data = TrainingData(labeled: labeled, pseudoLabeled: pseudo, normalization: .symmetric(channels: 1), classes: 3)
+        let data = TrainingData(labeled: labeled, pseudoLabeled: pseudo, normalization: .symmetric(channels: 1))
         let spec = ModelSpec.wideResNet(depth: 10, width: 1, classes: 3, inputChannels: 1)   // no noise: nothing random in the forward pass
         let settings = TrainingSettings(epochs: 1, batchSize: 4, peakLearningRate: 0.1)
         let trainer = Trainer(spec: spec, settings: settings, seed: 5, phase: "student1", unlabeledRatio: 3)
