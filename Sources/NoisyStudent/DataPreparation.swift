@@ -14,6 +14,7 @@ public enum DatasetChoice: Codable, Hashable, Sendable, CustomStringConvertible 
     /// Folders of PNG files: DIR/labeled/<class>/, DIR/unlabeled/, optional DIR/test/ and DIR/val/.
     case folder(directory: String, fit: ImageFit, skipUnreadable: Bool = false)
 
+    /// A short name for logs and the report (the folder path for SVHN and image folders).
     public var description: String {
         switch self {
         case .synthetic: return "synthetic house numbers"
@@ -42,14 +43,21 @@ public enum DatasetChoice: Codable, Hashable, Sendable, CustomStringConvertible 
 
 /// Splits ready for training, with what the pipeline needs to know about them.
 public struct PreparedData: Sendable {
+    /// The dataset these splits came from.
     public var choice: DatasetChoice
+    /// Labeled, unlabeled, validation and test images (NHWC, UInt8 pixels).
     public var splits: DataSplits
+    /// Per-channel mean and standard deviation of the labeled split only (the unlabeled, validation
+    /// and test images do not leak into it).
     public var normalization: Normalization
+    /// Number of classes: 10 for the built-in datasets, the folder count of `DIR/labeled/` otherwise.
     public var classes: Int
+    /// One name per class, by label index ("0"..."9" for digits, Fashion-MNIST's names, folder names).
     public var classNames: [String]
     /// Where each unlabeled image came from, for exports (folder datasets: relative paths).
     public var unlabeledNames: [String]? = nil
 
+    /// Channels of every image (C of NHWC): 3 for RGB, 1 for Fashion-MNIST.
     public var channels: Int { splits.labeled.channels }
 
     /// Loads or generates the data a recipe asks for. `maxImagePixels` bounds the PNG files
@@ -109,6 +117,9 @@ public struct PreparedData: Sendable {
 /// RandAugment + Cutout + crop as the trainer's input noise: each image gets its own generator
 /// derived from the batch's, so results do not depend on how the batch is cut up.
 extension StudentNoise: ImageAugmenter {
+    /// Replaces `batch` (NHWC UInt8, labels kept) by its noised copy; draws one value from `rng`
+    /// as the batch seed, then image i is noised with `StudentNoise.imageGenerator(seed:batch:index:)`
+    /// of that seed, batch 0 and index i.
     public func augment(_ batch: inout ImageSet, rng: inout SeededGenerator) {
         let n = batch.imageSize
         var out = [UInt8](repeating: 0, count: batch.pixels.count)

@@ -8,15 +8,19 @@ public struct FilterSettings: Codable, Hashable, Sendable {
     public var threshold: Float
     /// The threshold is never lower than this (the official code's floor).
     public var minimumThreshold: Float
+    /// Whether to balance classes with `filter_unlabel.py`'s resampling to `perClass` images;
+    /// false keeps every image at or above the threshold once (`FilterRule.thresholdOnly`).
     public var balance: Bool
     /// Images per class after balancing (the official `--num_image`); nil = pool size / classes
     /// (the official SVHN setting, 531,131 / 10 = 53,113).
     public var perClass: Int?
 
+    /// Defaults are the official SVHN filter: threshold 0.3, balanced to pool size / classes.
     public init(threshold: Float = 0.3, minimumThreshold: Float = 0.3, balance: Bool = true, perClass: Int? = nil) {
         self.threshold = threshold; self.minimumThreshold = minimumThreshold; self.balance = balance; self.perClass = perClass
     }
 
+    /// The base threshold actually applied: the larger of `threshold` and `minimumThreshold`.
     public var effectiveThreshold: Float { max(threshold, minimumThreshold) }
 
     /// No filtering and no balancing (an ablation).
@@ -31,6 +35,7 @@ public enum FilterRule: String, Codable, Sendable, Equatable, CustomStringConver
     /// seeded random number of copies of each image at or above it (expected K per class).
     case officialResampling
 
+    /// A sentence describing the rule, for the report.
     public var description: String {
         switch self {
         case .thresholdOnly: return "threshold only: every image at or above the confidence threshold, once (no balancing)"
@@ -50,16 +55,20 @@ public struct FilterResult: Codable, Sendable, Equatable {
     /// Per predicted class: images predicted, images at or above the base threshold, images
     /// (copies counted) after balancing.
     public var predictedPerClass: [Int]
+    /// Per predicted class: images at or above the base threshold (before balancing).
     public var keptPerClass: [Int]
+    /// Per predicted class: rows in `rows` after balancing, copies counted.
     public var finalPerClass: [Int]
     /// Accuracy (percent) of the pseudo labels against the held-aside true labels: over the
     /// whole pool, and over the kept images (nil when true labels are unknown).
     public var accuracyAll: Double?
+    /// Accuracy (percent) over the kept rows, copies counted; nil when no kept row has a known label.
     public var accuracyKept: Double?
     /// The base threshold.
     public var threshold: Float
     /// Per predicted class, the threshold balancing used (above the base for over-full classes).
     public var classThresholds: [Float]
+    /// The rule that produced `rows` (official resampling when `balance` was on).
     public var rule: FilterRule
 
     /// How many times each row appears in `rows` (0 = filtered out).
@@ -70,6 +79,8 @@ public struct FilterResult: Codable, Sendable, Equatable {
     }
 }
 
+/// The pseudo-label filter of the official `filter_unlabel.py` (the paper's "data filtering and
+/// balancing", section 2), and the student's training set built from its result.
 public enum PseudoLabelFilter {
     /// The candidate thresholds of `filter_unlabel.py` at or above `base`: the base itself and
     /// every point of the grid 0.00, 0.01, ..., 1.00 above it, ascending.

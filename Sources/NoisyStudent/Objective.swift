@@ -11,9 +11,13 @@ import Engine
 /// which is the same thing; r comes from the batch itself (5 for SVHN: 640 / 128). `m` is an
 /// extra multiplier (the recipe's `unlabeledLossWeight`, 1 in the official loss).
 public struct StudentObjective: Sendable {
+    /// Label smoothing of the labeled rows' one-hot targets (0.1 in the official recipe); the
+    /// unlabeled rows' targets arrive already smoothed or not (`PseudoLabels.target`).
     public var labelSmoothing: Float
+    /// Extra weight m on the unlabeled term, on top of the ratio r (1 = the official loss).
     public var unlabeledLossMultiplier: Float
 
+    /// A teacher uses only `labelSmoothing`; the multiplier matters only when targets are passed.
     public init(labelSmoothing: Float, unlabeledLossMultiplier: Float = 1) {
         self.labelSmoothing = labelSmoothing; self.unlabeledLossMultiplier = unlabeledLossMultiplier
     }

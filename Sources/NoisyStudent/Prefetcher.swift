@@ -17,6 +17,8 @@ public final class Prefetcher<Item> {
     private let queue = DispatchQueue(label: "noisy-student.prefetch")
     private var next: Slot?
 
+    /// `make` builds the item for an index; it runs on a background queue, so it must not depend on
+    /// anything but its index (and captured values).
     public init(make: @escaping @Sendable (Int) -> Item) { self.make = make }
 
     /// The item for `index`; starts making `index + 1` before returning.

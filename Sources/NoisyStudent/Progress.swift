@@ -5,17 +5,31 @@ import Glibc
 
 /// One progress event of a long phase.
 public struct ProgressEvent: Sendable {
+    /// What is running, e.g. a training phase's name, "predict" or "robustness NAME".
     public var phase: String
+    /// The current epoch, 1-based (1 for phases without epochs).
     public var epoch: Int
+    /// Epochs in the phase (1 for phases without epochs).
     public var epochs: Int
+    /// Steps done so far, counted over the whole phase (not per epoch); for prediction,
+    /// images labeled so far; for robustness, corruptions evaluated.
     public var step: Int
+    /// Steps (or images, or corruptions) in the whole phase.
     public var totalSteps: Int
+    /// Training loss of the last step; NaN when the phase does not train.
     public var loss: Float
+    /// Throughput in images/s: since the start of the current epoch when training, since the
+    /// start of the phase when predicting; 0 when not measured (robustness).
     public var imagesPerSecond: Double
+    /// Seconds since the phase (this call, when resumed) started; 0 when not measured.
     public var elapsed: Double
+    /// True on the last step of an epoch (or of the phase); console logs print only these.
     public var endOfEpoch: Bool
+    /// Free text appended to the progress line (nil for none).
     public var note: String?
 
+    /// Estimated seconds left: mean time per step so far x steps remaining; NaN before the first
+    /// step. After a resume `step` counts earlier steps that `elapsed` does not, so it underestimates.
     public var etaSeconds: Double {
         step > 0 ? elapsed / Double(step) * Double(max(0, totalSteps - step)) : .nan
     }
@@ -26,8 +40,11 @@ public protocol ProgressReporter: Sendable {
     func report(_ event: ProgressEvent)
 }
 
+/// Drops every event (tests, and stages whose progress nobody watches).
 public struct SilentProgress: ProgressReporter {
+    /// A reporter that prints nothing.
     public init() {}
+    /// Ignores `event`.
     public func report(_ event: ProgressEvent) {}
 }
 
@@ -36,10 +53,13 @@ public struct SilentProgress: ProgressReporter {
 public struct ConsoleProgress: ProgressReporter {
     let live: Bool
 
+    /// `live`: rewrite one line per step with an ETA; nil decides by whether standard error is a terminal.
     public init(live: Bool? = nil) {
         self.live = live ?? (isatty(STDERR_FILENO) != 0)
     }
 
+    /// Writes `e` to standard error: every event when live, only end-of-epoch events otherwise
+    /// (then with the elapsed time, h:mm:ss).
     public func report(_ e: ProgressEvent) {
         let base = String(format: "%@ epoch %d/%d step %d/%d loss %.4f %.0f img/s",
                           e.phase, e.epoch, e.epochs, e.step, e.totalSteps, e.loss, e.imagesPerSecond)

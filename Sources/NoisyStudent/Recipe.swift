@@ -5,14 +5,23 @@ import Engine
 /// The student's noise (and optionally the teacher's): input noise from RandAugment, Cutout and
 /// crops; model noise from dropout and stochastic depth. Each switch is separate for ablations.
 public struct NoiseSettings: Codable, Hashable, Sendable {
+    /// Whether RandAugment runs (input noise, paper section 2).
     public var randAugment: Bool
+    /// RandAugment's N: ops applied per image (official: 2).
     public var randAugmentLayers: Int
+    /// RandAugment's M on the 0-10 scale (official SVHN: 5).
     public var randAugmentMagnitude: Float
+    /// Whether Cutout erases one 16x16 square per image (half-size 8 whatever the image size).
     public var cutout: Bool
+    /// Whether each image is reflect-padded by 4 pixels and randomly cropped back to its size.
     public var crop: Bool
+    /// Dropout rate before the classifier (model noise; official student: 0.2).
     public var dropout: Float
+    /// Stochastic depth drop rate d of the deepest block (block i of N survives with 1 - d i / N;
+    /// official student: 0.2).
     public var stochasticDepth: Float
 
+    /// Noise from its switches; RandAugment defaults to the official N=2, M=5.
     public init(randAugment: Bool, randAugmentLayers: Int = 2, randAugmentMagnitude: Float = 5, cutout: Bool, crop: Bool,
                 dropout: Float, stochasticDepth: Float) {
         self.randAugment = randAugment; self.randAugmentLayers = randAugmentLayers
@@ -45,15 +54,21 @@ public struct NoiseSettings: Codable, Hashable, Sendable {
 
 /// How much data a run uses.
 public struct DataSettings: Codable, Hashable, Sendable {
+    /// Labeled images per class, taken after the validation hold-out. 0 with SVHN is the official
+    /// setup: every training image not held out is labeled and `extra` is the unlabeled pool.
+    /// Image folders ignore it (their labeled/ folder is the labeled set).
     public var labeledPerClass: Int
     /// Unlabeled pool size (synthetic: generated; real data: at most what is left).
     public var unlabeledCount: Int?
+    /// Images held out of the training set (synthetic: generated) for validation; never trained on.
+    /// Image folders use their val/ folder instead.
     public var validationCount: Int
     /// Synthetic test-set size (real data use their own test sets).
     public var testCount: Int
     /// Synthetic difficulty: 0 = easy, 1 = the default (SVHN-like), above 1 harder; nil = 1.
     public var syntheticDifficulty: Float?
 
+    /// Settings from their parts; nil difficulty is the default synthetic difficulty (1).
     public init(labeledPerClass: Int, unlabeledCount: Int?, validationCount: Int, testCount: Int, syntheticDifficulty: Float? = nil) {
         self.labeledPerClass = labeledPerClass; self.unlabeledCount = unlabeledCount
         self.validationCount = validationCount; self.testCount = testCount; self.syntheticDifficulty = syntheticDifficulty
@@ -63,18 +78,28 @@ public struct DataSettings: Codable, Hashable, Sendable {
 /// Every hyperparameter of a Noisy Student run, as one value (Codable: it is saved with each run
 /// and hashed into the report's cache keys).
 public struct Recipe: Codable, Hashable, Sendable {
+    /// Which preset a recipe starts from: `tiny` (CI report, minutes), `default` (the report,
+    /// about 5 minutes per seed on 2 cores), `paper` (the official SVHN recipe, hours).
     public enum Scale: String, Codable, Sendable, CaseIterable {
         case tiny, `default`, paper
     }
 
+    /// The preset this recipe came from (kept by `adapted`).
     public var scale: Scale
+    /// How many images of each split the run uses.
     public var data: DataSettings
+    /// The first teacher's model, trained on the labeled images only.
     public var teacher: ModelSpec
     /// One student per iteration, each equal to or larger than the model before it.
     public var students: [ModelSpec]
+    /// Optimisation of the first teacher.
     public var teacherTraining: TrainingSettings
+    /// Optimisation of every student (each on labeled plus pseudo-labeled images).
     public var studentTraining: TrainingSettings
+    /// Noise while the first teacher trains (none except in `paper`); pseudo labels are always
+    /// predicted without noise.
     public var teacherNoise: NoiseSettings
+    /// Noise while a student trains (paper section 2: input and model noise).
     public var studentNoise: NoiseSettings
     /// Unlabeled images per labeled image in a student's batch (`--unlabel_ratio`). It also
     /// weights the unlabeled loss: the student minimises labeled mean CE + ratio x unlabeled
@@ -82,11 +107,18 @@ public struct Recipe: Codable, Hashable, Sendable {
     public var unlabeledRatio: Int
     /// An extra multiplier on the unlabeled loss on top of the ratio (1 = the official loss).
     public var unlabeledLossWeight: Float
+    /// Soft (the teacher's distribution, the paper's default) or hard (one-hot) targets.
     public var pseudoLabelMode: PseudoLabels.Mode
+    /// Temperature T of soft targets, p^(1/T) renormalised, applied after filtering; 1 = the
+    /// teacher's softmax unchanged (the official setting).
     public var temperature: Float
+    /// Confidence filtering and class balancing of the pseudo labels (`filter_unlabel.py`).
     public var filter: FilterSettings
+    /// The run's seed: splits, and through `RunFolder`'s rules each model's initialisation, batches
+    /// and noise, and each iteration's filtering draws.
     public var seed: UInt64
 
+    /// Noisy Student iterations: one per student, each student becoming the next teacher.
     public var iterations: Int { students.count }
 
     /// The student's unlabeled training set from filtered pseudo labels, with this recipe's

@@ -67,6 +67,8 @@ public struct PseudoLabelStatistics: Codable, Sendable, Equatable {
         }
     }
 
+    /// Encodes every field but `filter.rows` (large; the run folder keeps it), so a decoded value
+    /// has an empty row list. Throws what the encoder throws.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(iteration, forKey: .iteration); try c.encode(mode, forKey: .mode)

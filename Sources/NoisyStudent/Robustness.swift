@@ -4,15 +4,20 @@ import Engine
 
 /// How a model holds up: common corruptions at 5 severities, and L-infinity adversarial attacks.
 public struct RobustnessResult: Codable, Sendable, Equatable {
+    /// The model's name, as passed to `Robustness.evaluate`.
     public var model: String
+    /// Top-1 (percent) on the uncorrupted test set.
     public var clean: Double
     /// Top-1 (percent) per corruption name, one value per severity 1...5.
     public var corruptions: [String: [Double]]
     /// Attack strengths in pixel units (fractions of the 0-255 range), and top-1 under each.
     public var epsilons: [Double]
+    /// Top-1 (percent) under FGSM, one value per entry of `epsilons`.
     public var fgsm: [Double]
+    /// Top-1 (percent) under PGD, one value per entry of `epsilons`.
     public var pgd: [Double]
 
+    /// A result from its parts (fgsm and pgd must match `epsilons` one to one).
     public init(model: String, clean: Double, corruptions: [String: [Double]], epsilons: [Double], fgsm: [Double], pgd: [Double]) {
         self.model = model; self.clean = clean; self.corruptions = corruptions
         self.epsilons = epsilons; self.fgsm = fgsm; self.pgd = pgd
@@ -22,9 +27,13 @@ public struct RobustnessResult: Codable, Sendable, Equatable {
 /// CE_c and mCE (Hendrycks & Dietterich 2019): a model's summed errors over severities divided by
 /// the baseline's, per corruption; mCE is their mean (baseline = 100%).
 public struct CorruptionErrors: Codable, Sendable, Equatable {
+    /// CE_c in percent of the baseline's error (100 = as bad as the baseline; NaN when the baseline
+    /// made no error), for each corruption both results have.
     public var perCorruption: [String: Double]
+    /// Mean of `perCorruption` in percent (NaN when there is none).
     public var mCE: Double
 
+    /// Errors (100 - top-1) of `model` relative to `baseline`, summed over severities per corruption.
     public init(model: RobustnessResult, baseline: RobustnessResult) {
         var ce: [String: Double] = [:]
         for (name, acc) in model.corruptions {
@@ -39,9 +48,16 @@ public struct CorruptionErrors: Codable, Sendable, Equatable {
     }
 }
 
+/// Robustness evaluation of a trained model, after the paper's sections 3.3-3.4 (ImageNet-C and
+/// FGSM): here CIFAR-10-C-style corruptions of the test set, and PGD as well as FGSM.
 public enum Robustness {
+    /// Attack radii 0, 1, 2, 4 and 8 / 255, in pixel units (fractions of the 0-255 range).
     public static let defaultEpsilons: [Double] = [0, 1, 2, 4, 8].map { $0 / 255 }
 
+    /// Clean top-1, top-1 under every corruption at severities 1...5 (3-channel test sets only:
+    /// `corruptions` stays empty otherwise), and top-1 under FGSM and `pgdSteps`-step PGD at each
+    /// epsilon. `test` is NHWC UInt8 with labels; `seed` drives the corruptions' random parts and
+    /// `threads` their parallelism. Reports one progress event per corruption.
     public static func evaluate(name: String, model: any Layer, test: ImageSet, normalization: Normalization, classes: Int,
                                 corruptions: [Corruption] = Corruption.allCases, epsilons: [Double] = defaultEpsilons,
                                 pgdSteps: Int = 7, seed: UInt64 = 0, threads: Int = 2,

@@ -6,7 +6,9 @@ import Foundation
 public enum ShardMerge {
     /// A shard file's place: shard `index` of `count`.
     public struct Name: Equatable, Sendable {
+        /// The shard's 0-based position, below `count`.
         public var index: Int
+        /// N: how many shards the pool was cut into.
         public var count: Int
     }
 

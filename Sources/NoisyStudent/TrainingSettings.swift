@@ -3,8 +3,12 @@ import Engine
 
 /// How a model is optimised: the part of a recipe that a teacher and a student each have.
 public struct TrainingSettings: Codable, Hashable, Sendable {
+    /// `sgd`: Nesterov SGD, PyTorch semantics (the scaled-down presets); `rmsprop`: TF1 RMSProp
+    /// (the official EfficientNet and Noisy Student optimizer).
     public enum OptimizerKind: String, Codable, Sendable { case sgd, rmsprop }
+    /// How the learning rate falls after warm-up.
     public enum Decay: Codable, Hashable, Sendable {
+        /// Cosine from the peak to 0 at the run's last step.
         case cosine
         /// x rate every `everyEpochs` epochs (the official SVHN recipe: 0.97 every
         /// `staircaseDecayEpochs(...)`, about 1.37 epochs).
@@ -13,20 +17,32 @@ public struct TrainingSettings: Codable, Hashable, Sendable {
 
     /// Passes over the labeled set.
     public var epochs: Double
+    /// Labeled images per step; a student's step adds `unlabeledRatio` times as many pseudo-labeled ones.
     public var batchSize: Int
+    /// Which optimizer `makeOptimizer` builds.
     public var optimizer: OptimizerKind
+    /// Learning rate at the end of warm-up (official SVHN: 0.008 at batch 128).
     public var peakLearningRate: Double
+    /// Epochs (fractions allowed) of linear warm-up to the peak; 0: none.
     public var warmupEpochs: Double
+    /// The decay after warm-up.
     public var decay: Decay
+    /// Momentum of either optimizer (official: 0.9).
     public var momentum: Float
+    /// L2 coefficient added to the gradients of decaying parameters (convolution and dense weights,
+    /// not biases or batch norm); official SVHN: 1e-4.
     public var weightDecay: Float
     /// RMSProp's decay and epsilon (TF semantics).
     public var rmsDecay: Float
+    /// Added inside RMSProp's square root (official: 1e-3).
     public var rmsEpsilon: Float
+    /// Smoothing of the labeled one-hot targets, and of a student's hard pseudo labels (official: 0.1).
     public var labelSmoothing: Float
     /// Decay of the weight EMA used for evaluation; nil evaluates the raw weights.
     public var emaDecay: Float?
 
+    /// Defaults: Nesterov SGD 0.9, weight decay 5e-4, cosine decay without warm-up, no label
+    /// smoothing, no EMA; RMSProp's decay 0.9 and epsilon 1e-3 as the official code.
     public init(epochs: Double, batchSize: Int, optimizer: OptimizerKind = .sgd, peakLearningRate: Double,
                 warmupEpochs: Double = 0, decay: Decay = .cosine, momentum: Float = 0.9, weightDecay: Float = 5e-4,
                 rmsDecay: Float = 0.9, rmsEpsilon: Float = 1e-3, labelSmoothing: Float = 0, emaDecay: Float? = nil) {
@@ -46,6 +62,7 @@ public struct TrainingSettings: Codable, Hashable, Sendable {
         (epochs - warmupEpochs) / (log(finalLearningRate / peakLearningRate) / log(rate))
     }
 
+    /// A fresh optimizer (empty slots) with these settings.
     public func makeOptimizer() -> any Optimizer {
         switch optimizer {
         case .sgd: return SGD(momentum: momentum, nesterov: true, weightDecay: weightDecay)
@@ -53,6 +70,9 @@ public struct TrainingSettings: Codable, Hashable, Sendable {
         }
     }
 
+    /// The per-step schedule (`utils.py` `build_learning_rate`): ceil(epochs x stepsPerEpoch) steps,
+    /// floor(warmupEpochs x stepsPerEpoch) of them warm-up, staircase every everyEpochs x
+    /// stepsPerEpoch steps.
     public func schedule(stepsPerEpoch: Int) -> LearningRateSchedule {
         let total = Int((epochs * Double(stepsPerEpoch)).rounded(.up))
         let warmup = Int(warmupEpochs * Double(stepsPerEpoch))

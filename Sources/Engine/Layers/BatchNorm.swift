@@ -19,6 +19,7 @@ public final class BatchNorm: Layer {
         self.momentum = momentum; self.epsilon = epsilon
     }
 
+    /// `scale`, `offset`, `runningMean`, `runningVariance`, in that order (checkpoint names).
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("scale", scale), ("offset", offset), ("runningMean", runningMean), ("runningVariance", runningVariance)]
     }

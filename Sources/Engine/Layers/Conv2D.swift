@@ -18,6 +18,7 @@ public final class Conv2D: Layer {
         self.stride = stride; self.padding = padding; self.groups = groups
     }
 
+    /// `weight`, then `bias` when the layer has one (checkpoint names).
     public var ownParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

@@ -11,6 +11,7 @@ public final class Dense: Layer {
         bias = Parameter(Initializer.uniformFanIn([outputs], fanIn: inputs, rng: &rng), decays: false)
     }
 
+    /// `weight`, then `bias` (checkpoint names).
     public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
 
     /// x W + b for `x` of shape [N, in]; returns [N, out].

@@ -4,8 +4,11 @@ import Randomness
 /// `indices[i]` of `count`. Masks are drawn for all `count` rows and each process keeps its own,
 /// so they are the same whatever the number of processes.
 public struct GlobalRows: Sendable, Equatable {
+    /// Global row of each local row, in local order.
     public var indices: [Int]
+    /// Rows of the global batch.
     public var count: Int
+    /// Local row i is global row `indices[i]` of `count` (each index below `count`).
     public init(indices: [Int], count: Int) { self.indices = indices; self.count = count }
 
     /// `perRow` values per global row drawn by `draw`, in global order; returns this process's rows.
