@@ -115,7 +115,7 @@ public enum Robustness {
             let logits = model.predict(x)
             for (k, y) in labels.enumerated() {
                 let row = logits.scalars[(k * classes)..<((k + 1) * classes)]
-                if let m = row.indices.max(by: { row[$0] < row[$1] }), m - row.startIndex == y { correct += 1 }
+                if Prediction(row).label == y { correct += 1 }   // argmax of the logits: the same class as of their softmax
             }
             start += idx.count
         }
