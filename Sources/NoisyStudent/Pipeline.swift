@@ -246,19 +246,6 @@ public enum PseudoLabelFile {
     /// Reads and checks a label file (see `readWithPool`).
     public static func read(_ url: URL) throws -> PseudoLabels { try readWithPool(url).labels }
 
-    /// The container's problem without its "checkpoint" wording or the path (given once).
-    static func containerProblem(_ e: CheckpointError) -> String {
-        switch e {
-        case .unreadable(_, let why): return "cannot read: \(why)"
-        case .notACheckpoint: return "bad magic bytes"
-        case .unsupportedVersion(_, let found, let supported): return "format version \(found), this build reads \(supported)"
-        case .truncated(_, let expected, let actual): return "truncated: \(actual) bytes, expected \(expected)"
-        case .checksumMismatch: return "CRC-32 mismatch"
-        case .malformedHeader(_, let why): return "malformed header: \(why)"
-        default: return "\(e)"
-        }
-    }
-
     /// Reads a label file and the pool size it records (nil for files written before it was
     /// recorded). Indices are checked to be whole numbers in 0..<2^24 before they become Ints,
     /// probabilities to be finite and in [0, 1], rows to be distinct and increasing.
@@ -267,7 +254,7 @@ public enum PseudoLabelFile {
         let c: Checkpoint
         do { c = try Checkpoint.read(from: url) } catch let e as CheckpointError {
             // Label files share the checkpoint container; the reader should hear what this file is for.
-            throw PipelineError.corruptFile(url.path, "not a readable pseudo-label file (\(Self.containerProblem(e)))")
+            throw PipelineError.corruptFile(url.path, "not a readable pseudo-label file (\(e.containerProblem))")
         }
         guard c.architecture == "pseudo-labels", let classes = c.metadata["classes"].flatMap(Int.init), classes >= 1,
               let idx = c.tensor(named: "indices"), idx.shape.count == 1, let p = c.tensor(named: "probabilities"),

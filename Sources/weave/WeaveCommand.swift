@@ -36,9 +36,7 @@ struct Location: ParsableArguments {
     /// A folder without chapters is not a project: say so before any command looks inside it
     /// (Foundation's "The file doesn't exist" named neither the folder's role nor the fix).
     func validate() throws {
-        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
-        let folder = chapters.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : rootURL.appendingPathComponent($0) }
-            ?? rootURL.appendingPathComponent("chapters")
+        let folder = options().chapters   // resolved as every command resolves it
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw ValidationError("no chapters folder at \(folder.path): run weave in a project folder (one holding "

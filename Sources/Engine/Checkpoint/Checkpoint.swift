@@ -167,6 +167,20 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unexpectedTensor(String)
     case shapeMismatch(String, expected: [Int], found: [Int])
 
+    /// What is wrong with the file as a container, without its path or the word "checkpoint":
+    /// for files that share the format (pseudo-label files), whose readers name them their way.
+    public var containerProblem: String {
+        switch self {
+        case .unreadable(_, let why): return "cannot read: \(why)"
+        case .notACheckpoint: return "bad magic bytes"
+        case .unsupportedVersion(_, let found, let supported): return "format version \(found), this build reads \(supported)"
+        case .truncated(_, let expected, let actual): return "truncated: \(actual) bytes, expected \(expected)"
+        case .checksumMismatch: return "CRC-32 mismatch"
+        case .malformedHeader(_, let why): return "malformed header: \(why)"
+        default: return description
+        }
+    }
+
     /// One line for the user, starting with the file when there is one.
     public var description: String {
         switch self {
