@@ -416,26 +416,37 @@ def predict(model, x, batch=500):
 
 
 def filter_and_balance(probs, f, g):
-    """Filtering.swift as it stands: per predicted class keep confidence >= max(threshold,
-    minimumThreshold); balance to K = pool / classes: the K most confident of a full class, whole
-    copies plus a seeded sample of an under-full one."""
+    """Filtering.swift's PseudoLabelFilter (the official filter_unlabel.py rule): per predicted
+    class keep confidence >= max(threshold, minimumThreshold); with target K (perClass, default
+    pool / classes) the class threshold rises on the 0.01 grid to the highest value that still
+    keeps K images, then each image at or above it gets floor(K/count) copies plus one more with
+    probability frac(K/count), most confident first. The draws come from `g`, not from our
+    generator, so the kept set matches ours in law, not image by image."""
     conf, label = probs.max(1)
-    threshold = max(f["threshold"], f["minimumThreshold"])
+    conf, label = conf.numpy(), label.numpy()
+    base = max(f["threshold"], f["minimumThreshold"])
+    grid = [base] + [i / 100 for i in range(101) if i / 100 > base]
     classes = probs.shape[1]
     k = f.get("perClass") or max(1, len(probs) // classes)
     rows = []
     for c in range(classes):
-        members = [i for i in range(len(probs)) if label[i] == c and conf[i] >= threshold]
-        members.sort(key=lambda i: (-conf[i].item(), i))
+        members = [int(i) for i in np.nonzero((label == c) & (conf >= np.float32(base)))[0]]
+        members.sort(key=lambda i: (-conf[i], i))
         if not f["balance"]:
             rows += members; continue
         if not members:
             continue
-        if len(members) >= k:
-            rows += members[:k]
-        else:
-            rows += members * (k // len(members))
-            rows += [members[i] for i in torch.randperm(len(members), generator=g)[:k % len(members)].tolist()]
+        mc = conf[members]
+        t = base
+        for cand in grid:
+            if (mc >= np.float32(cand)).sum() >= k:
+                t = cand
+        chosen = [i for i in members if conf[i] >= np.float32(t)]
+        ratio = k / len(chosen)
+        whole = int(ratio); fraction = ratio - whole
+        draws = torch.rand(len(chosen), generator=g, dtype=torch.float64).tolist()
+        for i, u in zip(chosen, draws):
+            rows += [i] * (whole + (1 if u < fraction else 0))
     return rows
 
 
