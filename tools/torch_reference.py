@@ -11,8 +11,9 @@ Run by hand (torch from PyPI in a venv; the Swift tests only read what this writ
 `train` trains the recipe's teacher (and with --student, labels the pool with it, filters and
 balances as Filtering.swift does, and trains the first student with soft targets and the
 model noise: dropout, stochastic depth) in PyTorch on a split our CLI exported (images,
-recipe, normalisation) with our recipe's optimisation, and prints test top-1. Input noise
-(RandAugment, Cutout, crop) is not reproduced: give both sides a recipe without it. It uses our SGD
+recipe, normalisation) with our recipe's optimisation, and prints test top-1. Of the input
+noise only the crop (reflect-pad 4, random offset) is reproduced; RandAugment and Cutout are
+not: give both sides a recipe without them. It uses our SGD
 (Nesterov, decay on weights only), our warm-up + cosine schedule by step, our batches (a fresh
 permutation per epoch, the last batch topped up from its start), our initialisation's
 distributions (He normal convolutions, uniform +-1/sqrt(fan-in) dense layer), batch norm
@@ -363,7 +364,16 @@ def evaluate(model, x, y, batch=500):
     return 100 * correct / max(1, len(y))
 
 
-def fit(model, t, xl, yl, g, pseudo=None, ratio=0, unlabeled_weight=1.0):
+def random_crop(x, g, pad=4):
+    """StudentNoise's crop: reflect-pad by `pad` (tf.pad REFLECT, edge not repeated) and a crop
+    at a uniform offset in 0...2 pad per image, drawn from `g` (same law as ours, other draws)."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    offsets = torch.randint(0, 2 * pad + 1, (n, 2), generator=g).tolist()
+    return torch.stack([padded[i, :, oy:oy + h, ox:ox + w] for i, (oy, ox) in enumerate(offsets)])
+
+
+def fit(model, t, xl, yl, g, pseudo=None, ratio=0, unlabeled_weight=1.0, crop=False):
     """Our Trainer's loop: SGD (Nesterov, decay on weights only), warm-up + cosine by step,
     epoch-wise permutations of the labeled set (last batch topped up from its start), and for a
     student `ratio` pseudo-labeled images per labeled one from passes over the pseudo set."""
@@ -394,6 +404,8 @@ def fit(model, t, xl, yl, g, pseudo=None, ratio=0, unlabeled_weight=1.0):
                     uperm = torch.randperm(len(tu), generator=g)
                 take.append(uperm[upos % len(tu)].item()); upos += 1
             x = torch.cat([x, xu[take]])
+        if crop:
+            x = random_crop(x, g)
         lr = learning_rate(step, t["peakLearningRate"], warmup, total)
         for group in opt.param_groups:
             group["lr"] = lr
@@ -463,13 +475,13 @@ def train_command(a):
     start = time.time()
     spec = dict(recipe["teacher"], classes=classes, inputChannels=xl.shape[1])
     noise = recipe["teacherNoise"]
-    if noise["randAugment"] or noise["cutout"] or noise["crop"]:
-        sys.exit("torch_reference: input noise (RandAugment, Cutout, crop) is not reproduced; use a recipe without it")
+    if noise["randAugment"] or noise["cutout"]:
+        sys.exit("torch_reference: RandAugment and Cutout are not reproduced; use a recipe without them (crop is)")
     spec.update(dropout=noise["dropout"], stochasticDepth=noise["stochasticDepth"])
     teacher = build(spec)
     our_init(teacher, g)
-    steps = fit(teacher, recipe["teacherTraining"], xl, yl, g)
-    result = {"seed": a.seed, "teacher": f"{spec['kind']}-{spec['depth']}-{spec['width']}", "teacherSteps": steps,
+    steps = fit(teacher, recipe["teacherTraining"], xl, yl, g, crop=noise["crop"])
+    result = {"split": os.path.basename(os.path.dirname(os.path.abspath(a.split))), "seed": a.seed, "teacher": f"{spec['kind']}-{spec['depth']}-{spec['width']}", "teacherSteps": steps,
               "teacherTest": evaluate(teacher, xt, yt), "teacherValidation": evaluate(teacher, xv, yv) if len(yv) else None}
     print(json.dumps(result), flush=True)
     if a.student and recipe["students"]:
@@ -480,14 +492,14 @@ def train_command(a):
         if recipe["pseudoLabelMode"] != "soft" or recipe["temperature"] != 1:
             sys.exit("torch_reference: only soft pseudo labels at temperature 1 are reproduced")
         noise = recipe["studentNoise"]
-        if noise["randAugment"] or noise["cutout"] or noise["crop"]:
-            sys.exit("torch_reference: input noise (RandAugment, Cutout, crop) is not reproduced; use a recipe without it")
+        if noise["randAugment"] or noise["cutout"]:
+            sys.exit("torch_reference: RandAugment and Cutout are not reproduced; use a recipe without them (crop is)")
         sspec = dict(recipe["students"][0], classes=classes, inputChannels=xl.shape[1],
                      dropout=noise["dropout"], stochasticDepth=noise["stochasticDepth"])
         student = build(sspec)
         our_init(student, g)
         steps = fit(student, recipe["studentTraining"], xl, yl, g, pseudo=(xu[rows], probs[rows]),
-                    ratio=recipe["unlabeledRatio"], unlabeled_weight=recipe["unlabeledLossWeight"])
+                    ratio=recipe["unlabeledRatio"], unlabeled_weight=recipe["unlabeledLossWeight"], crop=noise["crop"])
         result.update(pseudoAccuracy=100 * (probs.argmax(1) == yu).float().mean().item(), kept=len(rows), studentSteps=steps,
                       studentTest=evaluate(student, xt, yt), studentValidation=evaluate(student, xv, yv) if len(yv) else None)
     result.update(seconds=round(time.time() - start, 1), torch=torch.__version__, threads=torch.get_num_threads())

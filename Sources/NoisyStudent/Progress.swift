@@ -61,8 +61,7 @@ public struct ConsoleProgress: ProgressReporter {
     /// Writes `e` to standard error: every event when live, only end-of-epoch events otherwise
     /// (then with the elapsed time, h:mm:ss).
     public func report(_ e: ProgressEvent) {
-        let base = String(format: "%@ epoch %d/%d step %d/%d loss %.4f %.0f img/s",
-                          e.phase, e.epoch, e.epochs, e.step, e.totalSteps, e.loss, e.imagesPerSecond)
+        let base = Self.fields(e)
         let extra = e.note.map { " " + $0 } ?? ""
         if live {
             let eta = e.etaSeconds.isFinite ? " ETA \(Self.clock(e.etaSeconds))" : ""
@@ -71,6 +70,16 @@ public struct ConsoleProgress: ProgressReporter {
         } else if e.endOfEpoch {
             FileHandle.standardError.write(Data((base + " elapsed \(Self.clock(e.elapsed))" + extra + "\n").utf8))
         }
+    }
+
+    /// The fields of one progress line: phase, epoch, step, and the loss and rate when measured.
+    static func fields(_ e: ProgressEvent) -> String {
+        // Phases without a loss (predict, robustness) report NaN, and robustness no rate:
+        // leave those fields out instead of printing "loss nan" or "0 img/s". Training never
+        // reports a non-finite loss (the trainer stops with an error first).
+        let loss = e.loss.isFinite ? String(format: " loss %.4f", e.loss) : ""
+        let rate = e.imagesPerSecond > 0 ? String(format: " %.0f img/s", e.imagesPerSecond) : ""
+        return String(format: "%@ epoch %d/%d step %d/%d", e.phase, e.epoch, e.epochs, e.step, e.totalSteps) + loss + rate
     }
 
     static func clock(_ s: Double) -> String {
