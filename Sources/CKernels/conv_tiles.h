@@ -468,12 +468,12 @@ static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
 // the plain register tiles above, and the transforms are fixed per element, so the values depend
 // neither on the block size nor on how images are split among threads, nor on the vector width.
 
-// V[e][c, c+VW) of one tile: B^T d B, rows then columns. p[i] is input pixel i (row-major 4x4)
-// or NULL for a zero-padding tap; e runs estride floats apart.
+// V[e][c, c+VW) of one tile: B^T d B, rows then columns. Input pixel i (row-major 4x4) is at
+// p[i] + c (a row of zeros for a padding tap); e runs estride floats apart.
 INL void SFX(wino_input_tile)(const float *const *p, int c, float *v, size_t estride) {
     VF d[16], t[16];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < 16; i++) d[i] = p[i] ? V_LOAD(p[i] + c) : V_ZERO();
+    for (int i = 0; i < 16; i++) d[i] = V_LOAD(p[i] + c);
 #pragma clang loop unroll(full)
     for (int j = 0; j < 4; j++) {
         t[j] = V_SUB(d[j], d[8 + j]);
@@ -539,7 +539,7 @@ static void SFX(winograd)(const wino_args *a) {
                     const int iy = 2 * ty - a->pt + dy;
                     for (int dx = 0; dx < 4; dx++) {
                         const int ix = 2 * tx - a->pl + dx;
-                        p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : NULL;
+                        p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
                     }
                 }
                 for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, tb * cin);

@@ -238,6 +238,10 @@ typedef struct {
     const ck_epilogue *epilogue;
 } wino_args;
 
+// The input pixel a Winograd tile reads for a padding tap: a zero row as wide as the widest cin
+// the kernels take (128), so the input transform loads every tap unconditionally.
+static const float wino_zeros[128] __attribute__((aligned(64)));
+
 // Tiles per Winograd block: the block's V and M ([16][tiles][cin] and [16][tiles][cout]) take
 // about 256 KiB, to stay in L2 between the input transform, the GEMMs and the output transform.
 static int wino_block_tiles(int cin, int cout) {
