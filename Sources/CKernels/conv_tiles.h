@@ -510,17 +510,38 @@ INL void SFX(wino_output_tile)(const float *mt, size_t estride, int c, float *co
     }
 }
 
-// Images [n0, n1) of a 3x3 stride-1 convolution (wino_for: cin has a register tile) with the
+// V of tiles [b0, b0 + nb) of the images from g0 on (tiles counted image by image, row-major
+// within an image) into v ([16][tb][cin]).
+static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb, float *v, size_t tb) {
+    const int cin = a->cin, ih = a->ih, iw = a->iw, tw = (a->ow + 1) / 2, per_image = tw * ((a->oh + 1) / 2);
+    for (int i = 0; i < nb; i++) {
+        const size_t tile = b0 + i;
+        const int n = g0 + (int)(tile / per_image), r = (int)(tile % per_image);
+        const int ty = r / tw, tx = r % tw;
+        const float *img = a->x + (size_t)n * ih * iw * cin;
+        const float *p[16];
+        for (int dy = 0; dy < 4; dy++) {
+            const int iy = 2 * ty - a->pt + dy;
+            for (int dx = 0; dx < 4; dx++) {
+                const int ix = 2 * tx - a->pl + dx;
+                p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
+            }
+        }
+        for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, tb * cin);
+    }
+}
+
+// Images [n0, n1) of a 3x3 stride-1 convolution (ck_winograd_supported) with the
 // transformed weights u ([16][cin][cout], ck_winograd_weights). Tile (ty, tx) of an image covers
 // output rows 2ty, 2ty+1 and reads input rows 2ty - pt .. 2ty - pt + 3 (zeros outside).
 static void SFX(winograd)(const wino_args *a) {
-    const int cin = a->cin, cout = a->cout, ih = a->ih, iw = a->iw, oh = a->oh, ow = a->ow;
+    const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
     const int tw = (ow + 1) / 2, th = (oh + 1) / 2, per_image = tw * th;
     const size_t tb = (size_t)wino_block_tiles(cin, cout);
     float *v = scratch(16 * tb * cin), *mm = scratch(16 * tb * cout);
     const SFX(fwd_tile_fn) gemm = SFX(tile_for_pstep)(cin);
     const tile_args t = {0, 0, 1, cin, cout, 1, 1, 0, 0, (size_t)cout, (size_t)cout};
-    const size_t in_image = (size_t)ih * iw * cin, out_image = (size_t)oh * ow * cout;
+    const size_t out_image = (size_t)oh * ow * cout;
     // Images go in groups of about one block of tiles, so the epilogue meets the group's
     // output while it is still in cache.
     const int group = per_image >= (int)tb ? 1 : (int)tb / per_image;
@@ -529,21 +550,7 @@ static void SFX(winograd)(const wino_args *a) {
         const size_t tiles = (size_t)(g1 - g0) * per_image;
         for (size_t b0 = 0; b0 < tiles; b0 += tb) {
             const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
-            for (int i = 0; i < nb; i++) {
-                const size_t tile = b0 + i;
-                const int n = g0 + (int)(tile / per_image), r = (int)(tile % per_image);
-                const int ty = r / tw, tx = r % tw;
-                const float *img = a->x + (size_t)n * in_image;
-                const float *p[16];
-                for (int dy = 0; dy < 4; dy++) {
-                    const int iy = 2 * ty - a->pt + dy;
-                    for (int dx = 0; dx < 4; dx++) {
-                        const int ix = 2 * tx - a->pl + dx;
-                        p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
-                    }
-                }
-                for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, tb * cin);
-            }
+            SFX(wino_input_block)(a, g0, b0, nb, v, tb);
             for (int e = 0; e < 16; e++) {
                 for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
                     const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
@@ -578,11 +585,128 @@ static void SFX(winograd)(const wino_args *a) {
     free(mm);
 }
 
+// Z[e][c, c+VW) of one tile of the output gradient: A dY A^T (4x4 from 2x2; A = the transpose of
+// A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]), rows then columns. o[i] + c is dY's pixel i of the 2x2
+// tile (a row of zeros past the edge); lanes outside m are not stored.
+INL void SFX(wino_gradient_tile)(const float *const *o, int c, float *z, size_t estride, VM m) {
+    VF d[4], w[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 4; i++) d[i] = V_MLOAD(m, o[i] + c);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 2; j++) {
+        w[j] = d[j];
+        w[2 + j] = V_ADD(d[j], d[2 + j]);
+        w[4 + j] = V_SUB(d[j], d[2 + j]);
+        w[6 + j] = V_SUB(V_ZERO(), d[2 + j]);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        const VF *q = w + 2 * r;
+        V_MSTORE(z + (size_t)(4 * r) * estride + c, m, q[0]);
+        V_MSTORE(z + (size_t)(4 * r + 1) * estride + c, m, V_ADD(q[0], q[1]));
+        V_MSTORE(z + (size_t)(4 * r + 2) * estride + c, m, V_SUB(q[0], q[1]));
+        V_MSTORE(z + (size_t)(4 * r + 3) * estride + c, m, V_SUB(V_ZERO(), q[1]));
+    }
+}
+
+// du[ci0 + c][co] += sum over the nb tiles t of v[t][ci0 + c] * z[t][co]: CB input channels x
+// NV output-channel vectors in registers, the tiles summed in order.
+INL void SFX(wino_wgrad_tile)(const float *v, const float *z, float *du, int cin, int cout, int nb,
+                              const int CB, const int NV, VM m) {
+    VF acc[16][4];
+#pragma clang loop unroll(full)
+    for (int c = 0; c < CB; c++)
+#pragma clang loop unroll(full)
+        for (int k = 0; k < NV; k++)
+            acc[c][k] = k == NV - 1 ? V_MLOAD(m, du + (size_t)c * cout + VW * k) : V_LOAD(du + (size_t)c * cout + VW * k);
+    for (int t = 0; t < nb; t++) {
+        VF zv[4];
+#pragma clang loop unroll(full)
+        for (int k = 0; k < NV; k++) zv[k] = k == NV - 1 ? V_MLOAD(m, z + VW * k) : V_LOAD(z + VW * k);
+#pragma clang loop unroll(full)
+        for (int c = 0; c < CB; c++) {
+            VF b = V_SET1(v[c]);
+#pragma clang loop unroll(full)
+            for (int k = 0; k < NV; k++) acc[c][k] = V_FMA(b, zv[k], acc[c][k]);
+        }
+        v += cin;
+        z += cout;
+    }
+#pragma clang loop unroll(full)
+    for (int c = 0; c < CB; c++)
+#pragma clang loop unroll(full)
+        for (int k = 0; k < NV; k++) {
+            if (k == NV - 1) V_MSTORE(du + (size_t)c * cout + VW * k, m, acc[c][k]);
+            else V_STORE(du + (size_t)c * cout + VW * k, acc[c][k]);
+        }
+}
+
+#define WW_CASE(C, V) case C: SFX(wino_wgrad_tile)(vp, zp, dup, cin, cout, nb, C, V, m); break;
+#define WW_SWITCH(V)                                                                              \
+    switch (cb) {                                                                                 \
+        WW_CASE(1, V) WW_CASE(2, V) WW_CASE(3, V) WW_CASE(4, V) WW_CASE(5, V) WW_CASE(6, V)       \
+        WW_CASE(7, V) WW_CASE(8, V) WW_CASE(9, V) WW_CASE(10, V) WW_CASE(11, V) WW_CASE(12, V)    \
+        WW_CASE(13, V) WW_CASE(14, V) WW_CASE(15, V) WW_CASE(16, V) default: break;               \
+    }
+
+// The weight gradient of images [n0, n1) by Winograd F(2x2, 3x3): du ([16][cin][cout], zeroed
+// by the caller) += sum over tiles of V[e]^T Z[e], V = B^T d B of the input and Z = A dY A^T of
+// the output gradient a->dy: the adjoint of the forward pass (dW = G^T du G, ck_winograd_weights
+// _adjoint). Each du element sums the tiles in their order (image, then row-major).
+static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
+    const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
+    const int tw = (ow + 1) / 2, per_image = tw * ((oh + 1) / 2);
+    const size_t tb = (size_t)wino_block_tiles(cin, cout);
+    float *v = scratch(16 * tb * cin), *z = scratch(16 * tb * cout), *zeros = scratch((size_t)cout);
+    memset(zeros, 0, (size_t)cout * sizeof(float));
+    const size_t tiles = (size_t)(a->n1 - a->n0) * per_image;
+    for (size_t b0 = 0; b0 < tiles; b0 += tb) {
+        const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
+        SFX(wino_input_block)(a, a->n0, b0, nb, v, tb);
+        for (int i = 0; i < nb; i++) {
+            const size_t tile = b0 + i;
+            const int n = a->n0 + (int)(tile / per_image), r = (int)(tile % per_image);
+            const int ty = r / tw, tx = r % tw;
+            const float *img = a->dy + (size_t)n * oh * ow * cout;
+            const float *o[4];
+            for (int k = 0; k < 4; k++) {
+                const int oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+                o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : zeros;
+            }
+            for (int c = 0; c < cout; c += VW)
+                SFX(wino_gradient_tile)(o, c, z + (size_t)i * cout, tb * cout, SFX(tail_mask)(cout - c));
+        }
+        for (int e = 0; e < 16; e++) {
+            for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
+                const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
+                const int nv = (cn + VW - 1) / VW;
+                const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
+                const int blk = cin < SFX(max_pb_for_nv)[nv] ? cin : SFX(max_pb_for_nv)[nv];
+                for (int ci0 = 0; ci0 < cin; ci0 += blk) {
+                    const int cb = cin - ci0 < blk ? cin - ci0 : blk;
+                    const float *vp = v + (size_t)e * tb * cin + ci0, *zp = z + (size_t)e * tb * cout + co0;
+                    float *dup = du + ((size_t)e * cin + ci0) * cout + co0;
+                    switch (nv) {
+                    case 1: WW_SWITCH(1) break;
+                    case 2: WW_SWITCH(2) break;
+                    case 3: WW_SWITCH(3) break;
+                    default: WW_SWITCH(4) break;
+                    }
+                }
+            }
+        }
+    }
+    free(v);
+    free(z);
+    free(zeros);
+}
+
 static int SFX(has_shared_tile)(int cin, int kw) { return SFX(shared_tile_for)(cin, kw) != NULL; }
 
 /// This width's entry points, for kernels.c's dispatch.
 static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(conv1_planar), SFX(wgrad),
-                                          SFX(has_shared_tile), SH_BLOCK, SFX(winograd)};
+                                          SFX(has_shared_tile), SH_BLOCK, SFX(winograd),
+                                          SFX(winograd_wgrad)};
 
 #pragma clang attribute pop
 #undef SFX
@@ -611,3 +735,5 @@ static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded
 #undef SHARED_FN
 #undef WG_CASE
 #undef WG_SWITCH
+#undef WW_CASE
+#undef WW_SWITCH

@@ -236,6 +236,7 @@ typedef struct {
     float *y; int oh, ow;
     int n0, n1;
     const ck_epilogue *epilogue;
+    const float *dy;  // the output gradient (oh x ow x cout per image), for the weight gradient
 } wino_args;
 
 // The input pixel a Winograd tile reads for a padding tap: a zero row as wide as the widest cin
@@ -260,6 +261,7 @@ typedef struct {
     int (*has_shared_tile)(int cin, int kw);
     int pack_block;
     void (*winograd)(const wino_args *a);
+    void (*winograd_wgrad)(const wino_args *a, float *du);
 } simd_kernels;
 
 #if CK_X86
@@ -471,11 +473,44 @@ int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float 
                              const ck_epilogue *epilogue) {
     if (!ck_winograd_supported(g)) return -1;
 #if CK_X86
-    const wino_args a = {x, g->h, g->w, g->cin, g->pt, g->pl, u, g->cout, y, ck_out_h(g), ck_out_w(g), n0, n1, epilogue};
+    const wino_args a = {x, g->h, g->w, g->cin, g->pt, g->pl, u, g->cout, y, ck_out_h(g), ck_out_w(g), n0, n1, epilogue, NULL};
     simd_for(g->isa)->winograd(&a);
     return 0;
 #else
     (void)x; (void)u; (void)y; (void)n0; (void)n1; (void)epilogue;
+    return -1;
+#endif
+}
+
+int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1) {
+    if (!ck_winograd_supported(g)) return -1;
+#if CK_X86
+    const size_t plane = (size_t)g->cin * g->cout;
+    float *du = scratch(16 * plane);
+    memset(du, 0, 16 * plane * sizeof(float));
+    const wino_args a = {x, g->h, g->w, g->cin, g->pt, g->pl, NULL, g->cout, NULL, ck_out_h(g), ck_out_w(g), n0, n1, NULL, dy};
+    simd_for(g->isa)->winograd_wgrad(&a, du);
+    // dw += G^T du G per (ci, co): rows first, then columns (the adjoint of ck_winograd_weights).
+    for (size_t k = 0; k < plane; k++) {
+        float u[16], t[12];
+        for (int i = 0; i < 16; i++) u[i] = du[(size_t)i * plane + k];
+        for (int j = 0; j < 4; j++) {
+            const float h = 0.5f * (u[4 + j] + u[8 + j]);
+            t[j] = u[j] + h;
+            t[4 + j] = 0.5f * (u[4 + j] - u[8 + j]);
+            t[8 + j] = h + u[12 + j];
+        }
+        for (int r = 0; r < 3; r++) {
+            const float *q = t + 4 * r, h = 0.5f * (q[1] + q[2]);
+            dw[(size_t)(3 * r) * plane + k] += q[0] + h;
+            dw[(size_t)(3 * r + 1) * plane + k] += 0.5f * (q[1] - q[2]);
+            dw[(size_t)(3 * r + 2) * plane + k] += h + q[3];
+        }
+    }
+    free(du);
+    return 0;
+#else
+    (void)x; (void)dy; (void)dw; (void)n0; (void)n1;
     return -1;
 #endif
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import Engine
 import Randomness
 
-/// Winograd F(2x2, 3x3) (forward and input gradient of 3x3 stride-1 convolutions) on every
+/// Winograd F(2x2, 3x3) (forward, input and weight gradients of 3x3 stride-1 convolutions) on every
 /// vector path this CPU runs, against the Double reference and the direct kernels; its
 /// determinism (repeat, thread count, vector width).
 @Suite(.serialized) struct WinogradTests {
@@ -58,8 +58,8 @@ import Randomness
         #expect(!ConvKernels.winograd(portable, .winogradOn(CK_ISA_PORTABLE)))
     }
 
-    /// Forward and input gradient within 1e-4 (relative to the largest value) of the Double
-    /// reference, and of the direct kernels on the same path; the weight gradient (direct) exact.
+    /// Forward, input and weight gradients within 1e-4 (relative to the largest value) of the
+    /// Double reference, and of the direct kernels on the same path.
     @Test(arguments: cases)
     func matchesTheReferenceAndTheDirectKernels(_ c: Case) {
         let g = Self.geometry(c)
@@ -69,12 +69,14 @@ import Randomness
             let got = KernelTests.run(g, x: x, w: w, dy: dy, path: .winogradOn(isa))
             let direct = KernelTests.run(g, x: x, w: w, dy: dy, path: .directOn(isa))
             let ey = KernelTests.maxError(got.y, ref.y), edx = KernelTests.maxError(got.dx, ref.dx)
-            print("winograd \(c) \(ConvKernels.Path.winogradOn(isa)): forward \(ey), input gradient \(edx) (relative to the reference's largest value)")
+            let edw = KernelTests.maxError(got.dw, ref.dw)
+            print("winograd \(c) \(ConvKernels.Path.winogradOn(isa)): forward \(ey), input gradient \(edx), weight gradient \(edw) (relative to the reference's largest value)")
             #expect(ey < 1e-4, "forward \(c) \(isa)")
             #expect(edx < 1e-4, "input gradient \(c) \(isa)")
             #expect(KernelTests.maxError(got.y, direct.y) < 1e-4, "forward against direct \(c) \(isa)")
             #expect(KernelTests.maxError(got.dx, direct.dx) < 1e-4, "input gradient against direct \(c) \(isa)")
-            #expect(got.dw == direct.dw, "weight gradient \(c) \(isa)")
+            #expect(edw < 1e-4, "weight gradient \(c) \(isa)")
+            #expect(KernelTests.maxError(got.dw, direct.dw) < 1e-4, "weight gradient against direct \(c) \(isa)")
         }
     }
 

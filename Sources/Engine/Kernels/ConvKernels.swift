@@ -10,7 +10,7 @@ enum ConvKernels {
     /// How a convolution is computed. `.automatic` picks per geometry; tests force the others.
     /// `.direct` runs the direct kernels on the process's path (`ck_isa`); `.directOn(isa)` on a
     /// given one (a `ck_isa_t`, which the CPU must support): tests compare the paths.
-    /// `.winogradOn(isa)` runs Winograd F(2x2, 3x3) for the forward pass and the input gradient
+    /// `.winogradOn(isa)` runs Winograd F(2x2, 3x3) for the forward pass and both gradients
     /// wherever `ck_winograd_supported` allows (the direct kernels of `isa` elsewhere).
     enum Path: Sendable, CustomStringConvertible {
         case automatic, gemm, direct, directOn(ck_isa_t), winogradOn(ck_isa_t)
@@ -44,6 +44,9 @@ enum ConvKernels {
     /// for the input gradient. Benchmarks tune it (`engine-bench --winograd-channel-product`).
     nonisolated(unsafe) static var winogradThreshold = 16 * 16
 
+    /// The same rule for weight gradients (`engine-bench --winograd-weight-channel-product`).
+    nonisolated(unsafe) static var winogradWeightThreshold = 16 * 16
+
     /// Fixed number of partial sums for weight gradients: independent of the thread count, so
     /// results are bit-identical whatever `Parallelism.threads` is.
     static let weightGradientChunks = 8
@@ -70,11 +73,12 @@ enum ConvKernels {
 
     /// Whether a direct-kernel convolution `cg` (a forward pass, or the transposed convolution
     /// of an input gradient) runs Winograd: forced by `.winogradOn`, else by the channel rule.
-    static func winograd(_ cg: ck_conv_geom, _ path: Path) -> Bool {
+    /// `threshold`: `winogradThreshold`, or `winogradWeightThreshold` for a weight gradient.
+    static func winograd(_ cg: ck_conv_geom, _ path: Path, threshold: Int = winogradThreshold) -> Bool {
         guard withUnsafePointer(to: cg, { ck_winograd_supported($0) }) != 0 else { return false }
         switch path {
         case .winogradOn: return true
-        case .automatic: return Int(cg.cin) * Int(cg.cout) >= winogradThreshold
+        case .automatic: return Int(cg.cin) * Int(cg.cout) >= threshold
         default: return false
         }
     }
@@ -152,7 +156,7 @@ enum ConvKernels {
     }
 
     static func directBackwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                     dw: UnsafeMutablePointer<Float>, isa: Int32) {
+                                     dw: UnsafeMutablePointer<Float>, isa: Int32, path: Path = .automatic) {
         let cg = cGeometry(g, isa: isa)
         let size = g.kernelH * g.kernelW * g.inChannels * g.outChannels
         let chunks = min(g.batch, weightGradientChunks)
@@ -160,9 +164,17 @@ enum ConvKernels {
         partial.initialize(repeating: 0, count: chunks * size)
         defer { partial.deallocate() }
         let xs = UncheckedSendable(x), dys = UncheckedSendable(dy), ps = UncheckedSendable(partial)
+        let useWinograd = winograd(cg, path, threshold: winogradWeightThreshold)
         Parallelism.forEach(chunks) { c in
             let n0 = c * g.batch / chunks, n1 = (c + 1) * g.batch / chunks
-            withUnsafePointer(to: cg) { ck_conv_backward_weight($0, xs.value, dys.value, ps.value + c * size, Int32(n0), Int32(n1)) }
+            withUnsafePointer(to: cg) {
+                if useWinograd {
+                    let status = ck_conv_backward_weight_winograd($0, xs.value, dys.value, ps.value + c * size, Int32(n0), Int32(n1))
+                    precondition(status == 0, "ck_conv_backward_weight_winograd refused a geometry ck_winograd_supported accepted")
+                } else {
+                    ck_conv_backward_weight($0, xs.value, dys.value, ps.value + c * size, Int32(n0), Int32(n1))
+                }
+            }
         }
         // Combine the partial sums in chunk order (deterministic).
         for c in 0..<chunks {
@@ -308,7 +320,7 @@ enum ConvKernels {
     /// dw += conv-gradient(x, dy). Accumulates into dw.
     static func backwardWeight(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                dw: UnsafeMutablePointer<Float>, path: Path = .automatic) {
-        if direct(g, path) { return directBackwardWeight(g, x: x, dy: dy, dw: dw, isa: path.isa) }
+        if direct(g, path) { return directBackwardWeight(g, x: x, dy: dy, dw: dw, isa: path.isa, path: path) }
         if g.isDepthwise { return depthwiseBackwardWeight(g, x: x, dy: dy, dw: dw) }
         if g.groups != 1 { return groupedBackwardWeight(g, x: x, dy: dy, dw: dw) }
         let k = g.kernelH * g.kernelW * g.inChannels

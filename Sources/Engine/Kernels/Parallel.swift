@@ -128,6 +128,12 @@ public enum KernelConfiguration {
         get { ConvKernels.winogradThreshold }
         set { ConvKernels.winogradThreshold = newValue }
     }
+
+    /// The same rule for the weight gradients of those convolutions (Int.max: direct kernels).
+    public static var winogradWeightChannelProduct: Int {
+        get { ConvKernels.winogradWeightThreshold }
+        set { ConvKernels.winogradWeightThreshold = newValue }
+    }
 }
 
 /// A bad `ENGINE_ISA` value: unknown, or a path this CPU cannot run.
