@@ -510,24 +510,41 @@ INL void SFX(wino_output_tile)(const float *mt, size_t estride, int c, float *co
     }
 }
 
-// V of tiles [b0, b0 + nb) of the images from g0 on (tiles counted image by image, row-major
-// within an image) into v ([16][tb][cin]).
-static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb, float *v, size_t tb) {
+// The 16 input pixels (row-major 4x4) of tile number `tile` counted from image g0 (image by
+// image, row-major within an image): pointers into x, or at a row of zeros for padding taps.
+static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, const float **p) {
     const int cin = a->cin, ih = a->ih, iw = a->iw, tw = (a->ow + 1) / 2, per_image = tw * ((a->oh + 1) / 2);
-    for (int i = 0; i < nb; i++) {
-        const size_t tile = b0 + i;
-        const int n = g0 + (int)(tile / per_image), r = (int)(tile % per_image);
-        const int ty = r / tw, tx = r % tw;
-        const float *img = a->x + (size_t)n * ih * iw * cin;
-        const float *p[16];
-        for (int dy = 0; dy < 4; dy++) {
-            const int iy = 2 * ty - a->pt + dy;
-            for (int dx = 0; dx < 4; dx++) {
-                const int ix = 2 * tx - a->pl + dx;
-                p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
-            }
+    const int n = g0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
+    const int ty = r / tw, tx = r % tw;
+    const float *img = a->x + (size_t)n * ih * iw * cin;
+    for (int dy = 0; dy < 4; dy++) {
+        const int iy = 2 * ty - a->pt + dy;
+        for (int dx = 0; dx < 4; dx++) {
+            const int ix = 2 * tx - a->pl + dx;
+            p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
         }
-        for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, tb * cin);
+    }
+}
+
+// V of tiles [b0, b0 + nb) of the images from g0 on into v (16 planes of tb x cin, wino_plane
+// apart). The input mostly comes from memory (a layer's activations outgrow the caches) and
+// each pixel feeds few multiplies here, so the two new columns of the tile WINO_PREFETCH tiles
+// ahead are prefetched; `tiles` bounds the tiles that exist from g0 on.
+#define WINO_PREFETCH 4
+static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
+    const int cin = a->cin;
+    for (int i = 0; i < nb; i++) {
+        const float *p[16];
+        if (b0 + i + WINO_PREFETCH < tiles) {
+            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, p);
+            for (int k = 2; k < 16; k += 4)
+                for (int c = 0; c < cin; c += 16) {
+                    __builtin_prefetch(p[k] + c);
+                    __builtin_prefetch(p[k + 1] + c);
+                }
+        }
+        SFX(wino_tile_pixels)(a, g0, b0 + i, p);
+        for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
     }
 }
 
@@ -538,7 +555,8 @@ static void SFX(winograd)(const wino_args *a) {
     const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
     const int tw = (ow + 1) / 2, th = (oh + 1) / 2, per_image = tw * th;
     const size_t tb = (size_t)wino_block_tiles(cin, cout);
-    float *v = scratch(16 * tb * cin), *mm = scratch(16 * tb * cout);
+    const size_t vplane = wino_plane(tb, cin), mplane = wino_plane(tb, cout);
+    float *v = scratch(16 * vplane), *mm = scratch(16 * mplane);
     const SFX(fwd_tile_fn) gemm = SFX(tile_for_pstep)(cin);
     const tile_args t = {0, 0, 1, cin, cout, 1, 1, 0, 0, (size_t)cout, (size_t)cout};
     const size_t out_image = (size_t)oh * ow * cout;
@@ -550,7 +568,7 @@ static void SFX(winograd)(const wino_args *a) {
         const size_t tiles = (size_t)(g1 - g0) * per_image;
         for (size_t b0 = 0; b0 < tiles; b0 += tb) {
             const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
-            SFX(wino_input_block)(a, g0, b0, nb, v, tb);
+            SFX(wino_input_block)(a, g0, b0, nb, tiles, v, tb);
             for (int e = 0; e < 16; e++) {
                 for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
                     const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
@@ -560,7 +578,7 @@ static void SFX(winograd)(const wino_args *a) {
                     const float *ue = a->u + (size_t)e * cin * cout + co0;
                     for (int i = 0; i < nb; i += blk) {
                         const int pb = nb - i < blk ? nb - i : blk;
-                        gemm(&t, v + ((size_t)e * tb + i) * cin, ue, mm + ((size_t)e * tb + i) * cout + co0, pb, nv, m);
+                        gemm(&t, v + e * vplane + (size_t)i * cin, ue, mm + e * mplane + (size_t)i * cout + co0, pb, nv, m);
                     }
                 }
             }
@@ -575,7 +593,7 @@ static void SFX(winograd)(const wino_args *a) {
                     o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : NULL;
                 }
                 for (int c = 0; c < cout; c += VW)
-                    SFX(wino_output_tile)(mm + (size_t)i * cout, tb * cout, c, o, SFX(tail_mask)(cout - c));
+                    SFX(wino_output_tile)(mm + (size_t)i * cout, mplane, c, o, SFX(tail_mask)(cout - c));
             }
         }
         if (a->epilogue)
@@ -657,12 +675,13 @@ static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
     const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
     const int tw = (ow + 1) / 2, per_image = tw * ((oh + 1) / 2);
     const size_t tb = (size_t)wino_block_tiles(cin, cout);
-    float *v = scratch(16 * tb * cin), *z = scratch(16 * tb * cout), *zeros = scratch((size_t)cout);
+    const size_t vplane = wino_plane(tb, cin), zplane = wino_plane(tb, cout);
+    float *v = scratch(16 * vplane), *z = scratch(16 * zplane), *zeros = scratch((size_t)cout);
     memset(zeros, 0, (size_t)cout * sizeof(float));
     const size_t tiles = (size_t)(a->n1 - a->n0) * per_image;
     for (size_t b0 = 0; b0 < tiles; b0 += tb) {
         const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
-        SFX(wino_input_block)(a, a->n0, b0, nb, v, tb);
+        SFX(wino_input_block)(a, a->n0, b0, nb, tiles, v, tb);
         for (int i = 0; i < nb; i++) {
             const size_t tile = b0 + i;
             const int n = a->n0 + (int)(tile / per_image), r = (int)(tile % per_image);
@@ -674,7 +693,7 @@ static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
                 o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : zeros;
             }
             for (int c = 0; c < cout; c += VW)
-                SFX(wino_gradient_tile)(o, c, z + (size_t)i * cout, tb * cout, SFX(tail_mask)(cout - c));
+                SFX(wino_gradient_tile)(o, c, z + (size_t)i * cout, zplane, SFX(tail_mask)(cout - c));
         }
         for (int e = 0; e < 16; e++) {
             for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
@@ -684,7 +703,7 @@ static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
                 const int blk = cin < SFX(max_pb_for_nv)[nv] ? cin : SFX(max_pb_for_nv)[nv];
                 for (int ci0 = 0; ci0 < cin; ci0 += blk) {
                     const int cb = cin - ci0 < blk ? cin - ci0 : blk;
-                    const float *vp = v + (size_t)e * tb * cin + ci0, *zp = z + (size_t)e * tb * cout + co0;
+                    const float *vp = v + e * vplane + ci0, *zp = z + e * zplane + co0;
                     float *dup = du + ((size_t)e * cin + ci0) * cout + co0;
                     switch (nv) {
                     case 1: WW_SWITCH(1) break;
@@ -737,3 +756,4 @@ static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded
 #undef WG_SWITCH
 #undef WW_CASE
 #undef WW_SWITCH
+#undef WINO_PREFETCH

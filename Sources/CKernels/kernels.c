@@ -250,6 +250,12 @@ static int wino_block_tiles(int cin, int cout) {
     return tiles < 16 ? 16 : tiles;
 }
 
+// Floats from one element's plane of a Winograd block (tiles x channels) to the next: one cache
+// line more than the plane, so the 16 planes that a tile's transform reads or writes together
+// do not all fall into the same L1 set (planes of 8 KiB did: 16 streams for 12 ways, and
+// loads 4 KiB-aliased with stores).
+static size_t wino_plane(size_t tiles, int channels) { return tiles * (size_t)channels + 16; }
+
 // One vector width's kernels (conv_tiles.h): the forward paths on NHWC, NHWC padded and
 // row-planar inputs, the weight gradient, whether a column-sharing tile exists for (cin, kw),
 // the channel block its packed weights use, and the Winograd F(2x2, 3x3) convolution.
