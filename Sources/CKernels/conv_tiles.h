@@ -20,6 +20,7 @@
 #define V_SET1(x) _mm512_set1_ps(x)
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_SUB(a, b) _mm512_sub_ps(a, b)
 // Tile widths by NV: PB*NV + NV + 1 <= 32 registers.
 #define MAX_PB_FOR_NV {0, 16, 12, 8, 6}
 #define MAX_PB_SHARED {0, 16, 10}
@@ -38,6 +39,7 @@ static inline VM SFX(tail_mask)(int n) { return n >= 16 ? (VM)0xFFFF : (VM)((1u 
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
+#define V_SUB(a, b) _mm256_sub_ps(a, b)
 // 16 registers: PB*NV + NV + 1 <= 16 (NV = 4 at PB = 3 takes one more: a weight operand
 // comes from L1 instead), and for the column-sharing tiles PB*NV + KW*NV + 1 <= 16.
 #define MAX_PB_FOR_NV {0, 12, 6, 4, 3}
@@ -458,11 +460,272 @@ static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
     }
 }
 
+// Winograd F(2x2, 3x3) (Lavin & Gray 2015, arXiv 1509.09308): each 2x2 output tile is
+// A^T [(G g G^T) . (B^T d B)] A, d the 4x4 input patch, g the 3x3 kernel. With the products
+// summed over input channels first, the 16 elements e of a tile are 16 independent GEMMs
+// M[e] = V[e] U[e] ([tiles x cin] x [cin x cout]), 16 multiplies per 2x2 outputs instead of 36.
+// Tiles run in blocks (the V and M blocks stay in L2); each GEMM element sums ci in order with
+// the plain register tiles above, and the transforms are fixed per element, so the values depend
+// neither on the block size nor on how images are split among threads, nor on the vector width.
+
+// V[e][c, c+VW) of one tile: B^T d B, rows then columns. Input pixel i (row-major 4x4) is at
+// p[i] + c (a row of zeros for a padding tap); e runs estride floats apart.
+INL void SFX(wino_input_tile)(const float *const *p, int c, float *v, size_t estride) {
+    VF d[16], t[16];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i++) d[i] = V_LOAD(p[i] + c);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; j++) {
+        t[j] = V_SUB(d[j], d[8 + j]);
+        t[4 + j] = V_ADD(d[4 + j], d[8 + j]);
+        t[8 + j] = V_SUB(d[8 + j], d[4 + j]);
+        t[12 + j] = V_SUB(d[4 + j], d[12 + j]);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        const VF *q = t + 4 * r;
+        V_STORE(v + (size_t)(4 * r) * estride + c, V_SUB(q[0], q[2]));
+        V_STORE(v + (size_t)(4 * r + 1) * estride + c, V_ADD(q[1], q[2]));
+        V_STORE(v + (size_t)(4 * r + 2) * estride + c, V_SUB(q[2], q[1]));
+        V_STORE(v + (size_t)(4 * r + 3) * estride + c, V_SUB(q[1], q[3]));
+    }
+}
+
+// Output pixels of one tile for channels [c, c + VW) (lanes outside m untouched): A^T M A,
+// rows then columns. o[i] is output pixel i of the 2x2 tile (row-major) or NULL past the edge.
+INL void SFX(wino_output_tile)(const float *mt, size_t estride, int c, float *const *o, VM m) {
+    VF x[16], s[8];
+#pragma clang loop unroll(full)
+    for (int e = 0; e < 16; e++) x[e] = V_MLOAD(m, mt + (size_t)e * estride + c);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; j++) {
+        s[j] = V_ADD(V_ADD(x[j], x[4 + j]), x[8 + j]);
+        s[4 + j] = V_SUB(V_SUB(x[4 + j], x[8 + j]), x[12 + j]);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 2; r++) {
+        const VF *q = s + 4 * r;
+        if (o[2 * r]) V_MSTORE(o[2 * r] + c, m, V_ADD(V_ADD(q[0], q[1]), q[2]));
+        if (o[2 * r + 1]) V_MSTORE(o[2 * r + 1] + c, m, V_SUB(V_SUB(q[1], q[2]), q[3]));
+    }
+}
+
+// The 16 input pixels (row-major 4x4) of tile number `tile` counted from image g0 (image by
+// image, row-major within an image): pointers into x, or at a row of zeros for padding taps.
+static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, const float **p) {
+    const int cin = a->cin, ih = a->ih, iw = a->iw, tw = (a->ow + 1) / 2, per_image = tw * ((a->oh + 1) / 2);
+    const int n = g0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
+    const int ty = r / tw, tx = r % tw;
+    const float *img = a->x + (size_t)n * ih * iw * cin;
+    for (int dy = 0; dy < 4; dy++) {
+        const int iy = 2 * ty - a->pt + dy;
+        for (int dx = 0; dx < 4; dx++) {
+            const int ix = 2 * tx - a->pl + dx;
+            p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
+        }
+    }
+}
+
+// V of tiles [b0, b0 + nb) of the images from g0 on into v (16 planes of tb x cin, wino_plane
+// apart). The input mostly comes from memory (a layer's activations outgrow the caches) and
+// each pixel feeds few multiplies here, so the two new columns of the tile WINO_PREFETCH tiles
+// ahead are prefetched; `tiles` bounds the tiles that exist from g0 on.
+#define WINO_PREFETCH 4
+static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
+    const int cin = a->cin;
+    for (int i = 0; i < nb; i++) {
+        const float *p[16];
+        if (b0 + i + WINO_PREFETCH < tiles) {
+            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, p);
+            for (int k = 2; k < 16; k += 4)
+                for (int c = 0; c < cin; c += 16) {
+                    __builtin_prefetch(p[k] + c);
+                    __builtin_prefetch(p[k + 1] + c);
+                }
+        }
+        SFX(wino_tile_pixels)(a, g0, b0 + i, p);
+        for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
+    }
+}
+
+// Images [n0, n1) of a 3x3 stride-1 convolution (ck_winograd_supported) with the
+// transformed weights u ([16][cin][cout], ck_winograd_weights). Tile (ty, tx) of an image covers
+// output rows 2ty, 2ty+1 and reads input rows 2ty - pt .. 2ty - pt + 3 (zeros outside).
+static void SFX(winograd)(const wino_args *a) {
+    const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
+    const int tw = (ow + 1) / 2, th = (oh + 1) / 2, per_image = tw * th;
+    const size_t tb = (size_t)wino_block_tiles(cin, cout);
+    const size_t vplane = wino_plane(tb, cin), mplane = wino_plane(tb, cout);
+    float *v = scratch(16 * vplane), *mm = scratch(16 * mplane);
+    const SFX(fwd_tile_fn) gemm = SFX(tile_for_pstep)(cin);
+    const tile_args t = {0, 0, 1, cin, cout, 1, 1, 0, 0, (size_t)cout, (size_t)cout};
+    const size_t out_image = (size_t)oh * ow * cout;
+    // Images go in groups of about one block of tiles, so the epilogue meets the group's
+    // output while it is still in cache.
+    const int group = per_image >= (int)tb ? 1 : (int)tb / per_image;
+    for (int g0 = a->n0; g0 < a->n1; g0 += group) {
+        const int g1 = a->n1 - g0 < group ? a->n1 : g0 + group;
+        const size_t tiles = (size_t)(g1 - g0) * per_image;
+        for (size_t b0 = 0; b0 < tiles; b0 += tb) {
+            const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
+            SFX(wino_input_block)(a, g0, b0, nb, tiles, v, tb);
+            for (int e = 0; e < 16; e++) {
+                for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
+                    const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
+                    const int nv = (cn + VW - 1) / VW;
+                    const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
+                    const int blk = pick_block(nb, SFX(max_pb_for_nv)[nv]);
+                    const float *ue = a->u + (size_t)e * cin * cout + co0;
+                    for (int i = 0; i < nb; i += blk) {
+                        const int pb = nb - i < blk ? nb - i : blk;
+                        gemm(&t, v + e * vplane + (size_t)i * cin, ue, mm + e * mplane + (size_t)i * cout + co0, pb, nv, m);
+                    }
+                }
+            }
+            for (int i = 0; i < nb; i++) {
+                const size_t tile = b0 + i;
+                const int n = g0 + (int)(tile / per_image), r = (int)(tile % per_image);
+                const int ty = r / tw, tx = r % tw;
+                float *img = a->y + (size_t)n * out_image;
+                float *o[4];
+                for (int k = 0; k < 4; k++) {
+                    const int oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+                    o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : NULL;
+                }
+                for (int c = 0; c < cout; c += VW)
+                    SFX(wino_output_tile)(mm + (size_t)i * cout, mplane, c, o, SFX(tail_mask)(cout - c));
+            }
+        }
+        if (a->epilogue)
+            ck_epilogue_rows(a->epilogue, a->y, (size_t)cout, (size_t)g0 * oh * ow, (size_t)g1 * oh * ow);
+    }
+    free(v);
+    free(mm);
+}
+
+// Z[e][c, c+VW) of one tile of the output gradient: A dY A^T (4x4 from 2x2; A = the transpose of
+// A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]), rows then columns. o[i] + c is dY's pixel i of the 2x2
+// tile (a row of zeros past the edge); lanes outside m are not stored.
+INL void SFX(wino_gradient_tile)(const float *const *o, int c, float *z, size_t estride, VM m) {
+    VF d[4], w[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 4; i++) d[i] = V_MLOAD(m, o[i] + c);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 2; j++) {
+        w[j] = d[j];
+        w[2 + j] = V_ADD(d[j], d[2 + j]);
+        w[4 + j] = V_SUB(d[j], d[2 + j]);
+        w[6 + j] = V_SUB(V_ZERO(), d[2 + j]);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        const VF *q = w + 2 * r;
+        V_MSTORE(z + (size_t)(4 * r) * estride + c, m, q[0]);
+        V_MSTORE(z + (size_t)(4 * r + 1) * estride + c, m, V_ADD(q[0], q[1]));
+        V_MSTORE(z + (size_t)(4 * r + 2) * estride + c, m, V_SUB(q[0], q[1]));
+        V_MSTORE(z + (size_t)(4 * r + 3) * estride + c, m, V_SUB(V_ZERO(), q[1]));
+    }
+}
+
+// du[ci0 + c][co] += sum over the nb tiles t of v[t][ci0 + c] * z[t][co]: CB input channels x
+// NV output-channel vectors in registers, the tiles summed in order.
+INL void SFX(wino_wgrad_tile)(const float *v, const float *z, float *du, int cin, int cout, int nb,
+                              const int CB, const int NV, VM m) {
+    VF acc[16][4];
+#pragma clang loop unroll(full)
+    for (int c = 0; c < CB; c++)
+#pragma clang loop unroll(full)
+        for (int k = 0; k < NV; k++)
+            acc[c][k] = k == NV - 1 ? V_MLOAD(m, du + (size_t)c * cout + VW * k) : V_LOAD(du + (size_t)c * cout + VW * k);
+    for (int t = 0; t < nb; t++) {
+        VF zv[4];
+#pragma clang loop unroll(full)
+        for (int k = 0; k < NV; k++) zv[k] = k == NV - 1 ? V_MLOAD(m, z + VW * k) : V_LOAD(z + VW * k);
+#pragma clang loop unroll(full)
+        for (int c = 0; c < CB; c++) {
+            VF b = V_SET1(v[c]);
+#pragma clang loop unroll(full)
+            for (int k = 0; k < NV; k++) acc[c][k] = V_FMA(b, zv[k], acc[c][k]);
+        }
+        v += cin;
+        z += cout;
+    }
+#pragma clang loop unroll(full)
+    for (int c = 0; c < CB; c++)
+#pragma clang loop unroll(full)
+        for (int k = 0; k < NV; k++) {
+            if (k == NV - 1) V_MSTORE(du + (size_t)c * cout + VW * k, m, acc[c][k]);
+            else V_STORE(du + (size_t)c * cout + VW * k, acc[c][k]);
+        }
+}
+
+#define WW_CASE(C, V) case C: SFX(wino_wgrad_tile)(vp, zp, dup, cin, cout, nb, C, V, m); break;
+#define WW_SWITCH(V)                                                                              \
+    switch (cb) {                                                                                 \
+        WW_CASE(1, V) WW_CASE(2, V) WW_CASE(3, V) WW_CASE(4, V) WW_CASE(5, V) WW_CASE(6, V)       \
+        WW_CASE(7, V) WW_CASE(8, V) WW_CASE(9, V) WW_CASE(10, V) WW_CASE(11, V) WW_CASE(12, V)    \
+        WW_CASE(13, V) WW_CASE(14, V) WW_CASE(15, V) WW_CASE(16, V) default: break;               \
+    }
+
+// The weight gradient of images [n0, n1) by Winograd F(2x2, 3x3): du ([16][cin][cout], zeroed
+// by the caller) += sum over tiles of V[e]^T Z[e], V = B^T d B of the input and Z = A dY A^T of
+// the output gradient a->dy: the adjoint of the forward pass (dW = G^T du G, ck_winograd_weights
+// _adjoint). Each du element sums the tiles in their order (image, then row-major).
+static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
+    const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
+    const int tw = (ow + 1) / 2, per_image = tw * ((oh + 1) / 2);
+    const size_t tb = (size_t)wino_block_tiles(cin, cout);
+    const size_t vplane = wino_plane(tb, cin), zplane = wino_plane(tb, cout);
+    float *v = scratch(16 * vplane), *z = scratch(16 * zplane), *zeros = scratch((size_t)cout);
+    memset(zeros, 0, (size_t)cout * sizeof(float));
+    const size_t tiles = (size_t)(a->n1 - a->n0) * per_image;
+    for (size_t b0 = 0; b0 < tiles; b0 += tb) {
+        const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
+        SFX(wino_input_block)(a, a->n0, b0, nb, tiles, v, tb);
+        for (int i = 0; i < nb; i++) {
+            const size_t tile = b0 + i;
+            const int n = a->n0 + (int)(tile / per_image), r = (int)(tile % per_image);
+            const int ty = r / tw, tx = r % tw;
+            const float *img = a->dy + (size_t)n * oh * ow * cout;
+            const float *o[4];
+            for (int k = 0; k < 4; k++) {
+                const int oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+                o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : zeros;
+            }
+            for (int c = 0; c < cout; c += VW)
+                SFX(wino_gradient_tile)(o, c, z + (size_t)i * cout, zplane, SFX(tail_mask)(cout - c));
+        }
+        for (int e = 0; e < 16; e++) {
+            for (int co0 = 0; co0 < cout; co0 += CO_BLOCK) {
+                const int cn = cout - co0 < CO_BLOCK ? cout - co0 : CO_BLOCK;
+                const int nv = (cn + VW - 1) / VW;
+                const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
+                const int blk = cin < SFX(max_pb_for_nv)[nv] ? cin : SFX(max_pb_for_nv)[nv];
+                for (int ci0 = 0; ci0 < cin; ci0 += blk) {
+                    const int cb = cin - ci0 < blk ? cin - ci0 : blk;
+                    const float *vp = v + e * vplane + ci0, *zp = z + e * zplane + co0;
+                    float *dup = du + ((size_t)e * cin + ci0) * cout + co0;
+                    switch (nv) {
+                    case 1: WW_SWITCH(1) break;
+                    case 2: WW_SWITCH(2) break;
+                    case 3: WW_SWITCH(3) break;
+                    default: WW_SWITCH(4) break;
+                    }
+                }
+            }
+        }
+    }
+    free(v);
+    free(z);
+    free(zeros);
+}
+
 static int SFX(has_shared_tile)(int cin, int kw) { return SFX(shared_tile_for)(cin, kw) != NULL; }
 
 /// This width's entry points, for kernels.c's dispatch.
 static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(conv1_planar), SFX(wgrad),
-                                          SFX(has_shared_tile), SH_BLOCK};
+                                          SFX(has_shared_tile), SH_BLOCK, SFX(winograd),
+                                          SFX(winograd_wgrad)};
 
 #pragma clang attribute pop
 #undef SFX
@@ -477,6 +740,7 @@ static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded
 #undef V_SET1
 #undef V_FMA
 #undef V_ADD
+#undef V_SUB
 #undef MAX_PB_FOR_NV
 #undef MAX_PB_SHARED
 #undef CO_BLOCK
@@ -490,3 +754,6 @@ static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded
 #undef SHARED_FN
 #undef WG_CASE
 #undef WG_SWITCH
+#undef WW_CASE
+#undef WW_SWITCH
+#undef WINO_PREFETCH

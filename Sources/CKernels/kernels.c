@@ -227,9 +227,38 @@ static int pick_block(int n, int cap) {
 
 static void zero_pixel(float *out, int cout) { memset(out, 0, (size_t)cout * sizeof(float)); }
 
+// One call of the Winograd kernels: images [n0, n1) of a 3x3 stride-1 convolution, x NHWC
+// (ih x iw x cin per image), u the transformed weights [16][cin][cout], y NHWC (oh x ow x cout),
+// both pointing at image 0; the epilogue (or NULL) applies per group of images as it is stored.
+typedef struct {
+    const float *x; int ih, iw, cin, pt, pl;
+    const float *u; int cout;
+    float *y; int oh, ow;
+    int n0, n1;
+    const ck_epilogue *epilogue;
+    const float *dy;  // the output gradient (oh x ow x cout per image), for the weight gradient
+} wino_args;
+
+// The input pixel a Winograd tile reads for a padding tap: a zero row as wide as the widest cin
+// the kernels take (128), so the input transform loads every tap unconditionally.
+static const float wino_zeros[128] __attribute__((aligned(64)));
+
+// Tiles per Winograd block: the block's V and M ([16][tiles][cin] and [16][tiles][cout]) take
+// about 256 KiB, to stay in L2 between the input transform, the GEMMs and the output transform.
+static int wino_block_tiles(int cin, int cout) {
+    const int tiles = (256 * 1024) / (16 * (int)sizeof(float) * (cin + cout));
+    return tiles < 16 ? 16 : tiles;
+}
+
+// Floats from one element's plane of a Winograd block (tiles x channels) to the next: one cache
+// line more than the plane, so the 16 planes that a tile's transform reads or writes together
+// do not all fall into the same L1 set (planes of 8 KiB did: 16 streams for 12 ways, and
+// loads 4 KiB-aliased with stores).
+static size_t wino_plane(size_t tiles, int channels) { return tiles * (size_t)channels + 16; }
+
 // One vector width's kernels (conv_tiles.h): the forward paths on NHWC, NHWC padded and
 // row-planar inputs, the weight gradient, whether a column-sharing tile exists for (cin, kw),
-// and the channel block its packed weights use.
+// the channel block its packed weights use, and the Winograd F(2x2, 3x3) convolution.
 typedef struct {
     void (*nhwc)(const conv1 *a);
     void (*nhwc_padded)(const conv1 *a, float *buf, int clear);
@@ -237,6 +266,8 @@ typedef struct {
     void (*wgrad)(const conv1 *a, const float *dy, float *dw);
     int (*has_shared_tile)(int cin, int kw);
     int pack_block;
+    void (*winograd)(const wino_args *a);
+    void (*winograd_wgrad)(const wino_args *a, float *du);
 } simd_kernels;
 
 #if CK_X86
@@ -412,4 +443,80 @@ void ck_conv_backward_weight(const ck_conv_geom *g, const float *x, const float 
         if (k) k->wgrad(&a, dyn, dw);
         else wgrad_portable(&a, dyn, dw);
     }
+}
+
+int ck_winograd_supported(const ck_conv_geom *g) {
+    const int c = g->cin;
+    return simd_for(g->isa) != NULL && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1
+        && (c == 16 || c == 32 || c == 64 || c == 128) && g->cout > 0;
+}
+
+// G g G^T per (ci, co), G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]: columns
+// (along kx) first, then rows. Scalar and shared by every path, so all paths use the same U.
+void ck_winograd_weights(int cin, int cout, const float *w, float *u) {
+    const size_t plane = (size_t)cin * cout;
+    for (size_t k = 0; k < plane; k++) {
+        float g[9], t[12];
+        for (int i = 0; i < 9; i++) g[i] = w[(size_t)i * plane + k];
+        for (int r = 0; r < 3; r++) {
+            const float a = g[3 * r], b = g[3 * r + 1], c = g[3 * r + 2];
+            t[4 * r] = a;
+            t[4 * r + 1] = 0.5f * (a + b + c);
+            t[4 * r + 2] = 0.5f * (a - b + c);
+            t[4 * r + 3] = c;
+        }
+        for (int j = 0; j < 4; j++) {
+            const float a = t[j], b = t[4 + j], c = t[8 + j];
+            u[(size_t)j * plane + k] = a;
+            u[(size_t)(4 + j) * plane + k] = 0.5f * (a + b + c);
+            u[(size_t)(8 + j) * plane + k] = 0.5f * (a - b + c);
+            u[(size_t)(12 + j) * plane + k] = c;
+        }
+    }
+}
+
+int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float *u, float *y, int n0, int n1,
+                             const ck_epilogue *epilogue) {
+    if (!ck_winograd_supported(g)) return -1;
+#if CK_X86
+    const wino_args a = {x, g->h, g->w, g->cin, g->pt, g->pl, u, g->cout, y, ck_out_h(g), ck_out_w(g), n0, n1, epilogue, NULL};
+    simd_for(g->isa)->winograd(&a);
+    return 0;
+#else
+    (void)x; (void)u; (void)y; (void)n0; (void)n1; (void)epilogue;
+    return -1;
+#endif
+}
+
+int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1) {
+    if (!ck_winograd_supported(g)) return -1;
+#if CK_X86
+    const size_t plane = (size_t)g->cin * g->cout;
+    float *du = scratch(16 * plane);
+    memset(du, 0, 16 * plane * sizeof(float));
+    const wino_args a = {x, g->h, g->w, g->cin, g->pt, g->pl, NULL, g->cout, NULL, ck_out_h(g), ck_out_w(g), n0, n1, NULL, dy};
+    simd_for(g->isa)->winograd_wgrad(&a, du);
+    // dw += G^T du G per (ci, co): rows first, then columns (the adjoint of ck_winograd_weights).
+    for (size_t k = 0; k < plane; k++) {
+        float u[16], t[12];
+        for (int i = 0; i < 16; i++) u[i] = du[(size_t)i * plane + k];
+        for (int j = 0; j < 4; j++) {
+            const float h = 0.5f * (u[4 + j] + u[8 + j]);
+            t[j] = u[j] + h;
+            t[4 + j] = 0.5f * (u[4 + j] - u[8 + j]);
+            t[8 + j] = h + u[12 + j];
+        }
+        for (int r = 0; r < 3; r++) {
+            const float *q = t + 4 * r, h = 0.5f * (q[1] + q[2]);
+            dw[(size_t)(3 * r) * plane + k] += q[0] + h;
+            dw[(size_t)(3 * r + 1) * plane + k] += 0.5f * (q[1] - q[2]);
+            dw[(size_t)(3 * r + 2) * plane + k] += h + q[3];
+        }
+    }
+    free(du);
+    return 0;
+#else
+    (void)x; (void)dy; (void)dw; (void)n0; (void)n1;
+    return -1;
+#endif
 }

@@ -28,12 +28,16 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
     @Option(help: "Size of the square sgemm timed as the peak reference (0: skip).") var peakSize: Int = 2048
     @Option(help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice).") var gemmChannelProduct: Int?
+    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(2x2,3x3) (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
+    @Option(help: "The same for the weight gradients of those convs (default: the engine's choice).") var winogradWeightChannelProduct: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 
     func run() throws {
         BLASRuntime.setThreads(threads)
         Parallelism.threads = threads
         if let g = gemmChannelProduct { KernelConfiguration.gemmChannelProduct = g }
+        if let g = winogradChannelProduct { KernelConfiguration.winogradChannelProduct = g }
+        if let g = winogradWeightChannelProduct { KernelConfiguration.winogradWeightChannelProduct = g }
         var rng = SeededGenerator(seed: 0)
         let spec: ModelSpec
         let name: String
@@ -77,7 +81,7 @@ struct EngineBench: ParsableCommand {
         // The sgemm reference is timed before and after the model (best of both): on a shared
         // machine the load can change during the run.
         let peakBefore = peakSize > 0 ? sgemmPeak(size: peakSize) : 0
-        var train = 0.0, infer = 0.0, trainSteps = 0, cpu0 = 0.0, cpuTrain = 0.0
+        var train = 0.0, infer = 0.0, trainSteps = 0, cpu0 = 0.0, cpuTrain = 0.0, cpuInfer = 0.0
         if mode != "infer" {
             for _ in 0..<3 { trainStep() }
             tForward = 0; tBackward = 0; tStep = 0
@@ -90,9 +94,10 @@ struct EngineBench: ParsableCommand {
         if mode != "train" {
             for _ in 0..<3 { _ = net(Variable(x), ForwardContext.inference()) }
             var n = 0
-            let t0 = now()
+            let c0 = cpuSeconds(), t0 = now()
             while now() - t0 < seconds / 2 { _ = net(Variable(x), ForwardContext.inference()); n += 1 }
             infer = Double(n * batch) / (now() - t0)
+            cpuInfer = (cpuSeconds() - c0) / Double(n)
         }
         let params = net.parameterCount
         print("engine \(name) params=\(params) batch=\(batch) threads=\(threads): train \(Int(train.rounded())) img/s, infer \(Int(infer.rounded())) img/s")
@@ -108,6 +113,11 @@ struct EngineBench: ParsableCommand {
             let s = Double(trainSteps)
             print(String(format: "  train step: forward %.1f ms, backward %.1f ms, optimizer %.1f ms (wall); %.1f CPU-ms per step",
                          1e3 * tForward / s, 1e3 * tBackward / s, 1e3 * tStep / s, 1e3 * cpuTrain / s))
+        }
+        if breakdown && cpuInfer > 0 {
+            // CPU time counts only while the process runs: on a shared machine it compares builds
+            // better than img/s (wall time), which includes time the scheduler gave to others.
+            print(String(format: "  inference: %.1f CPU-ms per batch", 1e3 * cpuInfer))
         }
         print("  \(BLASRuntime.description); engine threads \(Parallelism.threads), C kernels \(KernelConfiguration.kernelSet)")
         print(String(format: "  peak RSS: %.0f MiB", peakRSSMiB()))

@@ -59,6 +59,30 @@ void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, floa
 /// wflip[ky][kx][co][ci] = w[kh-1-ky][kw-1-kx][ci][co]: the weights of the transposed convolution.
 void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip);
 
+/// 1 when the Winograd F(2x2, 3x3) kernels run this geometry on its path: a 3x3 stride-1 kernel
+/// (any padding), cin 16, 32, 64 or 128 (the channel counts with a register tile), and a vector
+/// path (AVX-512 or AVX2; the portable path has none).
+int ck_winograd_supported(const ck_conv_geom *g);
+
+/// u[e][ci][co] = (G g G^T)[e] for each 3x3 kernel g = w[.][.][ci][co] (w HWIO [3][3][cin][cout],
+/// u [16][cin][cout], e = 4 * row + column): the weight transform of Winograd F(2x2, 3x3)
+/// (Lavin & Gray 2015). The same on every path.
+void ck_winograd_weights(int cin, int cout, const float *w, float *u);
+
+/// y = conv(x, w) for images [n0, n1) by Winograd F(2x2, 3x3), u = ck_winograd_weights(w); x, y
+/// NHWC pointing at image 0; the epilogue as in ck_conv_forward. Returns 0, or -1 (nothing
+/// written) when ck_winograd_supported(g) is 0. Values differ from the direct kernels by
+/// rounding only (relative ~1e-6..1e-5), are the same on both vector paths, and do not depend on
+/// how the images are split among calls.
+int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float *u, float *y, int n0, int n1,
+                             const ck_epilogue *epilogue);
+
+/// dw ([3][3][cin][cout]) += the weight gradient of images [n0, n1) by Winograd F(2x2, 3x3):
+/// G^T [sum over tiles (B^T d B) . (A dY A^T)] G, the adjoint of the forward transform, with
+/// the tiles summed in a fixed order (image, then row-major). Returns 0, or -1 (dw untouched)
+/// when ck_winograd_supported(g) is 0. Values differ from ck_conv_backward_weight by rounding.
+int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1);
+
 /// dx = conv^T(dy, w) for images [n0, n1) (dx overwritten).
 void ck_conv_backward_input(const ck_conv_geom *g, const float *dy, const float *w, float *dx, int n0, int n1);
 

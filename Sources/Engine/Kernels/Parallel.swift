@@ -120,6 +120,20 @@ public enum KernelConfiguration {
         get { ConvKernels.gemmThreshold }
         set { ConvKernels.gemmThreshold = newValue }
     }
+
+    /// 3x3 stride-1 convolutions with cin * cout at or above this (and 16, 32, 64 or 128 input
+    /// channels on a vector path) run Winograd F(2x2, 3x3) for the forward pass and the input
+    /// gradient; Int.max turns Winograd off. Set once at start-up, like `gemmChannelProduct`.
+    public static var winogradChannelProduct: Int {
+        get { ConvKernels.winogradThreshold }
+        set { ConvKernels.winogradThreshold = newValue }
+    }
+
+    /// The same rule for the weight gradients of those convolutions (Int.max: direct kernels).
+    public static var winogradWeightChannelProduct: Int {
+        get { ConvKernels.winogradWeightThreshold }
+        set { ConvKernels.winogradWeightThreshold = newValue }
+    }
 }
 
 /// A bad `ENGINE_ISA` value: unknown, or a path this CPU cannot run.
