@@ -194,7 +194,7 @@ public struct Recipe: Codable, Hashable, Sendable {
     /// Beyond `tiny`, chosen on seed 0's validation split (docs/tuning.md): the teacher trains
     /// with input noise (RandAugment N=2 M=5 and the pad-4 crop, no Cutout, no model noise) for
     /// 200 epochs, the official SVHN unlabeled ratio r = 5 (`main.py`'s `unlabel_ratio`)
-    /// replaces the synthetic preset's 2, and the student trains for 120 epochs.
+    /// replaces the synthetic preset's 2, and the student trains for 80 epochs.
     public static func fashionMNIST(scale: Scale, seed: UInt64) -> Recipe {
         var r = preset(scale == .paper ? .default : scale, classes: 10, inputChannels: 1)
         r.seed = seed
@@ -203,7 +203,7 @@ public struct Recipe: Codable, Hashable, Sendable {
             r.teacherNoise = NoiseSettings(randAugment: true, cutout: false, crop: true, dropout: 0, stochasticDepth: 0)
             r.teacherTraining.epochs = 200
             r.unlabeledRatio = 5
-            r.studentTraining.epochs = 120
+            r.studentTraining.epochs = 80
         }
         r.data = DataSettings(labeledPerClass: scale == .tiny ? 30 : 100, unlabeledCount: scale == .tiny ? 2_000 : nil,
                               validationCount: 1_000, testCount: 0)

@@ -29,7 +29,7 @@ import Testing
             expected.teacherNoise = NoiseSettings(randAugment: true, cutout: false, crop: true, dropout: 0, stochasticDepth: 0)
             expected.teacherTraining.epochs = 200
             expected.unlabeledRatio = 5
-            expected.studentTraining.epochs = 120
+            expected.studentTraining.epochs = 80
             #expect(r == expected)
             #expect(r.teacherNoise.inputNoise != nil && r.teacherNoise.dropout == 0)   // input noise only
             #expect(r.students.count == 1 && r.students[0].inputChannels == 1 && r.teacher.classes == 10)
