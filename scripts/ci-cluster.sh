@@ -75,26 +75,38 @@ assert plain == one, f"mpirun -np 1 differs from the plain run: {plain} vs {one}
 print(f"mpirun -np 1 = plain run bit for bit (test top-1 {plain[0]:.2f}%, epoch losses equal)")
 PY
 "${mpi[@]}" -np 2 "$B" "${tiny[@]}" --run "$out/mpi2" >/dev/null
-"${mpi[@]}" -np 2 "$B" "${tiny[@]}" --batch-norm per-rank --run "$out/mpi2-per-rank" >/dev/null
-cat >"$out/same.py" <<'PY'
-# Float tolerance: 2 ranks sum two half-batch gradients where 1 rank sums one batch, so the
-# weights differ by rounding at first: the first epoch's mean loss (10 steps) must agree within
-# 1e-6 relative (measured 2026-11-30: 1e-8 synchronised, 1e-4 per-rank). Training at lr 0.2 then
-# grows the rounding (epoch 2: 1e-4; test top-1 after 30 epochs 2.2 points apart), so the end
-# is held only to within 5 points of top-1.
+# Two steps from the same initial weights: 2 ranks with synchronised batch norm compute what 1
+# rank does up to the rounding of two half-batch sums (measured 2026-12-01: 5e-8 relative in
+# the mean loss of the two steps; per-rank batch norm 1.9e-3). Longer runs cannot tell the two
+# apart: training at lr 0.2 grows that rounding chaotically (the first 10-step epoch of the
+# tiny teacher: 4e-5 synchronised and 3e-5 per-rank on the Winograd path, 5e-7 on the portable
+# one), so the 30-epoch run is held only to within 5 points of top-1.
+python3 - "$out" <<'PY'
 import json, sys
-out, name = sys.argv[1], sys.argv[2]
+out = sys.argv[1]
+r = json.load(open(f"{out}/plain/recipe.json"))
+r["teacherTraining"].update(epochs=0.2, warmupEpochs=0.1)   # 2 of the 10 steps of an epoch
+json.dump(r, open(f"{out}/two-steps.json", "w"))
+PY
+two=(run --recipe "$out/two-steps.json" --iterations 0 --threads 1)
+$B "${two[@]}" --run "$out/two1" >/dev/null
+"${mpi[@]}" -np 2 "$B" "${two[@]}" --run "$out/two2" >/dev/null
+"${mpi[@]}" -np 2 "$B" "${two[@]}" --batch-norm per-rank --run "$out/two2-per-rank" >/dev/null
+cat >"$out/same.py" <<'PY'
+import json, sys
+out, one, name, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 def load(n):
     t = json.load(open(f"{out}/{n}/results.json"))["teacher"]
     return t["test"]["top1"], [h["loss"] for h in t["history"]]
-(top1, loss1), (top2, loss2) = load("plain"), load(name)
+(top1, loss1), (top2, loss2) = load(one), load(name)
 first = abs(loss1[0] - loss2[0]) / abs(loss1[0])
 print(f"{name}: first-epoch loss {loss2[0]:.8f} against {loss1[0]:.8f} on 1 rank ({first:.1e} relative); "
       f"test top-1 {top2:.2f}% against {top1:.2f}%")
-sys.exit(0 if len(loss1) == len(loss2) and first <= 1e-6 and abs(top1 - top2) <= 5 else 1)
+sys.exit(0 if len(loss1) == len(loss2) and first <= limit and abs(top1 - top2) <= 5 else 1)
 PY
-python3 "$out/same.py" "$out" mpi2 || { echo "2 ranks with synchronised batch norm differ from 1 rank"; exit 1; }
-if python3 "$out/same.py" "$out" mpi2-per-rank; then
+python3 "$out/same.py" "$out" plain mpi2 1 || { echo "2 ranks end more than 5 points of top-1 from 1 rank"; exit 1; }
+python3 "$out/same.py" "$out" two1 two2 1e-6 || { echo "2 ranks with synchronised batch norm differ from 1 rank"; exit 1; }
+if python3 "$out/same.py" "$out" two1 two2-per-rank 1e-6; then
     echo "per-rank batch norm passed the 1-vs-2-ranks check: the check cannot tell them apart"; exit 1
 fi
 echo "2 ranks = 1 rank within float tolerance with synchronised batch norm; per-rank batch norm fails the same check"
