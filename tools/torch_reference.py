@@ -462,6 +462,12 @@ def filter_and_balance(probs, f, g):
     return rows
 
 
+def refuse_unreproduced_noise(noise):
+    """Stops before training when a recipe's noise asks for what this script cannot reproduce."""
+    if noise["randAugment"] or noise["cutout"]:
+        sys.exit("torch_reference: RandAugment and Cutout are not reproduced; use a recipe without them (crop is)")
+
+
 def train_command(a):
     recipe = json.load(open(os.path.join(a.split, "recipe.json")))
     norm = json.load(open(os.path.join(a.split, "normalization.json")))
@@ -475,8 +481,7 @@ def train_command(a):
     start = time.time()
     spec = dict(recipe["teacher"], classes=classes, inputChannels=xl.shape[1])
     noise = recipe["teacherNoise"]
-    if noise["randAugment"] or noise["cutout"]:
-        sys.exit("torch_reference: RandAugment and Cutout are not reproduced; use a recipe without them (crop is)")
+    refuse_unreproduced_noise(noise)
     spec.update(dropout=noise["dropout"], stochasticDepth=noise["stochasticDepth"])
     teacher = build(spec)
     our_init(teacher, g)
@@ -492,8 +497,7 @@ def train_command(a):
         if recipe["pseudoLabelMode"] != "soft" or recipe["temperature"] != 1:
             sys.exit("torch_reference: only soft pseudo labels at temperature 1 are reproduced")
         noise = recipe["studentNoise"]
-        if noise["randAugment"] or noise["cutout"]:
-            sys.exit("torch_reference: RandAugment and Cutout are not reproduced; use a recipe without them (crop is)")
+        refuse_unreproduced_noise(noise)
         sspec = dict(recipe["students"][0], classes=classes, inputChannels=xl.shape[1],
                      dropout=noise["dropout"], stochasticDepth=noise["stochasticDepth"])
         student = build(sspec)
