@@ -29,10 +29,13 @@ enum ConvKernels {
             case .automatic: return "automatic"
             case .gemm: return "gemm"
             case .direct: return "direct"
-            case .directOn(let isa): return "direct " + (ck_isa_name(Int32(bitPattern: isa.rawValue)).map { String(cString: $0) } ?? "?")
-            case .winogradOn(let isa): return "winograd " + (ck_isa_name(Int32(bitPattern: isa.rawValue)).map { String(cString: $0) } ?? "?")
+            case .directOn: return "direct " + isaName
+            case .winogradOn: return "winograd " + isaName
             }
         }
+
+        /// The name of the forced path's `isa` ("?" when the kernels do not know it).
+        private var isaName: String { ck_isa_name(isa).map { String(cString: $0) } ?? "?" }
     }
 
     /// Dense convolutions with at least this many input x output channels go to im2col + sgemm
