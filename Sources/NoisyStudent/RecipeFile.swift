@@ -62,7 +62,8 @@ extension Recipe {
         func leaves(_ v: Any, _ path: [Any]) -> [[Any]] {
             if let d = v as? [String: Any] { return d.keys.sorted().flatMap { leaves(d[$0] as Any, path + [$0]) } }
             if let a = v as? [Any] { return a.enumerated().flatMap { leaves($1, path + [$0]) } }
-            if let n = v as? NSNumber, !(n.doubleValue == n.doubleValue.rounded() && abs(n.doubleValue) < 9e15) { return [path] }
+            // Negative whole numbers too: -1 for the unsigned seed is also reported without a key.
+            if let n = v as? NSNumber, !(n.doubleValue == n.doubleValue.rounded() && n.doubleValue >= 0 && n.doubleValue < 9e15) { return [path] }
             return []
         }
         func replacing(_ v: Any, _ path: ArraySlice<Any>) -> Any {

@@ -241,6 +241,11 @@ for a in sys.argv[1:]:
         }
     }
 
+    @Test func negativeSeedIsNamedNotCalledInvalidJSON() throws {
+        let url = try Self.recipeFile { $0["seed"] = -1 }
+        #expect { try Recipe.load(from: url) } throws: { e in "\(e)".hasPrefix(url.path + ": seed:") }
+    }
+
     @Test func validRecipesLoad() throws {
         for scale in Recipe.Scale.allCases {
             let url = CLI.tempDir("recipe").appendingPathComponent("r.json")
