@@ -62,7 +62,8 @@ extension Recipe {
         func leaves(_ v: Any, _ path: [Any]) -> [[Any]] {
             if let d = v as? [String: Any] { return d.keys.sorted().flatMap { leaves(d[$0] as Any, path + [$0]) } }
             if let a = v as? [Any] { return a.enumerated().flatMap { leaves($1, path + [$0]) } }
-            if let n = v as? NSNumber, !(n.doubleValue == n.doubleValue.rounded() && abs(n.doubleValue) < 9e15) { return [path] }
+            // Negative whole numbers too: -1 for the unsigned seed is also reported without a key.
+            if let n = v as? NSNumber, !(n.doubleValue == n.doubleValue.rounded() && n.doubleValue >= 0 && n.doubleValue < 9e15) { return [path] }
             return []
         }
         func replacing(_ v: Any, _ path: ArraySlice<Any>) -> Any {
@@ -142,12 +143,18 @@ extension TrainingSettings {
     /// Checks every value (positive epochs, batch and learning rate; rates in range).
     /// - Parameter key: how the caller names these settings (a recipe key or an option).
     /// - Throws: `RecipeError` with `key.field`.
+    /// The most epochs a recipe may ask for: far beyond any real schedule (the official SVHN run is
+    /// about 200), small enough that epochs x steps per epoch fits the schedule's `Int` step count.
+    public static let maximumEpochs: Double = 1_000_000
+
     public func validate(_ key: String) throws {
         func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
         func unit(_ v: Float, _ field: String) throws {
             guard v.isFinite, v >= 0, v < 1 else { throw fail(field, "must be in [0, 1), got \(v)") }
         }
         guard epochs.isFinite, epochs > 0 else { throw fail("epochs", "must be a positive number, got \(epochs)") }
+        // The schedule counts ceil(epochs x steps per epoch) steps in an Int: 1e300 epochs trapped.
+        guard epochs <= Self.maximumEpochs else { throw fail("epochs", "must be at most \(Int(Self.maximumEpochs)), got \(epochs)") }
         guard batchSize >= 1 else { throw fail("batchSize", "must be 1 or more, got \(batchSize)") }
         guard peakLearningRate.isFinite, peakLearningRate > 0 else {
             throw fail("peakLearningRate", "must be a positive number, got \(peakLearningRate)")

@@ -224,6 +224,7 @@ for a in sys.argv[1:]:
         ("data", "unlabeledCount", "-5", "data.unlabeledCount"),
         ("teacherTraining", "epochs", "-1", "teacherTraining.epochs"),
         ("teacherTraining", "epochs", "0", "teacherTraining.epochs"),
+        ("studentTraining", "epochs", "1e300", "studentTraining.epochs"),
         ("studentTraining", "peakLearningRate", "-0.1", "studentTraining.peakLearningRate"),
         ("filter", "threshold", "1.5", "filter.threshold"),
         ("filter", "threshold", "-0.2", "filter.threshold"),
@@ -238,6 +239,11 @@ for a in sys.argv[1:]:
             let text = "\(e)"
             return text.hasPrefix(url.path + ": " + named + ":")
         }
+    }
+
+    @Test func negativeSeedIsNamedNotCalledInvalidJSON() throws {
+        let url = try Self.recipeFile { $0["seed"] = -1 }
+        #expect { try Recipe.load(from: url) } throws: { e in "\(e)".hasPrefix(url.path + ": seed:") }
     }
 
     @Test func validRecipesLoad() throws {
