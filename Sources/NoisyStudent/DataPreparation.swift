@@ -81,6 +81,7 @@ public struct PreparedData: Sendable {
             return PreparedData(choice: choice, splits: split, normalization: folder.labeled.channelStatistics(),
                                 classes: folder.classNames.count, classNames: folder.classNames, unlabeledNames: folder.unlabeledPaths)
         case .synthetic:
+            try checkSyntheticFits(settings)
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
             let parameters = settings.syntheticDifficulty.map { SyntheticHouseNumbers.Parameters.difficulty($0) } ?? .default
             splits = try Splits.synthetic(generator: SyntheticHouseNumbers(parameters: parameters), spec: spec,
@@ -111,6 +112,29 @@ public struct PreparedData: Sendable {
         // Normalise with statistics of the labeled images only (what a practitioner would have).
         return PreparedData(choice: choice, splits: splits, normalization: splits.labeled.channelStatistics(),
                             classes: 10, classNames: names)
+    }
+
+    /// Refuses counts whose generated images (32x32x3 bytes each) would not fit in half the
+    /// machine's memory: such a recipe otherwise traps in the allocator after the run started.
+    /// Real datasets need no such check (their counts are bounded by their files).
+    /// - Throws: `RecipeError` naming `data.unlabeledCount` (or the count that overflows).
+    static func checkSyntheticFits(_ settings: DataSettings, memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        let counts = [("data.labeledPerClass", settings.labeledPerClass, 10),
+                      ("data.unlabeledCount", settings.unlabeledCount ?? 10_000, 1),
+                      ("data.validationCount", settings.validationCount, 1), ("data.testCount", settings.testCount, 1)]
+        let imageBytes = 32 * 32 * 3
+        var total = 0
+        for (key, count, per) in counts {
+            let (images, o1) = count.multipliedReportingOverflow(by: per)
+            let (bytes, o2) = images.multipliedReportingOverflow(by: imageBytes)
+            let (sum, o3) = total.addingReportingOverflow(bytes)
+            guard !o1, !o2, !o3, UInt64(sum) <= memory / 2 else {
+                let gib = Double(memory) / Double(1 << 30)
+                throw RecipeError(key: key, problem: "\(count) images of 32x32x3 do not fit in half of this machine's "
+                                  + String(format: "%.1f GiB", gib) + " of memory (at most \(Int(memory / 2) / imageBytes) images in all)")
+            }
+            total = sum
+        }
     }
 }
 

@@ -246,6 +246,18 @@ for a in sys.argv[1:]:
         #expect { try Recipe.load(from: url) } throws: { e in "\(e)".hasPrefix(url.path + ": seed:") }
     }
 
+    @Test func syntheticCountsBeyondMemoryAreRefusedBeforeGenerating() throws {
+        var settings = Recipe.preset(.tiny).data
+        settings.unlabeledCount = 1_000_000_000_000
+        #expect { try PreparedData.prepare(.synthetic, settings: settings, seed: 0) } throws: { e in
+            "\(e)".hasPrefix("recipe: data.unlabeledCount: 1000000000000 images") && "\(e)".contains("do not fit")
+        }
+        settings.unlabeledCount = Int.max
+        #expect { try PreparedData.checkSyntheticFits(settings, memory: 1 << 34) } throws: { e in "\(e)".contains("data.unlabeledCount") }
+        settings.unlabeledCount = 1_000_000  // 2.9 GiB: fits in 16 GiB
+        try PreparedData.checkSyntheticFits(settings, memory: 1 << 34)
+    }
+
     @Test func validRecipesLoad() throws {
         for scale in Recipe.Scale.allCases {
             let url = CLI.tempDir("recipe").appendingPathComponent("r.json")
