@@ -81,11 +81,12 @@ public struct PreparedData: Sendable {
             return PreparedData(choice: choice, splits: split, normalization: folder.labeled.channelStatistics(),
                                 classes: folder.classNames.count, classNames: folder.classNames, unlabeledNames: folder.unlabeledPaths)
         case .synthetic:
-            try checkSyntheticFits(settings)
+            let unlabeledCount = settings.unlabeledCount ?? 10_000
+            try checkSyntheticFits(settings, unlabeledCount: unlabeledCount)
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount, seed: seed)
             let parameters = settings.syntheticDifficulty.map { SyntheticHouseNumbers.Parameters.difficulty($0) } ?? .default
             splits = try Splits.synthetic(generator: SyntheticHouseNumbers(parameters: parameters), spec: spec,
-                                          unlabeledCount: settings.unlabeledCount ?? 10_000, testCount: settings.testCount, threads: threads)
+                                          unlabeledCount: unlabeledCount, testCount: settings.testCount, threads: threads)
         case .svhn(let dir):
             let spec = SplitSpec(labeledPerClass: settings.labeledPerClass, validationCount: settings.validationCount,
                                  unlabeledCount: settings.unlabeledCount, seed: seed)
@@ -114,15 +115,17 @@ public struct PreparedData: Sendable {
                             classes: 10, classNames: names)
     }
 
-    /// Refuses counts whose generated images (32x32x3 bytes each) would not fit in half the
-    /// machine's memory: such a recipe otherwise traps in the allocator after the run started.
-    /// Real datasets need no such check (their counts are bounded by their files).
-    /// - Throws: `RecipeError` naming `data.unlabeledCount` (or the count that overflows).
-    static func checkSyntheticFits(_ settings: DataSettings, memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+    /// Refuses counts whose generated images (`SyntheticHouseNumbers`' 32x32x3 bytes each) would
+    /// not fit in half the machine's memory (`memory`, bytes): such a recipe otherwise traps in the
+    /// allocator after the run started. Real datasets need no such check (their counts are
+    /// bounded by their files). `unlabeledCount` is the pool size the generator will draw.
+    /// - Throws: `RecipeError` naming the first count that does not fit (or overflows).
+    static func checkSyntheticFits(_ settings: DataSettings, unlabeledCount: Int,
+                                   memory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
         let counts = [("data.labeledPerClass", settings.labeledPerClass, 10),
-                      ("data.unlabeledCount", settings.unlabeledCount ?? 10_000, 1),
+                      ("data.unlabeledCount", unlabeledCount, 1),
                       ("data.validationCount", settings.validationCount, 1), ("data.testCount", settings.testCount, 1)]
-        let imageBytes = 32 * 32 * 3
+        let imageBytes = SyntheticHouseNumbers.height * SyntheticHouseNumbers.width * SyntheticHouseNumbers.channels
         var total = 0
         for (key, count, per) in counts {
             let (images, o1) = count.multipliedReportingOverflow(by: per)

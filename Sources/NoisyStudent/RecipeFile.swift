@@ -140,13 +140,13 @@ extension Recipe {
 }
 
 extension TrainingSettings {
-    /// Checks every value (positive epochs, batch and learning rate; rates in range).
-    /// - Parameter key: how the caller names these settings (a recipe key or an option).
-    /// - Throws: `RecipeError` with `key.field`.
     /// The most epochs a recipe may ask for: far beyond any real schedule (the official SVHN run is
     /// about 200), small enough that epochs x steps per epoch fits the schedule's `Int` step count.
     public static let maximumEpochs: Double = 1_000_000
 
+    /// Checks every value (positive epochs, batch and learning rate; rates in range).
+    /// - Parameter key: how the caller names these settings (a recipe key or an option).
+    /// - Throws: `RecipeError` with `key.field`.
     public func validate(_ key: String) throws {
         func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
         func unit(_ v: Float, _ field: String) throws {

@@ -252,10 +252,8 @@ for a in sys.argv[1:]:
         #expect { try PreparedData.prepare(.synthetic, settings: settings, seed: 0) } throws: { e in
             "\(e)".hasPrefix("recipe: data.unlabeledCount: 1000000000000 images") && "\(e)".contains("do not fit")
         }
-        settings.unlabeledCount = Int.max
-        #expect { try PreparedData.checkSyntheticFits(settings, memory: 1 << 34) } throws: { e in "\(e)".contains("data.unlabeledCount") }
-        settings.unlabeledCount = 1_000_000  // 2.9 GiB: fits in 16 GiB
-        try PreparedData.checkSyntheticFits(settings, memory: 1 << 34)
+        #expect { try PreparedData.checkSyntheticFits(settings, unlabeledCount: .max, memory: 1 << 34) } throws: { e in "\(e)".contains("data.unlabeledCount") }
+        try PreparedData.checkSyntheticFits(settings, unlabeledCount: 1_000_000, memory: 1 << 34)  // 2.9 GiB: fits in 16 GiB
     }
 
     @Test func validRecipesLoad() throws {
