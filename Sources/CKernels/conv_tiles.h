@@ -30,12 +30,19 @@ static inline VM SFX(tail_mask)(int n) { return n >= 16 ? (VM)0xFFFF : (VM)((1u 
 #define SFX(name) name##_avx2
 #define VW 8
 #define VF __m256
-#define VM __m256i
+// A tail mask and whether it covers all 8 lanes: AMD Zen 1-3 run vmaskmovps as microcode (a
+// masked ymm store is tens of uops), so a full mask takes plain loads and stores, which give the
+// same bits. The test is loop-invariant and always predicted.
+#ifndef CK_MASK8_DEFINED
+#define CK_MASK8_DEFINED
+typedef struct { __m256i bits; int full; } ck_mask8;
+#endif
+#define VM ck_mask8
 #define V_ZERO() _mm256_setzero_ps()
 #define V_LOAD(p) _mm256_loadu_ps(p)
-#define V_MLOAD(m, p) _mm256_maskload_ps(p, m)
+#define V_MLOAD(m, p) ((m).full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, (m).bits))
 #define V_STORE(p, v) _mm256_storeu_ps(p, v)
-#define V_MSTORE(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define V_MSTORE(p, m, v) ((m).full ? _mm256_storeu_ps(p, v) : _mm256_maskstore_ps(p, (m).bits, v))
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_ADD(a, b) _mm256_add_ps(a, b)
@@ -44,9 +51,10 @@ static inline VM SFX(tail_mask)(int n) { return n >= 16 ? (VM)0xFFFF : (VM)((1u 
 // comes from L1 instead), and for the column-sharing tiles PB*NV + KW*NV + 1 <= 16.
 #define MAX_PB_FOR_NV {0, 12, 6, 4, 3}
 #define MAX_PB_SHARED {0, 12, 4}
-// Lanes [0, n) set (sign bit), for vmaskmovps.
+// Lanes [0, n) set (sign bit), for vmaskmovps; full when n >= 8.
 static inline VM SFX(tail_mask)(int n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    VM m = {_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), n >= 8};
+    return m;
 }
 #else
 #error "CKW must be 16 or 8"
