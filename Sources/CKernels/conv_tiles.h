@@ -58,7 +58,7 @@ typedef struct { __m256i bits; int full; } ck_mask8;
 // rather than 4 x 3 (17: a spill), over blocks of a multiple of 12 tiles so every tile is 6 wide
 // (pick_block's divisors of 16, 32 and 64 gave 2 x 4, 8 accumulators for 6 loads). Measured on
 // an AMD EPYC (Zen 3), farm-bench pairs: ResNet-26 w32 inference +15-25%, and the weight
-// gradient's 6 x 2 tiles (not 3 x 4) training +0-23% more. Same sums in the same order.
+// gradient's 6 x 2 tiles (not 3 x 4) training +0-23% more. Meant to keep each sum's order (a tiny build moved: see docs/performance.md).
 #define WINO_CO_BLOCK (2 * VW)
 #define WINO_FULL_TILES 1
 #define MAX_PB_SHARED {0, 12, 4}
