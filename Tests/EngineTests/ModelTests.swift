@@ -26,6 +26,34 @@ import Randomness
         }
     }
 
+    /// An image's logits must not depend on which images share its batch: `predict --shard i/N`
+    /// must label the pool exactly as one unsharded run does. OpenBLAS's Haswell/Zen sgemm
+    /// broke that for the classifier (the last rows of a matrix round differently), so forward
+    /// passes stay on the direct kernels; EfficientNet covers the big pointwise convolutions.
+    @Test func logitsDoNotDependOnTheBatch() {
+        var rng = SeededGenerator(seed: 5)
+        let count = 37
+        let x = GradientCheck.random([count, 32, 32, 3], &rng)
+        let specs: [ModelSpec] = [
+            .wideResNet(depth: 10, width: 1, dropout: 0.3, stochasticDepth: 0.2), .resnet(depth: 8, width: 16),
+            .efficientNet(width: 0.5, depth: 0.25),
+        ]
+        let pixels = 32 * 32 * 3
+        for spec in specs {
+            let model = spec.build(rng: &rng)
+            let whole = model.predict(x).scalars
+            for range in [0..<5, 5..<count, 36..<count, 11..<12] {
+                let part = Tensor(shape: [range.count, 32, 32, 3],
+                                  scalars: Array(x.scalars[(range.lowerBound * pixels)..<(range.upperBound * pixels)]))
+                let logits = model.predict(part).scalars
+                let inBatch = whole[(range.lowerBound * 10)..<(range.upperBound * 10)]
+                let differing = zip(logits, inBatch).filter { $0 != $1 }.count
+                #expect(logits.count == inBatch.count && differing == 0,
+                        "\(spec): \(differing) logits of images \(range) alone differ from theirs in a batch of \(count)")
+            }
+        }
+    }
+
     /// Stochastic depth as `efficientnet_model.py` sets it: block i of N (0-based, over all
     /// blocks) survives with 1 - rate * i / N, and only identity-skip blocks are dropped.
     @Test func stochasticDepthFollowsTheOfficialSurvivalRule() {

@@ -39,7 +39,8 @@ enum ConvKernels {
     }
 
     /// Dense convolutions with at least this many input x output channels go to im2col + sgemm
-    /// under `.automatic` (0: all direct). Benchmarks tune it.
+    /// under `.automatic` (`Int.max`: all direct). Benchmarks tune it; below `Int.max` a forward
+    /// pass's outputs may depend on the batch (see `direct`).
     nonisolated(unsafe) static var gemmThreshold = Int.max
 
     /// Under `.automatic`, 3x3 stride-1 convolutions with at least this many input x output
@@ -69,8 +70,16 @@ enum ConvKernels {
                      pb: Int32(g.padBottom), pr: Int32(g.padRight), isa: isa)
     }
 
-    /// Whether the direct kernels handle this geometry (dense; big pointwise stays on sgemm).
-    static func direct(_ g: ConvGeometry, _ path: Path) -> Bool {
+    /// Whether the direct kernels handle this geometry (dense; the gradients of big pointwise
+    /// convolutions stay on sgemm).
+    ///
+    /// Forward passes (`forward`) of pointwise convolutions stay direct too: the direct kernels
+    /// compute each image alone in a fixed order, so an image's output does not depend on the
+    /// other images of its batch. OpenBLAS's sgemm does not promise that: its Haswell/Zen kernel
+    /// rounds the last rows of a matrix differently from the others (measured on an AMD EPYC
+    /// with OpenBLAS 0.3.21), so a pseudo label would depend on how the pool was batched or
+    /// sharded. Gradients are taken over a fixed batch, where that does not matter.
+    static func direct(_ g: ConvGeometry, _ path: Path, forward: Bool = false) -> Bool {
         guard g.groups == 1 else { return false }
         switch path {
         case .gemm: return false
@@ -78,7 +87,7 @@ enum ConvKernels {
         case .automatic: break
         }
         if g.inChannels * g.outChannels >= gemmThreshold { return false }
-        if g.kernelH == 1 && g.kernelW == 1 && g.inChannels * g.outChannels >= 128 * 128 && g.isPointwise { return false }
+        if !forward && g.kernelH == 1 && g.kernelW == 1 && g.inChannels * g.outChannels >= 128 * 128 && g.isPointwise { return false }
         return true
     }
 
@@ -264,7 +273,7 @@ enum ConvKernels {
                         y: UnsafeMutablePointer<Float>, path: Path = .automatic,
                         epilogue: UnsafePointer<ck_epilogue>? = nil) {
         WorkCounter.add(g.macs)
-        if direct(g, path) {
+        if direct(g, path, forward: true) {
             return directForward(g, x: x, w: w, y: y, isa: path.isa, epilogue: epilogue, path: path)
         }
         undirectedForward(g, x: x, w: w, y: y)

@@ -1,22 +1,26 @@
 /// Fully connected: x [N, K] * w [K, O] + b [O].
+///
+/// The forward pass is a 1 x 1 convolution of N images of 1 x 1 pixel (w [K, O] is its HWIO
+/// weight): the direct kernels compute each row alone in a fixed order, so a row's logits do not
+/// depend on the other rows of the batch (OpenBLAS's sgemm rounds a matrix's last rows
+/// differently; see `ConvKernels.direct`). Each output is its sum over K, then plus the bias.
 public func linear(_ x: Variable, _ w: Variable, _ b: Variable?) -> Variable {
     precondition(x.shape.count == 2 && w.shape.count == 2 && x.shape[1] == w.shape[0],
                  "linear: input \(x.shape) does not fit weight \(w.shape)")
     let n = x.shape[0], k = x.shape[1], o = w.shape[1]
     let xv = x.value, wv = w.value
-    WorkCounter.add(n * k * o)
-    var y = Tensor(zeros: [n, o])
-    if let b {
-        precondition(b.shape == [o], "linear: bias \(b.shape) does not fit \(o) outputs")
-        for i in 0..<n { for j in 0..<o { y.scalars[i * o + j] = b.value.scalars[j] } }
-    }
-    y.scalars.withUnsafeMutableBufferPointer { yp in
+    if let b { precondition(b.shape == [o], "linear: bias \(b.shape) does not fit \(o) outputs") }
+    let geometry = ConvGeometry(batch: n, height: 1, width: 1, inChannels: k, outChannels: o, kernel: 1, stride: 1, padding: 0)
+    var y = Tensor(shape: [n, o]) { out in
         xv.scalars.withUnsafeBufferPointer { xp in
             wv.scalars.withUnsafeBufferPointer { wp in
-                sgemm(m: n, n: o, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: o,
-                      beta: 1, c: yp.baseAddress!, ldc: o)
+                ConvKernels.forward(geometry, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!)
             }
         }
+    }
+    if let b {
+        let bias = b.value.scalars
+        for i in 0..<n { for j in 0..<o { y.scalars[i * o + j] += bias[j] } }
     }
     let parents = b.map { [x, w, $0] } ?? [x, w]
     return Variable(y, parents: parents) { g in
