@@ -40,8 +40,12 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // Plain C kernels (llm.c style) with per-CPU clones, called by the engine.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
+        // Plain C kernels (llm.c style) with per-CPU clones, called by the engine. Strict IEEE
+        // arithmetic (no -ffast-math): each sum runs in the order the code writes it, so a kernel
+        // change that keeps that order keeps the bits, and the AVX2 and AVX-512 paths agree. Under
+        // -ffast-math the compiler regrouped the Winograd transforms' adds differently after a
+        // change that only replaced full-mask loads (training numbers moved on the same CPU).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),

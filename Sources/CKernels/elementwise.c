@@ -12,10 +12,11 @@ __attribute__((constructor)) static void ck_tune_allocator(void) {
 }
 
 // No reassociation in this file: every element's expression is evaluated as written, so a fused
-// kernel and the composition of the separate ones give the same bits on every kernel path. With
-// -ffast-math the portable build regrouped the batch-norm backward sums differently in the fused
-// and the separate kernels (last-bit differences in the gradients). No loop here reduces along
-// its vectorised dimension, so this costs no vectorisation.
+// kernel and the composition of the separate ones give the same bits on every kernel path. The
+// target is built without -ffast-math (Package.swift); the pragma keeps this file so under any
+// flags (with -ffast-math the portable build once regrouped the batch-norm backward sums
+// differently in the fused and the separate kernels). No loop here reduces along its vectorised
+// dimension, so this costs no vectorisation.
 #pragma clang fp reassociate(off)
 
 #define INL static inline __attribute__((always_inline))

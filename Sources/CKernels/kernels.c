@@ -250,6 +250,10 @@ static int wino_block_tiles(int cin, int cout) {
     return tiles < 16 ? 16 : tiles;
 }
 
+// The forward's tiles per block where the GEMM runs its widest register tile throughout:
+// wino_block_tiles rounded up to a multiple of 12 (3, 4, 6 and 12 divide it).
+static int wino_gemm_block_tiles(int cin, int cout) { return (wino_block_tiles(cin, cout) + 11) / 12 * 12; }
+
 // Floats from one element's plane of a Winograd block (tiles x channels) to the next: one cache
 // line more than the plane, so the 16 planes that a tile's transform reads or writes together
 // do not all fall into the same L1 set (planes of 8 KiB did: 16 streams for 12 ways, and
