@@ -178,7 +178,12 @@ extension TrainingSettings {
 extension NoiseSettings {
     func validate(_ key: String) throws {
         func fail(_ field: String, _ problem: String) -> RecipeError { RecipeError(key: "\(key).\(field)", problem: problem) }
-        guard randAugmentLayers >= 0 else { throw fail("randAugmentLayers", "must be 0 or more, got \(randAugmentLayers)") }
+        // Each layer applies one operation to every image, so a huge count would not fail: it would
+        // make every training step take hours. 15 (one per operation) is far beyond any recipe
+        // (the official code uses 2).
+        guard (0...15).contains(randAugmentLayers) else {
+            throw fail("randAugmentLayers", "must be in [0, 15] (the official recipe uses 2), got \(randAugmentLayers)")
+        }
         guard randAugmentMagnitude.isFinite, (0...30).contains(randAugmentMagnitude) else {
             throw fail("randAugmentMagnitude", "must be in [0, 30], got \(randAugmentMagnitude)")
         }

@@ -231,6 +231,9 @@ for a in sys.argv[1:]:
         ("teacherTraining", "emaDecy", "0.9", "teacherTraining.emaDecy"),
         ("teacherTraining", "batchSize", "3.5", "teacherTraining.batchSize"),
         ("teacher", "depth", "1e300", "teacher.depth"),
+        ("studentNoise", "randAugmentLayers", "1000000", "studentNoise.randAugmentLayers"),
+        ("studentNoise", "randAugmentLayers", "-1", "studentNoise.randAugmentLayers"),
+        ("studentNoise", "randAugmentMagnitude", "31", "studentNoise.randAugmentMagnitude"),
     ])
     func badRecipeValuesAreNamedWithTheirFile(section: String, key: String, value: String, named: String) throws {
         let number: Any = Int(value).map { NSNumber(value: $0) } ?? NSNumber(value: Double(value)!)
