@@ -510,22 +510,64 @@ INL void SFX(wino_input_tile)(const float *const *p, int c, float *v, size_t est
     }
 }
 
-// Output pixels of one tile for channels [c, c + VW) (lanes outside m untouched): A^T M A,
-// rows then columns. o[i] is output pixel i of the 2x2 tile (row-major) or NULL past the edge.
-INL void SFX(wino_output_tile)(const float *mt, size_t estride, int c, float *const *o, VM m) {
-    VF x[16], s[8];
+// The forward pass runs Winograd F(4x4, 3x3) (Lavin & Gray, section 4.2: interpolation points
+// 0, 1, -1, 2, -2): 36 multiplies per 4x4 outputs, 2.25 per output against F(2x2, 3x3)'s 4,
+// which the weight gradient keeps. B^T, G and A^T are Lavin's; the constant multiplies are FMAs
+// in a fixed order, so every path computes the same values.
+
+// V4[e][c, c+VW) of one 6x6 input tile: B^T d B (columns then rows), B^T = [[4, 0, -5, 0, 1, 0],
+// [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0],
+// [0, 4, 0, -5, 0, 1]]. Input pixel i (row-major 6x6) is at p[i] + c; e runs estride apart.
+INL void SFX(wino4_transform6)(const VF *d, int step, VF *r, int rstep) {
+    const VF four = V_SET1(4.0f), five = V_SET1(-5.0f), mfour = V_SET1(-4.0f), two = V_SET1(2.0f);
+    const VF x0 = d[0], x1 = d[step], x2 = d[2 * step], x3 = d[3 * step], x4 = d[4 * step], x5 = d[5 * step];
+    r[0] = V_FMA(four, x0, V_FMA(five, x2, x4));
+    r[rstep] = V_FMA(mfour, V_ADD(x1, x2), V_ADD(x3, x4));
+    r[2 * rstep] = V_FMA(four, V_SUB(x1, x2), V_SUB(x4, x3));
+    r[3 * rstep] = V_FMA(two, V_SUB(x3, x1), V_SUB(x4, x2));
+    r[4 * rstep] = V_FMA(two, V_SUB(x1, x3), V_SUB(x4, x2));
+    r[5 * rstep] = V_FMA(four, x1, V_FMA(five, x3, x5));
+}
+
+INL void SFX(wino4_input_tile)(const float *const *p, int c, float *v, size_t estride) {
+    VF d[36], t[36], q[6];
 #pragma clang loop unroll(full)
-    for (int e = 0; e < 16; e++) x[e] = V_MLOAD(m, mt + (size_t)e * estride + c);
+    for (int i = 0; i < 36; i++) d[i] = V_LOAD(p[i] + c);
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 4; j++) {
-        s[j] = V_ADD(V_ADD(x[j], x[4 + j]), x[8 + j]);
-        s[4 + j] = V_SUB(V_SUB(x[4 + j], x[8 + j]), x[12 + j]);
+    for (int j = 0; j < 6; j++) SFX(wino4_transform6)(d + j, 6, t + j, 6);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 6; r++) {
+        SFX(wino4_transform6)(t + 6 * r, 1, q, 1);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 6; k++) V_STORE(v + (size_t)(6 * r + k) * estride + c, q[k]);
     }
+}
+
+// A^T m of six values, A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0],
+// [0, 1, -1, 8, -8, 1]].
+INL void SFX(wino4_output4)(const VF *m, int step, VF *y, int ystep) {
+    const VF s = V_ADD(m[step], m[2 * step]), d = V_SUB(m[step], m[2 * step]);
+    const VF s2 = V_ADD(m[3 * step], m[4 * step]), d2 = V_SUB(m[3 * step], m[4 * step]);
+    y[0] = V_ADD(V_ADD(m[0], s), s2);
+    y[ystep] = V_FMA(V_SET1(2.0f), d2, d);
+    y[2 * ystep] = V_FMA(V_SET1(4.0f), s2, s);
+    y[3 * ystep] = V_ADD(V_FMA(V_SET1(8.0f), d2, d), m[5 * step]);
+}
+
+// Output pixels of one 4x4 tile for channels [c, c + VW) (lanes outside m untouched): A^T M A,
+// columns then rows. o[i] is output pixel i of the tile (row-major) or NULL past the edge.
+INL void SFX(wino4_output_tile)(const float *mt, size_t estride, int c, float *const *o, VM m) {
+    VF x[36], s[24], y[4];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 2; r++) {
-        const VF *q = s + 4 * r;
-        if (o[2 * r]) V_MSTORE(o[2 * r] + c, m, V_ADD(V_ADD(q[0], q[1]), q[2]));
-        if (o[2 * r + 1]) V_MSTORE(o[2 * r + 1] + c, m, V_SUB(V_SUB(q[1], q[2]), q[3]));
+    for (int e = 0; e < 36; e++) x[e] = V_MLOAD(m, mt + (size_t)e * estride + c);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 6; j++) SFX(wino4_output4)(x + j, 6, s + j, 6);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+        SFX(wino4_output4)(s + 6 * r, 1, y, 1);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 4; k++)
+            if (o[4 * r + k]) V_MSTORE(o[4 * r + k] + c, m, y[k]);
     }
 }
 
@@ -567,17 +609,54 @@ static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb,
     }
 }
 
-// Images [n0, n1) of a 3x3 stride-1 convolution (ck_winograd_supported) with the
-// transformed weights u ([16][cin][cout], ck_winograd_weights). Tile (ty, tx) of an image covers
-// output rows 2ty, 2ty+1 and reads input rows 2ty - pt .. 2ty - pt + 3 (zeros outside).
+// The 36 input pixels (row-major 6x6) of F(4x4, 3x3) tile number `tile` counted from image g0
+// (image by image, row-major within an image): pointers into x, or at a row of zeros for
+// padding taps. Tile (ty, tx) covers output rows 4ty .. 4ty+3 and reads input rows 4ty - pt ..
+// 4ty - pt + 5.
+static void SFX(wino4_tile_pixels)(const wino_args *a, int g0, size_t tile, const float **p) {
+    const int cin = a->cin, ih = a->ih, iw = a->iw, tw = (a->ow + 3) / 4, per_image = tw * ((a->oh + 3) / 4);
+    const int n = g0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
+    const int ty = r / tw, tx = r % tw;
+    const float *img = a->x + (size_t)n * ih * iw * cin;
+    for (int dy = 0; dy < 6; dy++) {
+        const int iy = 4 * ty - a->pt + dy;
+        for (int dx = 0; dx < 6; dx++) {
+            const int ix = 4 * tx - a->pl + dx;
+            p[6 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
+        }
+    }
+}
+
+// V4 of tiles [b0, b0 + nb) of the images from g0 on into v (36 planes of tb x cin, wino_plane
+// apart), prefetching the four new columns of the tile WINO_PREFETCH tiles ahead.
+static void SFX(wino4_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
+    const int cin = a->cin;
+    for (int i = 0; i < nb; i++) {
+        const float *p[36];
+        if (b0 + i + WINO_PREFETCH < tiles) {
+            SFX(wino4_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, p);
+            for (int k = 0; k < 36; k += 6)
+                for (int c = 0; c < cin; c += 16)
+                    for (int j = 2; j < 6; j++) __builtin_prefetch(p[k + j] + c);
+        }
+        SFX(wino4_tile_pixels)(a, g0, b0 + i, p);
+        for (int c = 0; c < cin; c += VW) SFX(wino4_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
+    }
+}
+
+// Images [n0, n1) of a 3x3 stride-1 convolution (ck_winograd_supported) by F(4x4, 3x3), with the
+// transformed weights u (ck_winograd4_weights: [36][block][cin][WINO_CO_BLOCK]).
 static void SFX(winograd)(const wino_args *a) {
     const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
-    const int tw = (ow + 1) / 2, th = (oh + 1) / 2, per_image = tw * th;
-    const size_t tb = (size_t)(WINO_FULL_TILES ? wino_gemm_block_tiles(cin, cout) : wino_block_tiles(cin, cout));
+    const int tw = (ow + 3) / 4, th = (oh + 3) / 4, per_image = tw * th;
+    const size_t tb = (size_t)wino4_block_tiles(cin, cout);
     const size_t vplane = wino_plane(tb, cin), mplane = wino_plane(tb, cout);
-    float *v = scratch(16 * vplane), *mm = scratch(16 * mplane);
+    float *v = scratch(36 * vplane), *mm = scratch(36 * mplane);
+    const int cblocks = (cout + WINO_CO_BLOCK - 1) / WINO_CO_BLOCK;
+    const size_t ublock = (size_t)cin * WINO_CO_BLOCK;
+    const float *up = a->u;
     const SFX(fwd_tile_fn) gemm = SFX(tile_for_pstep)(cin);
-    const tile_args t = {0, 0, 1, cin, cout, 1, 1, 0, 0, (size_t)cout, (size_t)cout};
+    const tile_args t = {0, 0, 1, cin, cout, 1, 1, 0, 0, (size_t)cout, (size_t)WINO_CO_BLOCK};
     const size_t out_image = (size_t)oh * ow * cout;
     // Images go in groups of about one block of tiles, so the epilogue meets the group's
     // output while it is still in cache.
@@ -587,14 +666,14 @@ static void SFX(winograd)(const wino_args *a) {
         const size_t tiles = (size_t)(g1 - g0) * per_image;
         for (size_t b0 = 0; b0 < tiles; b0 += tb) {
             const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
-            SFX(wino_input_block)(a, g0, b0, nb, tiles, v, tb);
-            for (int e = 0; e < 16; e++) {
+            SFX(wino4_input_block)(a, g0, b0, nb, tiles, v, tb);
+            for (int e = 0; e < 36; e++) {
                 for (int co0 = 0; co0 < cout; co0 += WINO_CO_BLOCK) {
                     const int cn = cout - co0 < WINO_CO_BLOCK ? cout - co0 : WINO_CO_BLOCK;
                     const int nv = (cn + VW - 1) / VW;
                     const VM m = SFX(tail_mask)(cn - VW * (nv - 1));
                     const int blk = WINO_FULL_TILES ? SFX(max_pb_for_nv)[nv] : pick_block(nb, SFX(max_pb_for_nv)[nv]);
-                    const float *ue = a->u + (size_t)e * cin * cout + co0;
+                    const float *ue = up + ((size_t)e * cblocks + co0 / WINO_CO_BLOCK) * ublock;
                     for (int i = 0; i < nb; i += blk) {
                         const int pb = nb - i < blk ? nb - i : blk;
                         gemm(&t, v + e * vplane + (size_t)i * cin, ue, mm + e * mplane + (size_t)i * cout + co0, pb, nv, m);
@@ -606,13 +685,13 @@ static void SFX(winograd)(const wino_args *a) {
                 const int n = g0 + (int)(tile / per_image), r = (int)(tile % per_image);
                 const int ty = r / tw, tx = r % tw;
                 float *img = a->y + (size_t)n * out_image;
-                float *o[4];
-                for (int k = 0; k < 4; k++) {
-                    const int oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+                float *o[16];
+                for (int k = 0; k < 16; k++) {
+                    const int oy = 4 * ty + k / 4, ox = 4 * tx + k % 4;
                     o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : NULL;
                 }
                 for (int c = 0; c < cout; c += VW)
-                    SFX(wino_output_tile)(mm + (size_t)i * cout, mplane, c, o, SFX(tail_mask)(cout - c));
+                    SFX(wino4_output_tile)(mm + (size_t)i * cout, mplane, c, o, SFX(tail_mask)(cout - c));
             }
         }
         if (a->epilogue)
@@ -744,7 +823,7 @@ static int SFX(has_shared_tile)(int cin, int kw) { return SFX(shared_tile_for)(c
 /// This width's entry points, for kernels.c's dispatch.
 static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(conv1_planar), SFX(wgrad),
                                           SFX(has_shared_tile), SH_BLOCK, SFX(winograd),
-                                          SFX(winograd_wgrad)};
+                                          SFX(winograd_wgrad), WINO_CO_BLOCK};
 
 #pragma clang attribute pop
 #undef SFX

@@ -254,6 +254,13 @@ static int wino_block_tiles(int cin, int cout) {
 // wino_block_tiles rounded up to a multiple of 12 (3, 4, 6 and 12 divide it).
 static int wino_gemm_block_tiles(int cin, int cout) { return (wino_block_tiles(cin, cout) + 11) / 12 * 12; }
 
+// The same rule for F(4x4, 3x3)'s 36 planes, in whole GEMM register tiles (a multiple of 12;
+// at least 12).
+static int wino4_block_tiles(int cin, int cout) {
+    const int tiles = (256 * 1024) / (36 * (int)sizeof(float) * (cin + cout));
+    return tiles < 12 ? 12 : (tiles + 11) / 12 * 12;
+}
+
 // Floats from one element's plane of a Winograd block (tiles x channels) to the next: one cache
 // line more than the plane, so the 16 planes that a tile's transform reads or writes together
 // do not all fall into the same L1 set (planes of 8 KiB did: 16 streams for 12 ways, and
@@ -262,7 +269,8 @@ static size_t wino_plane(size_t tiles, int channels) { return tiles * (size_t)ch
 
 // One vector width's kernels (conv_tiles.h): the forward paths on NHWC, NHWC padded and
 // row-planar inputs, the weight gradient, whether a column-sharing tile exists for (cin, kw),
-// the channel block its packed weights use, and the Winograd F(2x2, 3x3) convolution.
+// the channel block its packed weights use, the Winograd convolutions (F(4x4, 3x3) forward,
+// F(2x2, 3x3) weight gradient) and the output-channel block of the forward's packed weights.
 typedef struct {
     void (*nhwc)(const conv1 *a);
     void (*nhwc_padded)(const conv1 *a, float *buf, int clear);
@@ -272,6 +280,7 @@ typedef struct {
     int pack_block;
     void (*winograd)(const wino_args *a);
     void (*winograd_wgrad)(const wino_args *a, float *du);
+    int wino_block;
 } simd_kernels;
 
 #if CK_X86
@@ -455,28 +464,48 @@ int ck_winograd_supported(const ck_conv_geom *g) {
         && (c == 16 || c == 32 || c == 64 || c == 128) && g->cout > 0;
 }
 
-// G g G^T per (ci, co), G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]: columns
-// (along kx) first, then rows. Scalar and shared by every path, so all paths use the same U.
-void ck_winograd_weights(int cin, int cout, const float *w, float *u) {
-    const size_t plane = (size_t)cin * cout;
-    for (size_t k = 0; k < plane; k++) {
-        float g[9], t[12];
-        for (int i = 0; i < 9; i++) g[i] = w[(size_t)i * plane + k];
-        for (int r = 0; r < 3; r++) {
-            const float a = g[3 * r], b = g[3 * r + 1], c = g[3 * r + 2];
-            t[4 * r] = a;
-            t[4 * r + 1] = 0.5f * (a + b + c);
-            t[4 * r + 2] = 0.5f * (a - b + c);
-            t[4 * r + 3] = c;
+// G g G^T per (ci, co) for F(4x4, 3x3), G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
+// [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]: columns (along kx) first, then rows.
+static void g6(float a, float b, float c, float *r, size_t step) {
+    r[0] = a / 4;
+    r[step] = -(a + b + c) / 6;
+    r[2 * step] = -(a - b + c) / 6;
+    r[3 * step] = a / 24 + b / 12 + c / 6;
+    r[4 * step] = a / 24 - b / 12 + c / 6;
+    r[5 * step] = c;
+}
+
+// U of F(4x4, 3x3) is packed per block of B output channels (B = the path's wino_block):
+// [36][block][cin][B], a short last block zero-padded, so a GEMM's weights are one contiguous
+// run. In [36][cin][cout] they sat cout floats apart, and at cout 128 (512 bytes) a block's 128
+// rows fell into 8 of L1's 64 sets, which hold 64 lines.
+static int wino4_pack_block(const ck_conv_geom *g) {
+    const simd_kernels *k = simd_for(g->isa);
+    return k ? k->wino_block : 0;
+}
+
+size_t ck_winograd4_weights_count(const ck_conv_geom *g) {
+    const int b = wino4_pack_block(g);
+    return b ? 36 * (size_t)((g->cout + b - 1) / b) * g->cin * b : 0;
+}
+
+void ck_winograd4_weights(const ck_conv_geom *g, const float *w, float *u) {
+    const int cin = g->cin, cout = g->cout, b = wino4_pack_block(g);
+    if (!b) return;
+    const size_t plane = (size_t)cin * cout, block = (size_t)cin * b, cblocks = (size_t)(cout + b - 1) / b;
+    memset(u, 0, ck_winograd4_weights_count(g) * sizeof(float));
+    for (int ci = 0; ci < cin; ci++)
+        for (int co = 0; co < cout; co++) {
+            const size_t k = (size_t)ci * cout + co;
+            float g9[9], t[18], e36[36];
+            for (int i = 0; i < 9; i++) g9[i] = w[(size_t)i * plane + k];
+            for (int r = 0; r < 3; r++) g6(g9[3 * r], g9[3 * r + 1], g9[3 * r + 2], t + 6 * r, 1);
+            for (int j = 0; j < 6; j++) g6(t[j], t[6 + j], t[12 + j], e36 + 6 * j, 1);
+            // e36 is column-major here (6 * column + row): element e = 6 * row + column.
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 6; c++)
+                    u[((size_t)(6 * r + c) * cblocks + (size_t)co / b) * block + (size_t)ci * b + co % b] = e36[6 * c + r];
         }
-        for (int j = 0; j < 4; j++) {
-            const float a = t[j], b = t[4 + j], c = t[8 + j];
-            u[(size_t)j * plane + k] = a;
-            u[(size_t)(4 + j) * plane + k] = 0.5f * (a + b + c);
-            u[(size_t)(8 + j) * plane + k] = 0.5f * (a - b + c);
-            u[(size_t)(12 + j) * plane + k] = c;
-        }
-    }
 }
 
 int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float *u, float *y, int n0, int n1,
@@ -500,7 +529,7 @@ int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, cons
     memset(du, 0, 16 * plane * sizeof(float));
     const wino_args a = {x, g->h, g->w, g->cin, g->pt, g->pl, NULL, g->cout, NULL, ck_out_h(g), ck_out_w(g), n0, n1, NULL, dy};
     simd_for(g->isa)->winograd_wgrad(&a, du);
-    // dw += G^T du G per (ci, co): rows first, then columns (the adjoint of ck_winograd_weights).
+    // dw += G^T du G per (ci, co): rows first, then columns (the adjoint of the F(2x2, 3x3) weight transform, G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]).
     for (size_t k = 0; k < plane; k++) {
         float u[16], t[12];
         for (int i = 0; i < 16; i++) u[i] = du[(size_t)i * plane + k];

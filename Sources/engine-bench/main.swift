@@ -28,7 +28,7 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
     @Option(help: "Size of the square sgemm timed as the peak reference (0: skip).") var peakSize: Int = 2048
     @Option(help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice).") var gemmChannelProduct: Int?
-    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(2x2,3x3) (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
+    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
     @Option(help: "The same for the weight gradients of those convs (default: the engine's choice).") var winogradWeightChannelProduct: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 

@@ -4,9 +4,9 @@ import Testing
 @testable import Engine
 import Randomness
 
-/// Winograd F(2x2, 3x3) (forward, input and weight gradients of 3x3 stride-1 convolutions) on every
-/// vector path this CPU runs, against the Double reference and the direct kernels; its
-/// determinism (repeat, thread count, vector width).
+/// Winograd (F(4x4, 3x3) forward and input gradient, F(2x2, 3x3) weight gradient of 3x3 stride-1
+/// convolutions) on every vector path this CPU runs, against the Double reference and the direct
+/// kernels; its determinism (repeat, thread count, vector width).
 @Suite(.serialized) struct WinogradTests {
     /// (batch, height, width, cin, cout, padding): 3x3 stride 1.
     typealias Case = (Int, Int, Int, Int, Int, Int)
@@ -23,6 +23,7 @@ import Randomness
         (2, 32, 32, 16, 16, 1),    // 32x32 stage: several tile blocks per image
         (1, 16, 16, 32, 64, 1),
         (1, 4, 4, 16, 16, 2),      // padding 2 (6x6 out)
+        (2, 10, 11, 32, 24, 1),    // 4x4 tiles: 2 and 3 rows/columns of the last ones past the edge
     ]
 
     /// The vector paths this CPU runs (Winograd has none on the portable path).

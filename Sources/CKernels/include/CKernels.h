@@ -59,17 +59,21 @@ void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, floa
 /// wflip[ky][kx][co][ci] = w[kh-1-ky][kw-1-kx][ci][co]: the weights of the transposed convolution.
 void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip);
 
-/// 1 when the Winograd F(2x2, 3x3) kernels run this geometry on its path: a 3x3 stride-1 kernel
-/// (any padding), cin 16, 32, 64 or 128 (the channel counts with a register tile), and a vector
-/// path (AVX-512 or AVX2; the portable path has none).
+/// 1 when the Winograd kernels (F(4x4, 3x3) forward, F(2x2, 3x3) weight gradient) run this
+/// geometry on its path: a 3x3 stride-1 kernel (any padding), cin 16, 32, 64 or 128 (the channel
+/// counts with a register tile), and a vector path (AVX-512 or AVX2; the portable path has none).
 int ck_winograd_supported(const ck_conv_geom *g);
 
-/// u[e][ci][co] = (G g G^T)[e] for each 3x3 kernel g = w[.][.][ci][co] (w HWIO [3][3][cin][cout],
-/// u [16][cin][cout], e = 4 * row + column): the weight transform of Winograd F(2x2, 3x3)
-/// (Lavin & Gray 2015). The same on every path.
-void ck_winograd_weights(int cin, int cout, const float *w, float *u);
+/// Floats of ck_winograd4_weights' output for g (0 when g's path has no Winograd kernels).
+size_t ck_winograd4_weights_count(const ck_conv_geom *g);
 
-/// y = conv(x, w) for images [n0, n1) by Winograd F(2x2, 3x3), u = ck_winograd_weights(w); x, y
+/// (G g G^T)[e] for each 3x3 kernel g = w[.][.][ci][co] (w HWIO [3][3][cin][cout]; e = 6 * row +
+/// column): the weight transform of Winograd F(4x4, 3x3) (Lavin & Gray 2015, points 0, 1, -1,
+/// 2, -2), into u (ck_winograd4_weights_count(g) floats) packed for g's path: [36][block][cin][B],
+/// B output channels per block (zero-padded). The same values on every path.
+void ck_winograd4_weights(const ck_conv_geom *g, const float *w, float *u);
+
+/// y = conv(x, w) for images [n0, n1) by Winograd F(4x4, 3x3), u = ck_winograd4_weights(w); x, y
 /// NHWC pointing at image 0; the epilogue as in ck_conv_forward. Returns 0, or -1 (nothing
 /// written) when ck_winograd_supported(g) is 0. Values differ from the direct kernels by
 /// rounding only (relative ~1e-6..1e-5), are the same on both vector paths, and do not depend on

@@ -10,8 +10,8 @@ enum ConvKernels {
     /// How a convolution is computed. `.automatic` picks per geometry; tests force the others.
     /// `.direct` runs the direct kernels on the process's path (`ck_isa`); `.directOn(isa)` on a
     /// given one (a `ck_isa_t`, which the CPU must support): tests compare the paths.
-    /// `.winogradOn(isa)` runs Winograd F(2x2, 3x3) for the forward pass and both gradients
-    /// wherever `ck_winograd_supported` allows (the direct kernels of `isa` elsewhere).
+    /// `.winogradOn(isa)` runs Winograd (F(4x4, 3x3) for the forward pass and the input
+    /// gradient, F(2x2, 3x3) for the weight gradient) wherever `ck_winograd_supported` allows (the direct kernels of `isa` elsewhere).
     enum Path: Sendable, CustomStringConvertible {
         case automatic, gemm, direct, directOn(ck_isa_t), winogradOn(ck_isa_t)
         static let directPortable = Path.directOn(CK_ISA_PORTABLE)
@@ -44,7 +44,7 @@ enum ConvKernels {
     nonisolated(unsafe) static var gemmThreshold = Int.max
 
     /// Under `.automatic`, 3x3 stride-1 convolutions with at least this many input x output
-    /// channels (and a Winograd kernel for their geometry) run Winograd F(2x2, 3x3) forward and
+    /// channels (and a Winograd kernel for their geometry) run Winograd F(4x4, 3x3) forward and
     /// for the input gradient. Benchmarks tune it (`engine-bench --winograd-channel-product`).
     ///
     /// The rule, measured with engine-bench (1 thread, CPU-ms per training step and per inference
@@ -103,14 +103,15 @@ enum ConvKernels {
         }
     }
 
-    /// y = conv(x, w) by Winograd F(2x2, 3x3) (`ck_winograd_supported(cg)`): the weights
+    /// y = conv(x, w) by Winograd F(4x4, 3x3) (`ck_winograd_supported(cg)`): the weights
     /// transformed once, then chunks of images in parallel; per image, the epilogue as it stores.
     static func winogradForward(_ cg: ck_conv_geom, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                 y: UnsafeMutablePointer<Float>, epilogue: UnsafePointer<ck_epilogue>?) {
-        let batch = Int(cg.n), cin = Int(cg.cin), cout = Int(cg.cout)
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cin * cout)
+        let batch = Int(cg.n)
+        var geometry = cg
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: ck_winograd4_weights_count(&geometry))
         defer { u.deallocate() }
-        ck_winograd_weights(cg.cin, cg.cout, w, u)
+        ck_winograd4_weights(&geometry, w, u)
         let chunks = imageChunks(batch: batch)
         let xs = UncheckedSendable(x), us = UncheckedSendable(UnsafePointer(u)), ys = UncheckedSendable(y)
         let es = UncheckedSendable(epilogue)

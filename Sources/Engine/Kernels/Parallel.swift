@@ -122,7 +122,7 @@ public enum KernelConfiguration {
     }
 
     /// 3x3 stride-1 convolutions with cin * cout at or above this (and 16, 32, 64 or 128 input
-    /// channels on a vector path) run Winograd F(2x2, 3x3) for the forward pass and the input
+    /// channels on a vector path) run Winograd F(4x4, 3x3) for the forward pass and the input
     /// gradient; Int.max turns Winograd off. Set once at start-up, like `gemmChannelProduct`.
     public static var winogradChannelProduct: Int {
         get { ConvKernels.winogradThreshold }
