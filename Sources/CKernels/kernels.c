@@ -250,12 +250,9 @@ static int wino_block_tiles(int cin, int cout) {
     return tiles < 16 ? 16 : tiles;
 }
 
-// The forward's tiles per block where the GEMM runs its widest register tile throughout:
-// wino_block_tiles rounded up to a multiple of 12 (3, 4, 6 and 12 divide it).
-static int wino_gemm_block_tiles(int cin, int cout) { return (wino_block_tiles(cin, cout) + 11) / 12 * 12; }
-
-// The same rule for F(4x4, 3x3)'s 36 planes, in whole GEMM register tiles (a multiple of 12;
-// at least 12).
+// The same rule for the forward's F(4x4, 3x3) blocks (36 planes), rounded up to a multiple of
+// 12 (at least 12) so the GEMM runs its widest register tile throughout (3, 4, 6 and 12 divide
+// it).
 static int wino4_block_tiles(int cin, int cout) {
     const int tiles = (256 * 1024) / (36 * (int)sizeof(float) * (cin + cout));
     return tiles < 12 ? 12 : (tiles + 11) / 12 * 12;
