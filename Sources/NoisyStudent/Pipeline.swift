@@ -231,12 +231,15 @@ public struct ModelCard: Sendable, Equatable {
 /// the pool indices and the probabilities.
 public enum PseudoLabelFile {
     /// Writes labels atomically. `poolCount` (the size of the whole pool the rows index) is
-    /// recorded so that `merge` can check shards cover the pool exactly once.
-    public static func write(_ labels: PseudoLabels, to url: URL, poolCount: Int? = nil) throws {
+    /// recorded so that `merge` can check shards cover the pool exactly once, and `source`
+    /// (`ShardMerge.source`: which teacher labelled which pool) so that it refuses shards of
+    /// different teachers or pools.
+    public static func write(_ labels: PseudoLabels, to url: URL, poolCount: Int? = nil, source: String? = nil) throws {
         // Indices travel as Float32, exact below 2^24 (16.7 million images per pool).
         guard labels.indices.allSatisfy({ $0 < 1 << 24 }) else { throw PipelineError.invalid("pools above 16.7M images are not supported") }
         var meta = ["classes": String(labels.classes)]
         if let poolCount { meta["pool"] = String(poolCount) }
+        if let source { meta["source"] = source }
         try Checkpoint(architecture: "pseudo-labels", metadata: meta, tensors: [
             ("indices", Tensor(shape: [labels.count], scalars: labels.indices.map(Float.init))),
             ("probabilities", Tensor(shape: [labels.count, labels.classes], scalars: labels.probabilities)),
@@ -245,6 +248,10 @@ public enum PseudoLabelFile {
 
     /// Reads and checks a label file (see `readWithPool`).
     public static func read(_ url: URL) throws -> PseudoLabels { try readWithPool(url).labels }
+
+    /// The `source` a label file records (nil for files written without one, or before it was
+    /// recorded); read after `readWithPool` has checked the file.
+    public static func source(_ url: URL) throws -> String? { try Checkpoint.read(from: url).metadata["source"] }
 
     /// Reads a label file and the pool size it records (nil for files written before it was
     /// recorded). Indices are checked to be whole numbers in 0..<2^24 before they become Ints,

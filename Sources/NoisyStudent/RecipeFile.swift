@@ -131,18 +131,41 @@ extension Recipe {
         try teacherNoise.validate("teacherNoise")
         try studentNoise.validate("studentNoise")
         try atLeast(unlabeledRatio, students.isEmpty ? 0 : 1, "unlabeledRatio")
+        // Huge values passed the lower bounds and failed only after the teacher had trained: an
+        // allocation of studentTraining.batchSize x (1 + ratio) images (or an Int overflow) at
+        // the student's first step, of perClass x classes pool indices in the filter.
+        guard unlabeledRatio <= Self.maximumUnlabeledRatio else {
+            throw fail("unlabeledRatio", "must be at most \(Self.maximumUnlabeledRatio) (the official SVHN recipe uses 5), got \(unlabeledRatio)")
+        }
         try inRange(Double(unlabeledLossWeight), 0...1e6, "unlabeledLossWeight")
         try positive(Double(temperature), "temperature")
         try inRange(Double(filter.threshold), 0...1, "filter.threshold")
         try inRange(Double(filter.minimumThreshold), 0...1, "filter.minimumThreshold")
-        if let k = filter.perClass { try atLeast(k, 1, "filter.perClass") }
+        if let k = filter.perClass {
+            try atLeast(k, 1, "filter.perClass")
+            let classes = max(teacher.classes, 1)
+            guard k <= Self.maximumPseudoLabels / classes else {
+                throw fail("filter.perClass", "must be at most \(Self.maximumPseudoLabels / classes) (\(Self.maximumPseudoLabels) pseudo labels over \(classes) classes; the official ImageNet recipe keeps 130,000 per class), got \(k)")
+            }
+        }
     }
+
+    /// The most unlabeled images per labeled one in a student's step (`unlabeledRatio`): far
+    /// above any published recipe, small enough that a step's batch stays allocatable.
+    public static let maximumUnlabeledRatio = 64
+
+    /// The most pseudo-labelled images the filter may keep (`filter.perClass` x classes).
+    public static let maximumPseudoLabels = 100_000_000
 }
 
 extension TrainingSettings {
     /// The most epochs a recipe may ask for: far beyond any real schedule (the official SVHN run is
     /// about 200), small enough that epochs x steps per epoch fits the schedule's `Int` step count.
     public static let maximumEpochs: Double = 1_000_000
+
+    /// The most labeled images per step a recipe may ask for: 32 times the paper preset's 128;
+    /// a step's activations must fit in memory on a CPU.
+    public static let maximumBatchSize = 4096
 
     /// Checks every value (positive epochs, batch and learning rate; rates in range).
     /// - Parameter key: how the caller names these settings (a recipe key or an option).
@@ -156,6 +179,11 @@ extension TrainingSettings {
         // The schedule counts ceil(epochs x steps per epoch) steps in an Int: 1e300 epochs trapped.
         guard epochs <= Self.maximumEpochs else { throw fail("epochs", "must be at most \(Int(Self.maximumEpochs)), got \(epochs)") }
         guard batchSize >= 1 else { throw fail("batchSize", "must be 1 or more, got \(batchSize)") }
+        // A billion-image batch passed and then failed to allocate at the first step, after any
+        // earlier phase had run.
+        guard batchSize <= Self.maximumBatchSize else {
+            throw fail("batchSize", "must be at most \(Self.maximumBatchSize) (the paper preset uses 128), got \(batchSize)")
+        }
         guard peakLearningRate.isFinite, peakLearningRate > 0 else {
             throw fail("peakLearningRate", "must be a positive number, got \(peakLearningRate)")
         }

@@ -1,4 +1,6 @@
+import Datasets
 import Foundation
+import SystemSupport
 
 /// Joins the label files of `predict --shard i/N` (named `pseudo-IT.shard-I-of-N.labels`) into
 /// one, refusing anything but N shards of one pool that cover it exactly once: a missing or
@@ -21,10 +23,20 @@ public enum ShardMerge {
         return Name(index: i, count: n)
     }
 
+    /// Which teacher labelled which pool, as `predict` records it in each shard: the first 16
+    /// hex digits of the SHA-256 of the teacher's checkpoint file and of the pool's pixels.
+    /// - Throws: when the checkpoint cannot be read.
+    public static func source(teacher: URL, pool: ImageSet) throws -> String {
+        let digest = MessageDigest(.sha256)
+        digest.update(Data("\(pool.height)x\(pool.width)x\(pool.channels)\n".utf8))
+        pool.pixels.withUnsafeBytes { digest.update($0) }
+        return "teacher \(try MessageDigest.file(.sha256, at: teacher).prefix(16)), pool \(digest.finalize().prefix(16))"
+    }
+
     /// Merges the shard files of `iteration` in `directory`.
     /// - Returns: the merged labels and the pool size.
     /// - Throws: `PipelineError` naming the missing, extra or inconsistent shards.
-    public static func merge(directory: URL, iteration: Int) throws -> (labels: PseudoLabels, poolCount: Int) {
+    public static func merge(directory: URL, iteration: Int) throws -> (labels: PseudoLabels, poolCount: Int, source: String?) {
         let prefix = "pseudo-\(iteration).shard-"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
         guard !names.isEmpty else {
@@ -46,6 +58,16 @@ public enum ShardMerge {
         for s in shards {
             let (labels, pool) = try PseudoLabelFile.readWithPool(directory.appendingPathComponent(s.file))
             read.append((s.file, s.name, labels, pool))
+        }
+        // Shards of another teacher (or of another data set's pool of the same size) would merge
+        // into one file of mixed labels without an error.
+        var sources: [(file: String, source: String)] = []
+        for s in read {
+            if let source = try PseudoLabelFile.source(directory.appendingPathComponent(s.file)) { sources.append((s.file, source)) }
+        }
+        guard Set(sources.map(\.source)).count <= 1 else {
+            let list = sources.map { "\($0.file): \($0.source)" }.joined(separator: ", ")
+            throw PipelineError.invalid("\(directory.path): shards labelled by different teachers or pools (\(list)); rerun `predict --shard i/N` for the odd ones with one teacher")
         }
         let pools = Set(read.compactMap(\.pool))
         guard pools.count <= 1 else {
@@ -73,6 +95,6 @@ public enum ShardMerge {
                                                 "covers pool images \(got), shard \(s.name.index) of \(total) of a pool of \(pool) is \(expected.lowerBound)..<\(expected.upperBound)")
             }
         }
-        return (try PseudoLabels.merge(read.map(\.labels), poolCount: pool), pool)
+        return (try PseudoLabels.merge(read.map(\.labels), poolCount: pool), pool, sources.first?.source)
     }
 }

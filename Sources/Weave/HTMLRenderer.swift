@@ -148,7 +148,7 @@ public struct HTMLRenderer {
         if !mathItems.isEmpty, let css = math?.stylesheet() { html += css + "\n" }
         html += "</style>\n</head>\n<body>\n"
         html += "<p class=\"scale\">Scale <b>\(escapeHTML(provenance.scale))</b> · seed \(provenance.seed) · built \(Self.dateFormatter.string(from: provenance.date))</p>\n"
-        html += failureBanner()
+        html += failureBanner(errors: errors)
         html += tocHTML(toc)
         html += "<main>\n\(body)</main>\n"
         html += provenanceHTML()
@@ -219,6 +219,7 @@ public struct HTMLRenderer {
     func publishedValues() -> (values: [String: JSONValue?], errors: [WeaveError]) {
         var values: [String: JSONValue?] = [:]
         var producer: [String: String] = [:]
+        var ambiguous: Set<String> = []
         var errors: [WeaveError] = []
         for name in graph.order {
             guard let result = results[name] else { continue }
@@ -227,9 +228,11 @@ public struct HTMLRenderer {
                 where url.pathExtension == "json" && url.path.contains("/\(StageProtocol.artifactsFolder)/") {
                     if let other = producer[artifact], other != name {
                         errors.append(WeaveError("'\(artifact)' is published by both \(other) and \(name)", at: graph[name]?.location))
+                        ambiguous.insert(artifact)
                     }
                     producer[artifact] = name
-                    values[artifact] = (try? Data(contentsOf: url)).flatMap { try? JSONValue.decode($0) }
+                    // An ambiguous name shows as unavailable, not as whichever stage came last.
+                    values[artifact] = ambiguous.contains(artifact) ? .some(nil) : (try? Data(contentsOf: url)).flatMap { try? JSONValue.decode($0) }
                 }
             } else {
                 // Names it would have published, so references read "not available", not "unknown".
@@ -393,9 +396,10 @@ public struct HTMLRenderer {
         return html + "<li class=\"toc1\"><a href=\"#provenance\">Provenance</a></li>\n</ul></nav>\n"
     }
 
-    /// At the top of a report with failed or unrun stages: what they are, linked to their cards,
-    /// so nobody reads a partly failed report as a whole one.
-    func failureBanner() -> String {
+    /// At the top of a report with failed or unrun stages, or with `errors` found while
+    /// rendering (an artifact two stages publish, a bad value reference, bad TeX): what they are,
+    /// stages linked to their cards, so nobody reads a partly failed report as a whole one.
+    func failureBanner(errors: [WeaveError] = []) -> String {
         var items: [String] = []
         for name in graph.order {
             guard let stage = graph[name] else { continue }
@@ -408,8 +412,13 @@ public struct HTMLRenderer {
             let anchor = stage.kind == .figure ? "fig-\(name)" : stage.kind == .table ? "tbl-\(name)" : "stage-\(name)"
             items.append("<li><a href=\"#\(anchor)\">\(stage.kind.rawValue) \(escapeHTML(name))</a> \(escapeHTML(what))</li>")
         }
+        let blocks = items.count
+        items += errors.map { "<li>\(escapeHTML($0.description))</li>" }
         guard !items.isEmpty else { return "" }
-        return "<div class=\"failure-banner\" id=\"failures\"><strong>This build is incomplete: \(items.count) block\(items.count == 1 ? "" : "s") failed or did not run.</strong>\n<ul>\n"
+        var what: [String] = []
+        if blocks > 0 { what.append("\(blocks) block\(blocks == 1 ? "" : "s") failed or did not run") }
+        if !errors.isEmpty { what.append("\(errors.count) error\(errors.count == 1 ? "" : "s") in the report") }
+        return "<div class=\"failure-banner\" id=\"failures\"><strong>This build is incomplete: \(what.joined(separator: "; ")).</strong>\n<ul>\n"
             + items.joined(separator: "\n") + "\n</ul></div>\n"
     }
 

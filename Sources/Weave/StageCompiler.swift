@@ -48,16 +48,17 @@ public struct StageCompiler: Sendable {
     /// second: the first build compiles every library in release and takes minutes.
     public func build(progress: (ProgressReport, Double) -> Void = { _, _ in }) throws -> Outcome {
         let start = Date()
-        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("weave-compile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: temp) }
-        let out = temp.appendingPathComponent("out"), err = temp.appendingPathComponent("err")
+        // The logs live in the scratch folder (one build at a time holds the cache's lock), so an
+        // interrupted build leaves no temp folder behind.
+        try FileManager.default.createDirectory(at: scratchFolder, withIntermediateDirectories: true)
+        let out = scratchFolder.appendingPathComponent("weave-compile-out.txt")
+        let err = scratchFolder.appendingPathComponent("weave-compile-err.txt")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "build", "-c", "release", "--package-path", packageFolder.path,
-                             "--scratch-path", scratchFolder.path, "--product", CodeGenerator.targetName]
+        process.arguments = Self.diesWithParent(["swift", "build", "-c", "release", "--package-path", packageFolder.path,
+                                                 "--scratch-path", scratchFolder.path, "--product", CodeGenerator.targetName])
         process.currentDirectoryURL = packageFolder
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: out)
@@ -72,6 +73,19 @@ public struct StageCompiler: Sendable {
         let log = ((try? String(contentsOf: out, encoding: .utf8)) ?? "") + ((try? String(contentsOf: err, encoding: .utf8)) ?? "")
         return Outcome(succeeded: process.terminationStatus == 0, executable: executable,
                        diagnostics: Self.diagnostics(in: log), log: log, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// `arguments` (a program on PATH and its arguments, for `/usr/bin/env`) run under
+    /// util-linux's `setpriv --pdeathsig INT` (when installed), with SIGINT's default action
+    /// restored (the weaver ignores SIGINT, and children inherit that): the compiler gets SIGINT
+    /// when the weaver dies in any way (Ctrl-C, SIGTERM, kill -9), and SwiftPM answers SIGINT by
+    /// stopping its compiler processes. (Each of those runs in its own process group, so
+    /// signalling swift build's group would miss them, and SIGTERM leaves them running.) The
+    /// signal follows the thread that started the compiler, which waits for it in `build`.
+    public static func diesWithParent(_ arguments: [String]) -> [String] {
+        let setpriv = "/usr/bin/setpriv"
+        guard FileManager.default.isExecutableFile(atPath: setpriv) else { return arguments }
+        return [setpriv, "--pdeathsig", "INT", "--", "/usr/bin/env", "--default-signal=INT"] + arguments
     }
 
     /// The last `[n/m] what` line of SwiftPM's output, as progress.

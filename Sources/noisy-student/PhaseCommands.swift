@@ -18,13 +18,16 @@ struct TrainTeacher: ParsableCommand {
         let (recipe, data) = try options.load()
         let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
         try options.runFolder.create()
-        // The later phases check their recipe against this one (they would otherwise mix runs).
-        if reports { try RunFolder.writeJSON(recipe, to: options.runFolder.recipe) }
+        // The later phases check their recipe against this one (they would otherwise mix runs);
+        // `export-pseudo-labels` rebuilds the pool from the data set recorded beside it.
+        if reports {
+            try RunFolder.writeJSON(recipe, to: options.runFolder.recipe)
+            try RunFolder.writeJSON(data.choice, to: options.runFolder.dataset)
+        }
         let trained = try pipeline.trainModel(0, pseudoLabeled: nil)
         guard reports else { return }
         let result = pipeline.evaluate("teacher", trained)
-        print(String(format: "teacher %@: %@, validation %.2f%%; saved %@/teacher.ckpt",
-                     "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan, options.run))
+        print("teacher \(trained.spec): \(testSummary(result.test)), \(validationSummary(result.validationTop1)); saved \(options.run)/teacher.ckpt")
         }
     }
 }
@@ -37,21 +40,27 @@ struct Predict: ParsableCommand {
     @Option(help: "Shard i/N of the pool (0-based), e.g. 3/8.") var shard: String = "0/1"
 
     func run() throws {
-        let parts = shard.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else {
+        // Every part must be a number: "a/1/2" or "1//2" had their odd parts dropped.
+        let parts = shard.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let i = parts[0], let n = parts[1], n > 0, (0..<n).contains(i) else {
             throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard)'")
         }
-        let (_, data) = try options.load()
+        guard iteration >= 1 else { throw ValidationError("--iteration must be 1 or more, got \(iteration)") }
         let teacherFile = options.runFolder.model(iteration - 1)
         try RunFolder.require(teacherFile, "the model that labels iteration \(iteration); train it first")
+        let (_, data) = try options.load()
+        guard n <= data.splits.unlabeled.count else {
+            throw ValidationError("--shard \(shard): \(n) shards of a pool of \(data.splits.unlabeled.count) images would leave some empty")
+        }
         let teacher = try Pipeline.loadModel(teacherFile)
         try ModelFit.check(teacher, path: teacherFile.path, against: data)
         let labels = PseudoLabels.predict(teacher: teacher.model, pool: data.splits.unlabeled.images, normalization: data.normalization,
-                                          classes: data.classes, shard: parts[0], shards: parts[1],
+                                          classes: data.classes, shard: i, shards: n,
                                           progress: ConsoleProgress())
-        let url = parts[1] == 1 ? options.runFolder.pseudoLabels(iteration)
-            : options.runFolder.pseudoLabelShard(iteration, index: parts[0], count: parts[1])
-        try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count)
+        let url = n == 1 ? options.runFolder.pseudoLabels(iteration)
+            : options.runFolder.pseudoLabelShard(iteration, index: i, count: n)
+        try PseudoLabelFile.write(labels, to: url, poolCount: data.splits.unlabeled.count,
+                                  source: try ShardMerge.source(teacher: teacherFile, pool: data.splits.unlabeled.images))
         print("labelled \(labels.count) images (pool indices \(labels.indices.first ?? 0)..<\((labels.indices.last ?? -1) + 1)) -> \(options.run)/\(url.lastPathComponent)")
     }
 }
@@ -63,8 +72,8 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         let folder = RunFolder(path: runPath)
-        let (merged, pool) = try ShardMerge.merge(directory: folder.url, iteration: iteration)
-        try PseudoLabelFile.write(merged, to: folder.pseudoLabels(iteration), poolCount: pool)
+        let (merged, pool, source) = try ShardMerge.merge(directory: folder.url, iteration: iteration)
+        try PseudoLabelFile.write(merged, to: folder.pseudoLabels(iteration), poolCount: pool, source: source)
         print("merged the shards: \(merged.count) of \(pool) pool images -> \(runPath)/pseudo-\(iteration).labels")
     }
 }
@@ -113,7 +122,7 @@ struct TrainStudent: ParsableCommand {
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         guard reports else { return }
         let result = pipeline.evaluate(RunFolder.modelName(iteration), trained)
-        print(String(format: "student %d %@: %@, validation %.2f%%", iteration, "\(trained.spec)", testSummary(result.test), result.validationTop1 ?? .nan))
+        print("student \(iteration) \(trained.spec): \(testSummary(result.test)), \(validationSummary(result.validationTop1))")
         }
     }
 }

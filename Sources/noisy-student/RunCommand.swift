@@ -125,7 +125,7 @@ struct Run: ParsableCommand {
                          s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
         }
         for m in result.models {
-            print(String(format: "%@ %@: %@, validation %.2f%%, %.0f s", m.name, "\(m.spec)", testSummary(m.test), m.validationTop1 ?? .nan, m.trainingSeconds))
+            print(String(format: "%@ %@: %@, %@, %.0f s", m.name, "\(m.spec)", testSummary(m.test), validationSummary(m.validationTop1), m.trainingSeconds))
         }
         print(String(format: "total %.0f s; results in %@/results.json", result.seconds, options.run))
         }
@@ -137,4 +137,9 @@ extension ImageFit: ExpressibleByArgument {}
 /// "test top-1 N%", or "no test set" when the data has none (never a 0.00% from 0 images).
 func testSummary(_ e: Evaluation) -> String {
     e.count == 0 ? "no test set" : String(format: "test top-1 %.2f%%", e.top1)
+}
+
+/// "validation 84.20%", or "no validation split" (a folder data set without val/) rather than nan.
+func validationSummary(_ top1: Double?) -> String {
+    top1.map { String(format: "validation %.2f%%", $0) } ?? "no validation split"
 }

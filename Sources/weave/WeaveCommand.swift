@@ -36,6 +36,10 @@ struct Location: ParsableArguments {
     /// A folder without chapters is not a project: say so before any command looks inside it
     /// (Foundation's "The file doesn't exist" named neither the folder's role nor the fix).
     func validate() throws {
+        // Stages parse the scale only after the compile: "bogus" built nothing for minutes.
+        if let scale, !Self.scales.contains(scale) {
+            throw ValidationError("unknown --scale '\(scale)' (\(Self.scales.joined(separator: ", ")))")
+        }
         let folder = options().chapters   // resolved as every command resolves it
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
@@ -43,6 +47,9 @@ struct Location: ParsableArguments {
                                   + "Package.swift and chapters/*.md), or give --root or --chapters")
         }
     }
+
+    /// The scales stages understand.
+    static let scales = ["tiny", "default", "paper"]
 
     func options(jobs: Int? = nil, threads: Int? = nil, only: [String] = [], cheap: Bool = false,
                  timeout: Double? = nil, fallbackScale: String = "default") -> BuildOptions {
@@ -95,6 +102,8 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
     }
 
     func options(_ location: Location, only: [String]) throws -> BuildOptions {

@@ -104,11 +104,11 @@ for a in sys.argv[1:]:
 
     // MARK: 2. merge
 
-    static func writeShard(_ dir: URL, shard: Int, of n: Int, pool: Int, recordPool: Bool = true) throws {
+    static func writeShard(_ dir: URL, shard: Int, of n: Int, pool: Int, recordPool: Bool = true, source: String? = nil) throws {
         let r = PseudoLabels.shardRange(count: pool, shard: shard, shards: n)
         let labels = PseudoLabels(classes: 2, indices: Array(r), probabilities: Array(repeating: 0.5, count: 2 * r.count))
         try PseudoLabelFile.write(labels, to: dir.appendingPathComponent("pseudo-1.shard-\(shard)-of-\(n).labels"),
-                                  poolCount: recordPool ? pool : nil)
+                                  poolCount: recordPool ? pool : nil, source: source)
     }
 
     @Test func mergeRefusesShardsOfDifferentSplits() throws {
@@ -132,8 +132,41 @@ for a in sys.argv[1:]:
             "\(e)".contains("pseudo-1.shard-1-of-3.labels (pool images 500..<1000)")
         }
         try Self.writeShard(dir, shard: 1, of: 3, pool: 1500)
-        let (merged, pool) = try ShardMerge.merge(directory: dir, iteration: 1)
+        let (merged, pool, _) = try ShardMerge.merge(directory: dir, iteration: 1)
         #expect(pool == 1500 && merged.indices == Array(0..<1500))
+    }
+
+    /// A shard copied from another teacher's run (or another data set's pool of the same size)
+    /// merged without an error into a file of mixed labels.
+    @Test func mergeRefusesShardsOfDifferentTeachersOrPools() throws {
+        let dir = CLI.tempDir("merge")
+        let a = "teacher 0123456789abcdef, pool fedcba9876543210", b = "teacher 1111111111111111, pool fedcba9876543210"
+        try Self.writeShard(dir, shard: 0, of: 2, pool: 1500, source: a)
+        try Self.writeShard(dir, shard: 1, of: 2, pool: 1500, source: b)
+        #expect { try ShardMerge.merge(directory: dir, iteration: 1) } throws: { e in
+            "\(e)".contains("different teachers or pools") && "\(e)".contains("1111111111111111")
+        }
+        try Self.writeShard(dir, shard: 1, of: 2, pool: 1500, source: a)
+        let (_, _, source) = try ShardMerge.merge(directory: dir, iteration: 1)
+        #expect(source == a)
+        // The fingerprint follows the teacher's bytes and the pool's pixels.
+        let teacher = dir.appendingPathComponent("t.ckpt")
+        try Data([1, 2, 3]).write(to: teacher)
+        let pool = ImageSet(height: 2, width: 2, channels: 1, pixels: [0, 1, 2, 3, 4, 5, 6, 7], labels: [0, 1])
+        let other = ImageSet(height: 2, width: 2, channels: 1, pixels: [0, 1, 2, 3, 4, 5, 6, 8], labels: [0, 1])
+        let s = try ShardMerge.source(teacher: teacher, pool: pool)
+        #expect(s == (try ShardMerge.source(teacher: teacher, pool: pool)))
+        #expect(s != (try ShardMerge.source(teacher: teacher, pool: other)))
+        try Data([1, 2, 4]).write(to: teacher)
+        #expect(s != (try ShardMerge.source(teacher: teacher, pool: pool)))
+    }
+
+    /// "a/1/2" and "1//2" ran as shard 1 of 2 (their odd parts dropped).
+    @Test(arguments: ["a/1/2", "1//2", "/0/2", "0/2/", "1 /2", "0/0", "3/2"])
+    func predictRefusesMalformedShards(shard: String) throws {
+        guard let exe = CLI.binary else { return }
+        let r = try CLI.outcome(exe, ["predict", "--shard=\(shard)", "--run", CLI.tempDir("shard").path])
+        #expect(r.status == 64 && r.err.contains("--shard must be i/N"), "\(shard): \(r.status) \(r.err)")
     }
 
     @Test func mergeRefusesShardsOfDifferentPools() throws {
@@ -234,6 +267,9 @@ for a in sys.argv[1:]:
         ("studentNoise", "randAugmentLayers", "1000000", "studentNoise.randAugmentLayers"),
         ("studentNoise", "randAugmentLayers", "-1", "studentNoise.randAugmentLayers"),
         ("studentNoise", "randAugmentMagnitude", "31", "studentNoise.randAugmentMagnitude"),
+        ("teacherTraining", "batchSize", "1000000000", "teacherTraining.batchSize"),
+        ("studentTraining", "batchSize", "10000000", "studentTraining.batchSize"),
+        ("filter", "perClass", "1000000000000", "filter.perClass"),
     ])
     func badRecipeValuesAreNamedWithTheirFile(section: String, key: String, value: String, named: String) throws {
         let number: Any = Int(value).map { NSNumber(value: $0) } ?? NSNumber(value: Double(value)!)
@@ -242,6 +278,14 @@ for a in sys.argv[1:]:
             let text = "\(e)"
             return text.hasPrefix(url.path + ": " + named + ":")
         }
+    }
+
+    /// A ratio of 10^9 (or 2^60) passed and then failed to allocate (or overflowed an Int) at
+    /// the student's first step, after the teacher had trained.
+    @Test(arguments: [1_000_000_000, 1 << 60])
+    func hugeUnlabeledRatioIsRefusedWhenTheRecipeLoads(ratio: Int) throws {
+        let url = try Self.recipeFile { $0["unlabeledRatio"] = ratio }
+        #expect { try Recipe.load(from: url) } throws: { e in "\(e)".hasPrefix(url.path + ": unlabeledRatio: must be at most") }
     }
 
     @Test func negativeSeedIsNamedNotCalledInvalidJSON() throws {

@@ -81,6 +81,43 @@ import Weave
         #expect(StageCompiler.latestStep(in: "Planning build") == nil)
     }
 
+    /// `swift build` kept compiling for minutes after its weaver was killed (its compilers run in
+    /// process groups of their own). A command wrapped as the compiler is, started by a parent
+    /// that is then killed with SIGKILL, must end too. (`timeout` is the parent: a shell's `&`
+    /// would start the command with SIGINT ignored.)
+    @Test func theCompilerDiesWithItsWeaver() throws {
+        let command = StageCompiler.diesWithParent(["sleep", "300"])
+        guard command.first == "/usr/bin/setpriv", FileManager.default.isExecutableFile(atPath: "/usr/bin/timeout") else {
+            return  // no util-linux or coreutils here: nothing to check
+        }
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        parent.arguments = ["600"] + command  // setpriv ... -- env --default-signal=INT sleep 300
+        try parent.run()
+        let children = "/proc/\(parent.processIdentifier)/task/\(parent.processIdentifier)/children"
+        var child: Int32?
+        let started = Date().addingTimeInterval(10)
+        while child == nil && Date() < started {
+            child = (try? String(contentsOfFile: children, encoding: .utf8)).flatMap { Int32($0.split(separator: " ").first ?? "") }
+            // setpriv execs env, which execs sleep: one process throughout.
+            if child == nil { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        let pid = try #require(child, "timeout started no child")
+        func alive() -> Bool {
+            // A zombie waiting for its new parent to reap it counts as gone.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !stat.contains(") Z ")
+        }
+        Thread.sleep(forTimeInterval: 0.2)  // let setpriv set the signal and exec sleep
+        #expect(alive())
+        kill(parent.processIdentifier, SIGKILL)
+        let deadline = Date().addingTimeInterval(10)
+        while alive() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!alive(), "the wrapped command outlived its parent")
+        if alive() { kill(pid, SIGKILL) }
+        parent.waitUntilExit()
+    }
+
     @Test func compilerErrorsMapToChapters() {
         let log = """
         [3/5] Compiling WeaveStages Chapter_01.swift

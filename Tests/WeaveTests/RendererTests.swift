@@ -120,6 +120,11 @@ import Weave
         #expect(report.errors.map(\.description) == ["chapters/01.md:7: error: 'x' is published by both a and b"])
         #expect(!report.html.contains("stage <b>a</b>"))
         #expect(report.html.contains("stage <b>b</b>"))
+        // The page says the build failed, and shows neither stage's value as if it were the one.
+        #expect(report.html.contains("<div class=\"failure-banner\" id=\"failures\"><strong>This build is incomplete: 1 error in the report."))
+        #expect(report.html.contains("&#39;x&#39; is published by both a and b") || report.html.contains("'x' is published by both a and b"))
+        #expect(report.results["x"] == nil)
+        #expect(!report.html.contains("title=\"x\">2<") && !report.html.contains("title=\"x\">1<"))
     }
 
     @Test func mathIsTypesetOfflineWithKaTeX() throws {
