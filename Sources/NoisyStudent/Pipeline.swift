@@ -125,6 +125,15 @@ public struct Pipeline {
         return (filtered, recipe.studentSet(labels, filtered, pool: pool.images))
     }
 
+    /// Refuses to train student `iteration` on no pseudo-labelled images (it would train on the
+    /// labeled ones alone and be reported as a student).
+    /// - Throws: `PipelineError.invalid` naming the threshold.
+    public func requirePseudoLabels(_ set: PseudoLabeledSet, iteration: Int) throws {
+        guard set.count > 0 else {
+            throw PipelineError.invalid("iteration \(iteration): no pseudo label cleared the threshold \(recipe.filter.effectiveThreshold)")
+        }
+    }
+
     /// One first-iteration student trained on `labels` (a teacher's pseudo labels of the whole
     /// pool): filter, balance, train. The ablations (paper section 4) train one per recipe
     /// change from the same labels, so each differs from the run's first student in that change only.
@@ -172,9 +181,7 @@ public struct Pipeline {
                 confidences: (0..<labels.count).map { labels.prediction($0).confidence },
                 correct: known ? (0..<labels.count).map { Int(truth[labels.indices[$0]]) == labels.prediction($0).label } : [],
                 seconds: Date().timeIntervalSince(t0)))
-            guard set.count > 0 else {
-                throw PipelineError.invalid("iteration \(it): no pseudo label cleared the threshold \(recipe.filter.effectiveThreshold)")
-            }
+            try requirePseudoLabels(set, iteration: it)
             let student = try trainModel(it, pseudoLabeled: set)
             try models?(RunFolder.modelName(it), student)
             students.append(evaluate(RunFolder.modelName(it), student))

@@ -45,6 +45,7 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
+        guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be 1 or more, got \(maxImagePixels)") }
         BLASRuntime.setThreads(threads)
         let trained = try Pipeline.loadModel(URL(fileURLWithPath: checkpoint))
         let card = try ModelCard(metadata: trained.metadata, path: checkpoint)

@@ -46,9 +46,11 @@ struct Predict: ParsableCommand {
             throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard)'")
         }
         guard iteration >= 1 else { throw ValidationError("--iteration must be 1 or more, got \(iteration)") }
+        // load() checks the recipe against the run folder's (after decoding the data, so that
+        // the recipe is adapted to its classes), and that is the first thing to hear about.
+        let (_, data) = try options.load()
         let teacherFile = options.runFolder.model(iteration - 1)
         try RunFolder.require(teacherFile, "the model that labels iteration \(iteration); train it first")
-        let (_, data) = try options.load()
         guard n <= data.splits.unlabeled.count else {
             throw ValidationError("--shard \(shard): \(n) shards of a pool of \(data.splits.unlabeled.count) images would leave some empty")
         }
@@ -119,6 +121,7 @@ struct TrainStudent: ParsableCommand {
         let filtered = try FilterResult.load(from: filterURL, labels: labels)
         let set = recipe.studentSet(labels, filtered, pool: data.splits.unlabeled.images)
         let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)
+        try pipeline.requirePseudoLabels(set, iteration: iteration)
         let trained = try pipeline.trainModel(iteration, pseudoLabeled: set)
         guard reports else { return }
         let result = pipeline.evaluate(RunFolder.modelName(iteration), trained)

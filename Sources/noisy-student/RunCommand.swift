@@ -49,6 +49,8 @@ struct PipelineOptions: ParsableArguments {
     /// adapted to the data's classes and channels as it is saved).
     func load(use: RunFolderUse = .continuesRun) throws -> (Recipe, PreparedData) {
         if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
+        // A negative limit refused every image, but only after decoding it.
+        guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be 1 or more, got \(maxImagePixels)") }
         let recipe = try makeRecipe()
         if use == .startsRun && !resume { try checkRunFolder(recipe, use: use) }  // with --resume, Pipeline.run compares the recipes
         BLASRuntime.setThreads(threads)
