@@ -571,18 +571,22 @@ INL void SFX(wino4_output_tile)(const float *mt, size_t estride, int c, float *c
     }
 }
 
-// The 16 input pixels (row-major 4x4) of tile number `tile` counted from image g0 (image by
-// image, row-major within an image): pointers into x, or at a row of zeros for padding taps.
-static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, const float **p) {
-    const int cin = a->cin, ih = a->ih, iw = a->iw, tw = (a->ow + 1) / 2, per_image = tw * ((a->oh + 1) / 2);
+// The input pixels of Winograd tile number `tile` counted from image g0 (image by image,
+// row-major within an image), for m x m output tiles (m = 2: F(2x2, 3x3), 4: F(4x4, 3x3)):
+// the (m + 2) x (m + 2) patch row-major, pointers into x or at a row of zeros for padding taps.
+// Tile (ty, tx) covers output rows m ty .. m ty + m - 1 and reads input rows m ty - pt ..
+// m ty - pt + m + 1.
+static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, int m, const float **p) {
+    const int cin = a->cin, ih = a->ih, iw = a->iw, t = m + 2;
+    const int tw = (a->ow + m - 1) / m, per_image = tw * ((a->oh + m - 1) / m);
     const int n = g0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
     const int ty = r / tw, tx = r % tw;
     const float *img = a->x + (size_t)n * ih * iw * cin;
-    for (int dy = 0; dy < 4; dy++) {
-        const int iy = 2 * ty - a->pt + dy;
-        for (int dx = 0; dx < 4; dx++) {
-            const int ix = 2 * tx - a->pl + dx;
-            p[4 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
+    for (int dy = 0; dy < t; dy++) {
+        const int iy = m * ty - a->pt + dy;
+        for (int dx = 0; dx < t; dx++) {
+            const int ix = m * tx - a->pl + dx;
+            p[t * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
         }
     }
 }
@@ -597,33 +601,15 @@ static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb,
     for (int i = 0; i < nb; i++) {
         const float *p[16];
         if (b0 + i + WINO_PREFETCH < tiles) {
-            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, p);
+            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, 2, p);
             for (int k = 2; k < 16; k += 4)
                 for (int c = 0; c < cin; c += 16) {
                     __builtin_prefetch(p[k] + c);
                     __builtin_prefetch(p[k + 1] + c);
                 }
         }
-        SFX(wino_tile_pixels)(a, g0, b0 + i, p);
+        SFX(wino_tile_pixels)(a, g0, b0 + i, 2, p);
         for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
-    }
-}
-
-// The 36 input pixels (row-major 6x6) of F(4x4, 3x3) tile number `tile` counted from image g0
-// (image by image, row-major within an image): pointers into x, or at a row of zeros for
-// padding taps. Tile (ty, tx) covers output rows 4ty .. 4ty+3 and reads input rows 4ty - pt ..
-// 4ty - pt + 5.
-static void SFX(wino4_tile_pixels)(const wino_args *a, int g0, size_t tile, const float **p) {
-    const int cin = a->cin, ih = a->ih, iw = a->iw, tw = (a->ow + 3) / 4, per_image = tw * ((a->oh + 3) / 4);
-    const int n = g0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
-    const int ty = r / tw, tx = r % tw;
-    const float *img = a->x + (size_t)n * ih * iw * cin;
-    for (int dy = 0; dy < 6; dy++) {
-        const int iy = 4 * ty - a->pt + dy;
-        for (int dx = 0; dx < 6; dx++) {
-            const int ix = 4 * tx - a->pl + dx;
-            p[6 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
-        }
     }
 }
 
@@ -634,12 +620,12 @@ static void SFX(wino4_input_block)(const wino_args *a, int g0, size_t b0, int nb
     for (int i = 0; i < nb; i++) {
         const float *p[36];
         if (b0 + i + WINO_PREFETCH < tiles) {
-            SFX(wino4_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, p);
+            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, 4, p);
             for (int k = 0; k < 36; k += 6)
                 for (int c = 0; c < cin; c += 16)
                     for (int j = 2; j < 6; j++) __builtin_prefetch(p[k + j] + c);
         }
-        SFX(wino4_tile_pixels)(a, g0, b0 + i, p);
+        SFX(wino_tile_pixels)(a, g0, b0 + i, 4, p);
         for (int c = 0; c < cin; c += VW) SFX(wino4_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
     }
 }
