@@ -256,15 +256,11 @@ public enum PseudoLabelFile {
     /// Reads and checks a label file (see `readWithPool`).
     public static func read(_ url: URL) throws -> PseudoLabels { try readWithPool(url).labels }
 
-    /// The `source` a label file records (nil for files written without one, or before it was
-    /// recorded); read after `readWithPool` has checked the file.
-    public static func source(_ url: URL) throws -> String? { try Checkpoint.read(from: url).metadata["source"] }
-
-    /// Reads a label file and the pool size it records (nil for files written before it was
-    /// recorded). Indices are checked to be whole numbers in 0..<2^24 before they become Ints,
+    /// Reads a label file, the pool size and the source it records (nil for files written
+    /// before they were recorded, or without a source). Indices are checked to be whole numbers in 0..<2^24 before they become Ints,
     /// probabilities to be finite and in [0, 1], rows to be distinct and increasing.
     /// - Throws: `PipelineError.corruptFile` for a damaged file or bad values.
-    public static func readWithPool(_ url: URL) throws -> (labels: PseudoLabels, poolCount: Int?) {
+    public static func readWithPool(_ url: URL) throws -> (labels: PseudoLabels, poolCount: Int?, source: String?) {
         let c: Checkpoint
         do { c = try Checkpoint.read(from: url) } catch let e as CheckpointError {
             // Label files share the checkpoint container; the reader should hear what this file is for.
@@ -288,6 +284,6 @@ public enum PseudoLabelFile {
         if let pool, let last = labels.indices.last, last >= pool {
             throw PipelineError.corruptFile(url.path, "pool index \(last) is outside its own pool of \(pool) images")
         }
-        return (labels, pool)
+        return (labels, pool, c.metadata["source"])
     }
 }

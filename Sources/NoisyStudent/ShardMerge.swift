@@ -54,17 +54,14 @@ public enum ShardMerge {
             let list = shards.map { "\($0.file) (\($0.name.count) shards)" }.joined(separator: ", ")
             throw PipelineError.invalid("\(directory.path): shards of different splits of the pool: \(list); keep one --shard i/N split")
         }
-        var read: [(file: String, name: Name, labels: PseudoLabels, pool: Int?)] = []
+        var read: [(file: String, name: Name, labels: PseudoLabels, pool: Int?, source: String?)] = []
         for s in shards {
-            let (labels, pool) = try PseudoLabelFile.readWithPool(directory.appendingPathComponent(s.file))
-            read.append((s.file, s.name, labels, pool))
+            let (labels, pool, source) = try PseudoLabelFile.readWithPool(directory.appendingPathComponent(s.file))
+            read.append((s.file, s.name, labels, pool, source))
         }
         // Shards of another teacher (or of another data set's pool of the same size) would merge
         // into one file of mixed labels without an error.
-        var sources: [(file: String, source: String)] = []
-        for s in read {
-            if let source = try PseudoLabelFile.source(directory.appendingPathComponent(s.file)) { sources.append((s.file, source)) }
-        }
+        let sources = read.compactMap { s in s.source.map { (file: s.file, source: $0) } }
         guard Set(sources.map(\.source)).count <= 1 else {
             let list = sources.map { "\($0.file): \($0.source)" }.joined(separator: ", ")
             throw PipelineError.invalid("\(directory.path): shards labelled by different teachers or pools (\(list)); rerun `predict --shard i/N` for the odd ones with one teacher")

@@ -36,7 +36,7 @@ struct Inspect: ParsableCommand {
             print("model \(trained.spec), \(trained.model.parameterCount) parameters"
                   + (card.map { ", classes \($0.classNames.joined(separator: ", ")), input \($0.inputSize)x\($0.inputSize)" } ?? ""))
         case .labels:
-            let (l, pool) = try PseudoLabelFile.readWithPool(url)
+            let (l, pool, _) = try PseudoLabelFile.readWithPool(url)
             print("pseudo labels: \(l.count) rows, \(l.classes) classes" + (pool.map { ", pool of \($0)" } ?? ""))
         case .recipe:
             let r = try Recipe.load(from: url)
