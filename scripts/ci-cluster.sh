@@ -15,16 +15,19 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 W=$root/.build-test/release/weave
 B=$root/.build-test/release/noisy-student
+# The stage package compiles where the end-to-end test and the tiny report compiled theirs
+# (the libraries once, not once per cache).
+S=(--scratch "$root/.build/weave-e2e/build")
 scripts/local-slurm.sh
 command -v mpirun >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 echo "== weave: local vs --executor slurm"
-$W build --chapters ci/cluster-chapters --cache "$out/cache" --report "$out/local" --figures "$out/local-figures" --scale tiny
-rm -rf "$out/cache/entries" "$out/cache/records"   # keep the compiled stages, run every stage again
+$W build "${S[@]}" --chapters ci/cluster-chapters --cache "$out/cache" --report "$out/local" --figures "$out/local-figures" --scale tiny
+rm -rf "$out/cache/entries" "$out/cache/records"   # run every stage again
 # Watch the queue while the build runs: a stage must wait in Slurm on its need's job.
-$W build --executor slurm --chapters ci/cluster-chapters --cache "$out/cache" --report "$out/slurm" --figures "$out/slurm-figures" --scale tiny &
+$W build "${S[@]}" --executor slurm --chapters ci/cluster-chapters --cache "$out/cache" --report "$out/slurm" --figures "$out/slurm-figures" --scale tiny &
 build=$!
 while kill -0 $build 2>/dev/null; do squeue -h -o '%j %T %r' >>"$out/queue.txt" 2>/dev/null || true; sleep 0.5; done
 wait $build
@@ -39,7 +42,7 @@ mkdir -p "$out/failing"
 # setup fails: teachers and teacher-table, queued behind it, must not run nor stay pending.
 sed 's/^try publish("recipe", recipe)$/struct Refused: Error {}; throw Refused()/' ci/cluster-chapters/01-cluster.md >"$out/failing/01-cluster.md"
 grep -q 'throw Refused()' "$out/failing/01-cluster.md"
-if $W build --executor slurm --chapters "$out/failing" --cache "$out/cache" --report "$out/failing-report" \
+if $W build "${S[@]}" --executor slurm --chapters "$out/failing" --cache "$out/cache" --report "$out/failing-report" \
         --figures "$out/failing-figures" --scale tiny; then
     echo "the build with a failing stage exited 0"; exit 1
 fi

@@ -1,11 +1,13 @@
 import Foundation
 
-/// An exclusive hold on a cache folder for one build (`flock` on `CACHE/lock`).
+/// An exclusive hold on a cache folder, or on a stage-compile folder shared by several caches,
+/// for one build (`flock` on `FOLDER/lock`).
 ///
-/// Two builds on one cache would otherwise recompile the shared stage program under each other:
-/// a running build could start a stage from the other build's newer code and file its result
-/// under its own, older key. The second build waits, saying who holds the lock. The kernel drops
-/// the lock when the holder exits in any way (`kill -9` included), so a stale lock cannot exist.
+/// Two builds on one cache (or one compile folder) would otherwise recompile the shared stage
+/// program under each other: a running build could start a stage from the other build's newer
+/// code and file its result under its own, older key. The second build waits, saying who holds
+/// the lock. The kernel drops the lock when the holder exits in any way (`kill -9` included), so
+/// a stale lock cannot exist.
 public final class CacheLock {
     private let descriptor: Int32
 
@@ -16,8 +18,9 @@ public final class CacheLock {
         close(descriptor)
     }
 
-    /// Takes the lock, blocking while another build holds it; `waiting` hears once why.
-    /// Throws when the cache folder cannot be created or the lock file opened.
+    /// Takes the lock on `cache` (a cache or compile folder, created if missing), blocking while
+    /// another build holds it; `waiting` hears once why. Throws when the folder cannot be created
+    /// or the lock file opened.
     public static func acquire(cache: URL, waiting: (String) -> Void = { _ in }) throws -> CacheLock {
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         let path = cache.appendingPathComponent("lock").path

@@ -28,7 +28,8 @@ public struct BuildOptions: Sendable {
     public var cheap: Bool
     /// External data (`--data`): files and folders whose contents are hashed into every stage's key.
     public var dataPaths: [String]
-    /// Where the generated package is compiled (shared between builds; tests share one too).
+    /// Where the generated package is compiled (default: CACHE/build). Several caches may share
+    /// one (`--scratch`: the project's libraries then compile once); builds on it take turns.
     public var scratch: URL
     /// Where stages run: local processes, or Slurm jobs (`--executor slurm`).
     public var executor: ExecutorChoice = .local
@@ -342,10 +343,16 @@ public struct Weaver {
         return (known, graph.order.filter(Set(toRun).contains), lookups)
     }
 
-    /// Holds the cache for this build; a second build on the same cache waits (saying so).
-    func lockCache() throws -> CacheLock {
+    /// Holds the cache for this build, and the compile folder too when it lies outside the cache
+    /// (`--scratch`, shared by several caches: the stage program it holds is one build's until
+    /// that build ends); a second build on either waits (saying so). Always cache first, then
+    /// compile folder, so two builds cannot each hold one and wait for the other.
+    public func lockCache() throws -> [CacheLock] {
         var display = self.display
-        return try CacheLock.acquire(cache: options.cache) { display.message($0) }
+        let cache = try CacheLock.acquire(cache: options.cache) { display.message($0) }
+        let cachePath = options.cache.standardizedFileURL.path + "/"
+        guard !options.scratch.standardizedFileURL.path.hasPrefix(cachePath) else { return [cache] }
+        return [cache, try CacheLock.acquire(cache: options.scratch) { display.message($0) }]
     }
 
     /// Compiles; when errors lie only inside stage bodies, compiles again with those bodies left

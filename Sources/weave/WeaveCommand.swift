@@ -32,6 +32,8 @@ struct Location: ParsableArguments {
     var seed: UInt64 = 0
     @Option(help: "External data file or folder (repeatable); part of every key, visible to stages.")
     var data: [String] = []
+    @Option(help: "Where the stage package compiles (default: CACHE/build). Caches that share one compile the project's libraries once; their builds take turns.")
+    var scratch: String?
 
     /// A folder without chapters is not a project: say so before any command looks inside it
     /// (Foundation's "The file doesn't exist" named neither the folder's role nor the fix).
@@ -61,7 +63,8 @@ struct Location: ParsableArguments {
         return BuildOptions(root: rootURL, chapters: resolve(chapters), cache: resolve(cache), report: resolve(report),
                             figures: resolve(figures), scale: scale, seed: seed,
                             jobs: jobs, blasThreads: threads, only: only, cheap: cheap,
-                            dataPaths: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, timeout: timeout)
+                            dataPaths: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                            scratch: resolve(scratch), timeout: timeout)
     }
 }
 

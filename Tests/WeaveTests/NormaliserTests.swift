@@ -49,3 +49,33 @@ import Weave
         #expect(try second.wait(seconds: 10) == true)
     }
 }
+
+@Suite struct SharedScratchTests {
+    /// Two caches sharing one compile folder (`--scratch`): the stage program there is one
+    /// build's until it ends, so a build on the other cache waits for it too.
+    @Test func buildsSharingACompileFolderTakeTurns() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let scratch = folder.appendingPathComponent("stages")
+        @Sendable func weaver(_ cache: String, display: ProgressDisplay = ProgressDisplay(mode: .quiet)) -> Weaver {
+            Weaver(options: BuildOptions(root: folder, cache: folder.appendingPathComponent(cache), scratch: scratch),
+                   display: display)
+        }
+        var first: [CacheLock]? = try weaver("one").lockCache()
+        #expect(first?.count == 2)
+        let heard = Transcript()
+        let second = Background { () -> Bool in
+            let locks = try weaver("two", display: heard.display).lockCache()
+            return withExtendedLifetime(locks) { true }
+        }
+        #expect(eventually(seconds: 10) { heard.text.contains("another build") && heard.text.contains(scratch.path) })
+        #expect(try second.wait(seconds: 0.3) == nil)
+        first = nil
+        #expect(first == nil)
+        #expect(try second.wait(seconds: 10) == true)
+        // The default compile folder lies inside the cache: the cache's lock covers it.
+        let own = Weaver(options: BuildOptions(root: folder, cache: folder.appendingPathComponent("three")),
+                         display: ProgressDisplay(mode: .quiet))
+        #expect(try own.lockCache().count == 1)
+    }
+}
