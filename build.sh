@@ -42,6 +42,22 @@ blas_env() {
     fi
 }
 
+# A generated stage package (the weaver's, or the end-to-end test's) needs the project's
+# libraries compiled in its compile folder. A release build of one Swift module runs on about
+# one core, so they compile in the background beside the build that comes first, not after
+# it, on a machine with 2 cores or more. A failure here shows again, with its errors, when the
+# stage package compiles. Sets $prebuild to the background job.
+prebuild_libraries() {
+    mkdir -p "$1"
+    ( for t in NoisyStudent Charts WeaveRuntime; do
+          swift build -c release --scratch-path "$1" --target "$t" || exit 1
+      done ) >"$1.prebuild.log" 2>&1 &
+    prebuild=$!
+}
+wait_prebuild() {
+    wait "$prebuild" || echo "build.sh: compiling the libraries ahead failed ($1.prebuild.log); they compile with the stages" >&2
+}
+
 export PATH="/opt/swift/usr/bin:$PATH"
 install_packages
 blas_env
@@ -64,7 +80,12 @@ case "$cmd" in
     test)
         # Release mode (training tests are slow unoptimised), with testing enabled for
         # @testable imports, in its own build folder so the report's build stays as it is.
+        # The end-to-end test compiles a stage package against the libraries in
+        # .build/weave-e2e/build: for the whole suite they compile there beside the test build.
+        prebuild=""
+        [ ${#args[@]} -ne 0 ] || prebuild_libraries .build/weave-e2e/build
         swift build -c release --build-tests --scratch-path .build-test -Xswiftc -enable-testing
+        [ -z "$prebuild" ] || wait_prebuild .build/weave-e2e/build
         swift test -c release --skip-build --scratch-path .build-test "${args[@]}"
         # The engine's tests again on every other kernel path this CPU runs (ENGINE_ISA forces
         # one; a path the CPU lacks is refused, so it is skipped): bit-exactness claims must hold
@@ -82,21 +103,13 @@ case "$cmd" in
         fi
         ;;
     report|figure)
-        # The stage package the weaver compiles next needs the project's libraries. A release
-        # build of one Swift module runs on about one core, so those libraries compile into the
-        # weaver's compile folder beside weave's own build (a cold build's compile then takes
-        # about half the wall time on 2 cores). Skipped when the options name another cache or
-        # compile folder; a failure here shows again, with its errors, in the weaver's compile.
+        # Skipped when the options name another cache or compile folder.
         prebuild=""
         if ! printf '%s\n' "${args[@]}" | grep -qE '^--(cache|scratch|root)'; then
-            mkdir -p .weave-cache
-            ( for t in NoisyStudent Charts WeaveRuntime; do
-                  swift build -c release --scratch-path .weave-cache/build --target "$t" || exit 1
-              done ) >.weave-cache/prebuild.log 2>&1 &
-            prebuild=$!
+            prebuild_libraries .weave-cache/build
         fi
         swift build -c release --product weave
-        [ -z "$prebuild" ] || wait "$prebuild" || echo "build.sh: compiling the libraries ahead failed (.weave-cache/prebuild.log); the weaver compiles them" >&2
+        [ -z "$prebuild" ] || wait_prebuild .weave-cache/build
         bin="$(swift build -c release --show-bin-path)"
         # figures/ holds the published default-scale figures (committed); other scales draw
         # theirs beside their report so a quick tiny build never overwrites them.
