@@ -350,8 +350,12 @@ public struct Weaver {
     public func lockCache() throws -> [CacheLock] {
         var display = self.display
         let cache = try CacheLock.acquire(cache: options.cache) { display.message($0) }
-        let cachePath = options.cache.standardizedFileURL.path + "/"
-        guard !options.scratch.standardizedFileURL.path.hasPrefix(cachePath) else { return [cache] }
+        // Resolved paths (so both must exist): the scratch may name the cache itself, or reach
+        // it through a link (a second flock on the same lock file would wait for this build forever).
+        try FileManager.default.createDirectory(at: options.scratch, withIntermediateDirectories: true)
+        let cachePath = options.cache.resolvingSymlinksInPath().standardizedFileURL.path
+        let scratchPath = options.scratch.resolvingSymlinksInPath().standardizedFileURL.path
+        guard scratchPath != cachePath, !scratchPath.hasPrefix(cachePath + "/") else { return [cache] }
         return [cache, try CacheLock.acquire(cache: options.scratch) { display.message($0) }]
     }
 

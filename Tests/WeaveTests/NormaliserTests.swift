@@ -77,5 +77,17 @@ import Weave
         let own = Weaver(options: BuildOptions(root: folder, cache: folder.appendingPathComponent("three")),
                          display: ProgressDisplay(mode: .quiet))
         #expect(try own.lockCache().count == 1)
+        // A compile folder that is the cache itself, or reaches it through a link, must not
+        // take the cache's lock a second time (that would wait forever).
+        @Sendable func locks(cache: URL, scratch: URL) throws -> Int {
+            try Weaver(options: BuildOptions(root: folder, cache: cache, scratch: scratch),
+                       display: ProgressDisplay(mode: .quiet)).lockCache().count
+        }
+        let four = folder.appendingPathComponent("four")
+        #expect(try Background { try locks(cache: four, scratch: four) }.wait(seconds: 10) == 1)
+        let link = folder.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: folder.appendingPathComponent("five"))
+        #expect(try Background { try locks(cache: folder.appendingPathComponent("five"), scratch: link.appendingPathComponent("build")) }
+            .wait(seconds: 10) == 1)
     }
 }
