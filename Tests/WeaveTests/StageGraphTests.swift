@@ -56,4 +56,19 @@ import Weave
         let ranked = graph.order.sorted { (p[$0] ?? 0) > (p[$1] ?? 0) }
         #expect(ranked == ["costly", "root", "a", "leaf", "b"])
     }
+
+    /// The report's shape: cheap main runs that two long stages train from start before a long
+    /// stage nothing needs (its seeds would otherwise hold every job while the chain waits).
+    @Test func dispatchPriorityStartsTheChainToLongStagesFirst() throws {
+        var ablations = stage("ablations", needs: ["runs"]); ablations.expensive = true; ablations.seeds = 3
+        var robustness = stage("robustness", needs: ["runs"]); robustness.expensive = true
+        var fashion = stage("fashion"); fashion.expensive = true; fashion.seeds = 3
+        var runs = stage("runs", needs: ["setup"]); runs.seeds = 3
+        let graph = try StageGraph(stages: [stage("setup"), runs, ablations, robustness, fashion, stage("figure", needs: ["fashion"])])
+        let p = graph.dispatchPriority()
+        let ranked = graph.order.sorted { (p[$0] ?? 0) > (p[$1] ?? 0) }
+        // setup and runs unlock 4 long replicas (setup has one dependent more); fashion and
+        // ablations 3 each (a figure waits on fashion), robustness 1.
+        #expect(ranked == ["setup", "runs", "fashion", "ablations", "robustness", "figure"])
+    }
 }
