@@ -46,7 +46,8 @@ blas_env() {
 # libraries compiled in its compile folder. A release build of one Swift module runs on about
 # one core, so they compile in the background beside the build that comes first, not after
 # it, on a machine with 2 cores or more. A failure here shows again, with its errors, when the
-# stage package compiles. Sets $prebuild to the background job.
+# stage package compiles. $prebuild is the background job (empty: none started).
+prebuild=""
 prebuild_libraries() {
     mkdir -p "$1"
     ( for t in NoisyStudent Charts WeaveRuntime; do
@@ -55,6 +56,7 @@ prebuild_libraries() {
     prebuild=$!
 }
 wait_prebuild() {
+    [ -n "$prebuild" ] || return 0
     wait "$prebuild" || echo "build.sh: compiling the libraries ahead failed ($1.prebuild.log); they compile with the stages" >&2
 }
 
@@ -82,10 +84,9 @@ case "$cmd" in
         # @testable imports, in its own build folder so the report's build stays as it is.
         # The end-to-end test compiles a stage package against the libraries in
         # .build/weave-e2e/build: for the whole suite they compile there beside the test build.
-        prebuild=""
         [ ${#args[@]} -ne 0 ] || prebuild_libraries .build/weave-e2e/build
         swift build -c release --build-tests --scratch-path .build-test -Xswiftc -enable-testing
-        [ -z "$prebuild" ] || wait_prebuild .build/weave-e2e/build
+        wait_prebuild .build/weave-e2e/build
         swift test -c release --skip-build --scratch-path .build-test "${args[@]}"
         # The engine's tests again on every other kernel path this CPU runs (ENGINE_ISA forces
         # one; a path the CPU lacks is refused, so it is skipped): bit-exactness claims must hold
@@ -104,12 +105,11 @@ case "$cmd" in
         ;;
     report|figure)
         # Skipped when the options name another cache or compile folder.
-        prebuild=""
         if ! printf '%s\n' "${args[@]}" | grep -qE '^--(cache|scratch|root)'; then
             prebuild_libraries .weave-cache/build
         fi
         swift build -c release --product weave
-        [ -z "$prebuild" ] || wait_prebuild .weave-cache/build
+        wait_prebuild .weave-cache/build
         bin="$(swift build -c release --show-bin-path)"
         # figures/ holds the published default-scale figures (committed); other scales draw
         # theirs beside their report so a quick tiny build never overwrites them.

@@ -350,13 +350,25 @@ public struct Weaver {
     public func lockCache() throws -> [CacheLock] {
         var display = self.display
         let cache = try CacheLock.acquire(cache: options.cache) { display.message($0) }
-        // Resolved paths (so both must exist): the scratch may name the cache itself, or reach
-        // it through a link (a second flock on the same lock file would wait for this build forever).
-        try FileManager.default.createDirectory(at: options.scratch, withIntermediateDirectories: true)
-        let cachePath = options.cache.resolvingSymlinksInPath().standardizedFileURL.path
-        let scratchPath = options.scratch.resolvingSymlinksInPath().standardizedFileURL.path
+        // Resolved paths: the scratch may name the cache itself, or reach it through a link (a
+        // second flock on the same lock file would wait for this build forever).
+        let cachePath = Self.resolved(options.cache)
+        let scratchPath = Self.resolved(options.scratch)
         guard scratchPath != cachePath, !scratchPath.hasPrefix(cachePath + "/") else { return [cache] }
         return [cache, try CacheLock.acquire(cache: options.scratch) { display.message($0) }]
+    }
+
+    /// `url`'s path with links resolved, for a folder that may not exist yet: its nearest
+    /// existing ancestor resolved, then the rest as given (nothing is created, so `weave check`
+    /// and `clean` leave no empty compile folder behind).
+    static func resolved(_ url: URL) -> String {
+        var existing = url.standardizedFileURL
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing = existing.deletingLastPathComponent()
+        }
+        return rest.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.standardizedFileURL.path
     }
 
     /// Compiles; when errors lie only inside stage bodies, compiles again with those bodies left

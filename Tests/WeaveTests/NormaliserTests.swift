@@ -77,6 +77,8 @@ import Weave
         let own = Weaver(options: BuildOptions(root: folder, cache: folder.appendingPathComponent("three")),
                          display: ProgressDisplay(mode: .quiet))
         #expect(try own.lockCache().count == 1)
+        // Deciding that creates nothing (`weave clean` and `check` take the lock too).
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("three/build").path))
         // A compile folder that is the cache itself, or reaches it through a link, must not
         // take the cache's lock a second time (that would wait forever).
         @Sendable func locks(cache: URL, scratch: URL) throws -> Int {
