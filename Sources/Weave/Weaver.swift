@@ -359,8 +359,8 @@ public struct Weaver {
     }
 
     /// `url`'s path with links resolved, for a folder that may not exist yet: its nearest
-    /// existing ancestor resolved, then the rest as given (nothing is created, so `weave check`
-    /// and `clean` leave no empty compile folder behind).
+    /// existing ancestor resolved, then the rest as given (nothing is created, so `weave clean`
+    /// leaves no empty compile folder behind).
     static func resolved(_ url: URL) -> String {
         var existing = url.standardizedFileURL
         var rest: [String] = []
