@@ -42,6 +42,15 @@ public enum Evaluator {
         return metrics(probabilities: probs, labels: images.labels.map(Int.init), classes: classes)
     }
 
+    /// Top-1 (percent) of `model` on `images` for a training curve, or NaN when any output
+    /// probability is NaN or infinite (a diverged model has no accuracy; the trainer stops on it).
+    public static func validationTop1(_ model: any Layer, on images: ImageSet, normalization: Normalization,
+                                      classes: Int) -> Double {
+        let probs = probabilities(model, images: images, normalization: normalization, classes: classes)
+        guard probs.allSatisfy(\.isFinite) else { return .nan }
+        return metrics(probabilities: probs, labels: images.labels.map(Int.init), classes: classes).top1
+    }
+
     /// The metrics of predicted probabilities (`[labels.count, classes]`, row-major) against
     /// `labels`; the prediction of each row is its `Prediction` (first class wins a tie).
     public static func metrics(probabilities probs: [Float], labels: [Int], classes: Int) -> Evaluation {
@@ -57,7 +66,8 @@ public enum Evaluator {
             guard y >= 0 && y < classes else { continue }
             confusion[y][best] += 1
             if best == y { correct += 1 }
-            let b = min(bins - 1, Int(Double(conf) * Double(bins)))
+            // A NaN confidence (a diverged model) must not trap converting to a bin.
+            let b = conf.isFinite ? min(bins - 1, max(0, Int(Double(conf) * Double(bins)))) : 0
             binCount[b] += 1; binConf[b] += Double(conf); binCorrect[b] += best == y ? 1 : 0
         }
         let n = max(1, labels.count)  // an empty set reports 0 of 0 (check `count`)

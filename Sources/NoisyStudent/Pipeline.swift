@@ -64,7 +64,7 @@ public struct Pipeline {
         trainer.batchNormStatistics = batchNormStatistics
         if validatesEachEpoch, data.splits.validation.count > 0 {
             let (validation, norm, classes) = (data.splits.validation, data.normalization, data.classes)
-            trainer.validation = { Evaluator.evaluate($0, on: validation, normalization: norm, classes: classes).top1 }
+            trainer.validation = { Evaluator.validationTop1($0, on: validation, normalization: norm, classes: classes) }
         }
         let trained = try trainer.train(TrainingData(labeled: data.splits.labeled, pseudoLabeled: pseudoLabeled,
                                                      normalization: data.normalization, augmenter: noise.inputNoise),

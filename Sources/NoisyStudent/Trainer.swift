@@ -5,7 +5,8 @@ import Randomness
 
 /// Why a training run stopped before its last step.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
-    /// The loss or the weights became NaN or infinite at this epoch and step (1-based).
+    /// The loss, the weights or the validation outputs became NaN or infinite at this epoch and
+    /// step (1-based).
     case nonFiniteLoss(phase: String, epoch: Int, step: Int)
     /// The phase was given no labeled image.
     case emptyLabeledSet(phase: String)
@@ -16,7 +17,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .nonFiniteLoss(let phase, let epoch, let step):
-            return "\(phase): the loss or the weights became NaN or infinite at epoch \(epoch), step \(step); stopped "
+            return "\(phase): the loss, the weights or the model's outputs became NaN or infinite at epoch \(epoch), step \(step); stopped "
                 + "(the last good checkpoint is kept). Try a lower learning rate."
         case .emptyLabeledSet(let phase): return "\(phase): no labeled images to train on"
         case .resumeMismatch(let path, let detail): return "\(path): cannot resume from this checkpoint: \(detail)"
@@ -94,7 +95,8 @@ public struct Trainer {
 
     /// Test hook: stop (as if killed) after this many steps in this call.
     public var stopAfterSteps: Int? = nil
-    /// Measures the model after each epoch (e.g. validation top-1) for training curves.
+    /// Measures the model after each epoch (e.g. validation top-1) for training curves; NaN or
+    /// infinite stops training with `TrainingError.nonFiniteLoss` (a diverged model's outputs).
     public var validation: ((any Layer) -> Double)? = nil
     /// Data-parallel training: this process trains on its share of each global batch and the
     /// group sums gradients (`DataParallel.swift`); only rank 0 writes checkpoints. Nil: alone.
@@ -130,6 +132,11 @@ public struct Trainer {
         var images = 0
         var clock = Date()
         var stepsThisCall = 0
+        func requireFiniteWeights(epoch: Int, step: Int) throws {
+            guard model.parameters.allSatisfy({ $0.value.isFinite }) else {
+                throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step)
+            }
+        }
         for step in firstStep..<totalSteps {
             if let stop = stopAfterSteps, stepsThisCall >= stop { break }
             let global = prefetch.item(step)
@@ -160,16 +167,20 @@ public struct Trainer {
                                           imagesPerSecond: Double(images) / max(elapsed, 1e-9),
                                           elapsed: Date().timeIntervalSince(start), endOfEpoch: endOfEpoch, note: nil))
             if endOfEpoch {
+                // A finite loss can still be followed by an update that overflowed: stop before
+                // the validation pass (or a caller's evaluation) reads NaN probabilities.
+                try requireFiniteWeights(epoch: epoch, step: step + 1)
+                // Finite but huge weights can still give NaN outputs (validation reports NaN then).
+                let validationTop1 = validation.map { $0(model) }
+                if let v = validationTop1, !v.isFinite { throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1) }
                 history.append(EpochRecord(epoch: epoch, loss: epochLoss / Double(max(epochSteps, 1)), learningRate: Double(lr),
                                            imagesPerSecond: Double(images) / max(elapsed, 1e-9),
-                                           validationTop1: validation.map { $0(model) }))
+                                           validationTop1: validationTop1))
                 epochLoss = 0; epochSteps = 0; images = 0; clock = Date()
             }
             if let url = checkpoint, group?.rank ?? 0 == 0, (step + 1) % checkpointEverySteps == 0 || step + 1 == totalSteps {
                 // A finite loss can still be followed by an update that overflowed: never save it.
-                guard model.parameters.allSatisfy({ $0.value.isFinite }) else {
-                    throw TrainingError.nonFiniteLoss(phase: phase, epoch: epoch, step: step + 1)
-                }
+                try requireFiniteWeights(epoch: epoch, step: step + 1)
                 try save(to: url, step: step + 1, model: model, optimizer: optimizer, ema: ema, history: history,
                          epochLoss: epochLoss, epochSteps: epochSteps)
             }

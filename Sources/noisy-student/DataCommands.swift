@@ -61,7 +61,7 @@ struct DataPreview: ParsableCommand {
     var dataset: Dataset = .synthetic
     @Option(name: .customLong("svhn-file"), help: "SVHN .mat file for --dataset svhn.")
     var svhnFile: String?
-    @Option(help: "Number of images (dataset grid).")
+    @Option(help: "Number of images (dataset grid), 1 to 10,000.")
     var count: Int = 100
     @Option(help: "Seed of the synthetic generator and of the augmentations.")
     var seed: UInt64 = 1
@@ -73,6 +73,12 @@ struct DataPreview: ParsableCommand {
     var corruptions = false
     @Option(help: "Output PNG path.")
     var out: String
+
+    /// A grid of 10,000 tiles is already 100 x 100; far larger counts asked for hundreds of
+    /// gigabytes and ended in an allocation trap.
+    func validate() throws {
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be from 1 to 10,000 (got \(count))") }
+    }
 
     func run() throws {
         do {

@@ -32,4 +32,15 @@ import Testing
         #expect((size?.width ?? 0) >= columns * 96, "\(String(describing: size))")
         #expect((size?.height ?? 0) >= 96, "\(String(describing: size))")
     }
+
+    /// A count far past any grid is refused before anything is allocated (it used to trap
+    /// asking for 300 GB), and so is 0.
+    @Test(arguments: ["100000000", "0"]) func absurdCountsAreRefused(count: String) throws {
+        guard let exe = CLI.binary else { Issue.record("noisy-student binary not found"); return }
+        let dir = CLI.tempDir("preview")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (status, _, err) = try CLI.run(exe, ["data-preview", "--count", count, "--out", dir.appendingPathComponent("g.png").path])
+        #expect(status != 0 && status < 128, "\(status)")
+        #expect(err.contains("--count must be from 1 to 10,000"), "\(err)")
+    }
 }

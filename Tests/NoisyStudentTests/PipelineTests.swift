@@ -119,6 +119,25 @@ import Testing
         }
     }
 
+    /// An update that overflows the weights after a finite loss, at the end of an epoch (one
+    /// step per epoch here), stops training before the validation pass evaluates NaN weights
+    /// (`Evaluator.metrics` would trap converting a NaN confidence to a bin).
+    @Test func overflowingWeightsStopBeforeValidation() throws {
+        let data = try #require(Self.data)
+        let labeled = data.splits.labeled
+        let settings = TrainingSettings(epochs: 20, batchSize: labeled.count, peakLearningRate: 1e30, warmupEpochs: 0)
+        var trainer = Trainer(spec: .wideResNet(depth: 10, width: 1, inputChannels: 1), settings: settings, seed: 1, phase: "teacher")
+        final class Seen { var nonFinite = 0, validations = 0 }
+        let seen = Seen()
+        trainer.validation = { model in
+            seen.validations += 1
+            if !model.parameters.allSatisfy({ $0.value.isFinite }) { seen.nonFinite += 1 }
+            return 0
+        }
+        #expect(throws: TrainingError.self) { _ = try trainer.train(TrainingData(labeled: labeled, normalization: data.normalization)) }
+        #expect(seen.nonFinite == 0)
+    }
+
     @Test func runFolderResumesFinishedPhases() throws {
         let data = try #require(Self.data)
         var split = data

@@ -21,4 +21,11 @@ import Testing
         let e = Evaluator.metrics(probabilities: probabilities, labels: [1, 1, 2], classes: 3)
         #expect(e.confusion == [[0, 0, 0], [1, 1, 0], [0, 0, 1]])
     }
+
+    /// A diverged model's NaN probabilities must not trap the calibration bins (it did: a signal
+    /// exit in the middle of training); the trainer's validation reports NaN for them and stops.
+    @Test func nanProbabilitiesDoNotTrap() {
+        let e = Evaluator.metrics(probabilities: [.nan, .nan, 0.4, 0.6], labels: [0, 1], classes: 2)
+        #expect(e.count == 2 && e.confusion[1][1] == 1)
+    }
 }
