@@ -1,6 +1,6 @@
-// The vector kernels of kernels.c, written once for a vector width and included once per width:
-// CKW = 16 (AVX-512, zmm, masks in k registers) and CKW = 8 (AVX2 + FMA, ymm, masks as vectors
-// for vmaskmov). Each inclusion defines the functions with its suffix (SFX) and the ISA's
+// The vector kernels, written once for a vector width and compiled once per width (conv_avx512.c,
+// conv_avx2.c; kernels.c dispatches to their tables): CKW = 16 (AVX-512, zmm, masks in k
+// registers) and CKW = 8 (AVX2 + FMA, ymm, masks as vectors for vmaskmov). Each inclusion defines the functions with its suffix (SFX) and the ISA's
 // register-tile sizes: AVX-512 has 32 vector registers, AVX2 16, so a tile of PB pixels x NV
 // vectors needs PB*NV accumulators + NV (or KW*NV) weight vectors + 1 broadcast within that.
 // The order of operations per output element is the same at every width (the sums run over taps
@@ -22,12 +22,16 @@
 #define V_ADD(a, b) _mm512_add_ps(a, b)
 #define V_SUB(a, b) _mm512_sub_ps(a, b)
 // Tile widths by NV: PB*NV + NV + 1 <= 32 registers.
-#define MAX_PB_FOR_NV {0, 16, 12, 8, 6}
+#define PB_NV1 16
+#define PB_NV2 12
+#define PB_NV3 8
+#define PB_NV4 6
 // Winograd's GEMMs: 4-vector channel blocks, tiles as wide as divides the block (as measured on
 // AVX-512 machines; the AVX2 choice below was measured on Zen 3 only).
 #define WINO_CO_BLOCK (4 * VW)
 #define WINO_FULL_TILES 0
-#define MAX_PB_SHARED {0, 16, 10}
+#define SH_PB_NV1 16
+#define SH_PB_NV2 10
 static inline VM SFX(tail_mask)(int n) { return n >= 16 ? (VM)0xFFFF : (VM)((1u << n) - 1); }
 #elif CKW == 8
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
@@ -53,7 +57,10 @@ typedef struct { __m256i bits; int full; } ck_mask8;
 #define V_SUB(a, b) _mm256_sub_ps(a, b)
 // 16 registers: PB*NV + NV + 1 <= 16 (NV = 4 at PB = 3 takes one more: a weight operand
 // comes from L1 instead), and for the column-sharing tiles PB*NV + KW*NV + 1 <= 16.
-#define MAX_PB_FOR_NV {0, 12, 6, 4, 3}
+#define PB_NV1 12
+#define PB_NV2 6
+#define PB_NV3 4
+#define PB_NV4 3
 // Winograd's GEMMs take 2-vector channel blocks in 6-tile tiles (12 accumulators, 15 registers)
 // rather than 4 x 3 (17: a spill), over blocks of a multiple of 12 tiles so every tile is 6 wide
 // (pick_block's divisors of 16, 32 and 64 gave 2 x 4, 8 accumulators for 6 loads). Measured on
@@ -61,7 +68,8 @@ typedef struct { __m256i bits; int full; } ck_mask8;
 // gradient's 6 x 2 tiles (not 3 x 4) training +0-23% more. Same sums in the same order.
 #define WINO_CO_BLOCK (2 * VW)
 #define WINO_FULL_TILES 1
-#define MAX_PB_SHARED {0, 12, 4}
+#define SH_PB_NV1 12
+#define SH_PB_NV2 4
 // Lanes [0, n) set (sign bit), for vmaskmovps; full when n >= 8.
 static inline VM SFX(tail_mask)(int n) {
     VM m = {_mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), n >= 8};
@@ -84,6 +92,35 @@ static inline VM SFX(tail_mask)(int n) {
 #define CO_BLOCK (2 * VW)
 #endif
 #define SH_BLOCK (2 * VW)
+#define MAX_PB_FOR_NV {0, PB_NV1, PB_NV2, PB_NV3, PB_NV4}
+#define MAX_PB_SHARED {0, SH_PB_NV1, SH_PB_NV2}
+
+// The register tiles are instantiated (fully unrolled, one function per width) only for the
+// shapes the blocking rules pick: tiles of at most MAX_PB_FOR_NV[nv] (or MAX_PB_SHARED[nv])
+// pixels or channels, and nv <= CO_BLOCK / VW (2 on AVX2: its 3- and 4-vector tiles were never
+// reached). The unreachable shapes had made kernels.c take 3 minutes to compile.
+// CK_UPTO(n)(M, args...) expands to M(1, args...) ... M(n, args...) for n in {3, 4, 6, 8, 10, 12, 16}.
+#ifndef CK_UPTO
+#define CK_CAT_(a, b) a##b
+#define CK_CAT(a, b) CK_CAT_(a, b)
+#define CK_UPTO(n) CK_CAT(CK_UPTO_, n)
+#define CK_UPTO_3(M, ...) M(1, __VA_ARGS__) M(2, __VA_ARGS__) M(3, __VA_ARGS__)
+#define CK_UPTO_4(M, ...) CK_UPTO_3(M, __VA_ARGS__) M(4, __VA_ARGS__)
+#define CK_UPTO_6(M, ...) CK_UPTO_4(M, __VA_ARGS__) M(5, __VA_ARGS__) M(6, __VA_ARGS__)
+#define CK_UPTO_8(M, ...) CK_UPTO_6(M, __VA_ARGS__) M(7, __VA_ARGS__) M(8, __VA_ARGS__)
+#define CK_UPTO_10(M, ...) CK_UPTO_8(M, __VA_ARGS__) M(9, __VA_ARGS__) M(10, __VA_ARGS__)
+#define CK_UPTO_12(M, ...) CK_UPTO_10(M, __VA_ARGS__) M(11, __VA_ARGS__) M(12, __VA_ARGS__)
+#define CK_UPTO_16(M, ...) CK_UPTO_12(M, __VA_ARGS__) M(13, __VA_ARGS__) M(14, __VA_ARGS__) M(15, __VA_ARGS__) M(16, __VA_ARGS__)
+#endif
+// The cap on tile width for nv vectors, as a literal CK_UPTO can paste.
+#define PB_CAP(nv) CK_CAT(PB_NV, nv)
+// Cases for nv = 3 and 4 where CO_BLOCK allows them (AVX-512 only); SW(v, args) is the
+// pixel/channel switch for nv = v.
+#if CKW == 16
+#define NV34_CASES(SW, ...) case 3: SW(3, __VA_ARGS__) break; case 4: SW(4, __VA_ARGS__) break;
+#else
+#define NV34_CASES(SW, ...)
+#endif
 
 INL void SFX(fwd_tile)(const tile_args *t, const float *src, const float *w, float *out,
                   const int PB, const int NV, const int PSTEP, VM m) {
@@ -126,10 +163,8 @@ INL void SFX(fwd_tile)(const tile_args *t, const float *src, const float *w, flo
 #define FWD_CASE(P, V, S) case P: SFX(fwd_tile)(t, src, w, out, P, V, S, m); break;
 #define FWD_SWITCH(V, S)                                                                                         \
     switch (pb) {                                                                                                \
-        FWD_CASE(1, V, S) FWD_CASE(2, V, S) FWD_CASE(3, V, S) FWD_CASE(4, V, S) FWD_CASE(5, V, S)                \
-        FWD_CASE(6, V, S) FWD_CASE(7, V, S) FWD_CASE(8, V, S) FWD_CASE(9, V, S) FWD_CASE(10, V, S)               \
-        FWD_CASE(11, V, S) FWD_CASE(12, V, S) FWD_CASE(13, V, S) FWD_CASE(14, V, S) FWD_CASE(15, V, S)           \
-        FWD_CASE(16, V, S) default: break;                                                                       \
+        CK_UPTO(PB_CAP(V))(FWD_CASE, V, S)                                                                       \
+        default: ck_tile_unreachable("forward", pb, V);                                                          \
     }
 #define FWD_TILE_FN(S)                                                                                           \
     static void SFX(fwd_tile_p##S)(const tile_args *t, const float *src, const float *w, float *out, int pb, int nv,  \
@@ -137,8 +172,8 @@ INL void SFX(fwd_tile)(const tile_args *t, const float *src, const float *w, flo
         switch (nv) {                                                                                            \
         case 1: FWD_SWITCH(1, S) break;                                                                          \
         case 2: FWD_SWITCH(2, S) break;                                                                          \
-        case 3: FWD_SWITCH(3, S) break;                                                                          \
-        default: FWD_SWITCH(4, S) break;                                                                         \
+        NV34_CASES(FWD_SWITCH, S)                                                                                \
+        default: ck_tile_unreachable("forward", pb, nv);                                                         \
         }                                                                                                        \
     }
 FWD_TILE_FN(1)
@@ -211,15 +246,13 @@ INL void SFX(fwd_tile_shared)(const tile_args *t, const float *src, const float 
 }
 
 #define SH(P, V, S, K) case P: SFX(fwd_tile_shared)(t, src, w, out, P, V, S, K, m); break;
-#define SH_NV1(S, K) switch (pb) { SH(1,1,S,K) SH(2,1,S,K) SH(3,1,S,K) SH(4,1,S,K) SH(5,1,S,K) SH(6,1,S,K) SH(7,1,S,K) \
-    SH(8,1,S,K) SH(9,1,S,K) SH(10,1,S,K) SH(11,1,S,K) SH(12,1,S,K) SH(13,1,S,K) SH(14,1,S,K) SH(15,1,S,K) SH(16,1,S,K) default: break; }
-#define SH_NV2(S, K) switch (pb) { SH(1,2,S,K) SH(2,2,S,K) SH(3,2,S,K) SH(4,2,S,K) SH(5,2,S,K) SH(6,2,S,K) SH(7,2,S,K) \
-    SH(8,2,S,K) SH(9,2,S,K) SH(10,2,S,K) default: break; }
+#define SH_NV1(S, K) switch (pb) { CK_UPTO(SH_PB_NV1)(SH, 1, S, K) default: ck_tile_unreachable("shared", pb, 1); }
+#define SH_NV2(S, K) switch (pb) { CK_UPTO(SH_PB_NV2)(SH, 2, S, K) default: ck_tile_unreachable("shared", pb, 2); }
 // Only NV <= 2 reaches the column-sharing tiles (their channel block is SH_BLOCK = 2 vectors).
 #define SHARED_FN(S, K)                                                                                           \
     static void SFX(fwd_shared_p##S##_k##K)(const tile_args *t, const float *src, const float *w, float *out,     \
                                             int pb, int nv, VM m) {                                               \
-        if (nv == 1) SH_NV1(S, K) else SH_NV2(S, K)                                                               \
+        if (nv == 1) SH_NV1(S, K) else if (nv == 2) SH_NV2(S, K) else ck_tile_unreachable("shared", pb, nv);      \
     }
 SHARED_FN(16, 2) SHARED_FN(32, 2) SHARED_FN(64, 2) SHARED_FN(128, 2)
 SHARED_FN(16, 3) SHARED_FN(32, 3) SHARED_FN(64, 3) SHARED_FN(128, 3)
@@ -447,11 +480,11 @@ INL void SFX(wgrad_tile)(const conv1 *a, const float *dy, float *dw, int ky, int
 }
 
 #define WG_CASE(C, V) case C: SFX(wgrad_tile)(a, dyp, dwp, ky, kx, ci0, oyl, oyh, oxl, oxh, C, V, m); break;
-#define WG_SWITCH(V)                                                                              \
+#define WG_CASE_(C, V) WG_CASE(C, V)
+#define WG_SWITCH(V, ...)                                                                         \
     switch (cb) {                                                                                 \
-        WG_CASE(1, V) WG_CASE(2, V) WG_CASE(3, V) WG_CASE(4, V) WG_CASE(5, V) WG_CASE(6, V)       \
-        WG_CASE(7, V) WG_CASE(8, V) WG_CASE(9, V) WG_CASE(10, V) WG_CASE(11, V) WG_CASE(12, V)    \
-        WG_CASE(13, V) WG_CASE(14, V) WG_CASE(15, V) WG_CASE(16, V) default: break;               \
+        CK_UPTO(PB_CAP(V))(WG_CASE_, V)                                                           \
+        default: ck_tile_unreachable("weight-gradient", cb, V);                                   \
     }
 
 static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
@@ -478,10 +511,10 @@ static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
                     float *dwp = dw + ((size_t)(ky * a->kw + kx) * cin + ci0) * cout + co0;
                     const float *dyp = dy + co0;
                     switch (nv) {
-                    case 1: WG_SWITCH(1) break;
-                    case 2: WG_SWITCH(2) break;
-                    case 3: WG_SWITCH(3) break;
-                    default: WG_SWITCH(4) break;
+                    case 1: WG_SWITCH(1, _) break;
+                    case 2: WG_SWITCH(2, _) break;
+                    NV34_CASES(WG_SWITCH, _)
+                    default: ck_tile_unreachable("weight-gradient", cb, nv);
                     }
                 }
             }
@@ -754,11 +787,10 @@ INL void SFX(wino_wgrad_tile)(const float *v, const float *z, float *du, int cin
 }
 
 #define WW_CASE(C, V) case C: SFX(wino_wgrad_tile)(vp, zp, dup, cin, cout, nb, C, V, m); break;
-#define WW_SWITCH(V)                                                                              \
+#define WW_SWITCH(V, ...)                                                                         \
     switch (cb) {                                                                                 \
-        WW_CASE(1, V) WW_CASE(2, V) WW_CASE(3, V) WW_CASE(4, V) WW_CASE(5, V) WW_CASE(6, V)       \
-        WW_CASE(7, V) WW_CASE(8, V) WW_CASE(9, V) WW_CASE(10, V) WW_CASE(11, V) WW_CASE(12, V)    \
-        WW_CASE(13, V) WW_CASE(14, V) WW_CASE(15, V) WW_CASE(16, V) default: break;               \
+        CK_UPTO(PB_CAP(V))(WW_CASE, V)                                                            \
+        default: ck_tile_unreachable("Winograd weight-gradient", cb, V);                          \
     }
 
 // The weight gradient of images [n0, n1) by Winograd F(2x2, 3x3): du ([16][cin][cout], zeroed
@@ -800,10 +832,10 @@ static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
                     const float *vp = v + e * vplane + ci0, *zp = z + e * zplane + co0;
                     float *dup = du + ((size_t)e * cin + ci0) * cout + co0;
                     switch (nv) {
-                    case 1: WW_SWITCH(1) break;
-                    case 2: WW_SWITCH(2) break;
-                    case 3: WW_SWITCH(3) break;
-                    default: WW_SWITCH(4) break;
+                    case 1: WW_SWITCH(1, _) break;
+                    case 2: WW_SWITCH(2, _) break;
+                    NV34_CASES(WW_SWITCH, _)
+                    default: ck_tile_unreachable("Winograd weight-gradient", cb, nv);
                     }
                 }
             }
@@ -817,7 +849,7 @@ static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
 static int SFX(has_shared_tile)(int cin, int kw) { return SFX(shared_tile_for)(cin, kw) != NULL; }
 
 /// This width's entry points, for kernels.c's dispatch.
-static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(conv1_planar), SFX(wgrad),
+const simd_kernels SFX(ck_simd) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(conv1_planar), SFX(wgrad),
                                           SFX(has_shared_tile), SH_BLOCK, SFX(winograd),
                                           SFX(winograd_wgrad), WINO_CO_BLOCK};
 
@@ -837,6 +869,15 @@ static const simd_kernels SFX(kernels) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded
 #undef V_SUB
 #undef MAX_PB_FOR_NV
 #undef MAX_PB_SHARED
+#undef PB_NV1
+#undef PB_NV2
+#undef PB_NV3
+#undef PB_NV4
+#undef SH_PB_NV1
+#undef SH_PB_NV2
+#undef PB_CAP
+#undef NV34_CASES
+#undef WG_CASE_
 #undef WINO_CO_BLOCK
 #undef WINO_FULL_TILES
 #undef CO_BLOCK
