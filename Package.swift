@@ -45,13 +45,16 @@ let package = Package(
         // change that keeps that order keeps the bits, and the AVX2 and AVX-512 paths agree. Under
         // -ffast-math the compiler regrouped the Winograd transforms' adds differently after a
         // change that only replaced full-mask loads (training numbers moved on the same CPU).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // Which path the kernels run (CPUID, or ENGINE_ISA): apart from the kernels, so the weaver,
+        // which records it with each result, does not compile them.
+        .target(name: "CKernelPath"),
+        .target(name: "CKernels", dependencies: ["CKernelPath"], cSettings: [.unsafeFlags(["-O3"])]),
 
         // Seeded random numbers shared by every layer of the stack (no global RNG anywhere).
         .target(name: "Randomness", swiftSettings: fast),
         // One of each system job the other targets share: atomic file writes, a lock, MD5/SHA-256
-        // (libcrypto), CPU feature detection (the engine's own rule, from CKernels). Foundation + C.
-        .target(name: "SystemSupport", dependencies: ["CKernels", "CCrypto"]),
+        // (libcrypto), CPU feature detection (the engine's own rule, from CKernelPath). Foundation + C.
+        .target(name: "SystemSupport", dependencies: ["CKernelPath", "CCrypto"]),
         // Slurm's clients (sbatch, scancel, squeue) run as processes; Foundation only.
         // Runs helper programs to completion through temp files (the weaver's and Slurm's clients).
         .target(name: "ProcessRunner"),

@@ -1,8 +1,8 @@
-import CKernels
+import CKernelPath
 import Foundation
 
 /// What this CPU can run, decided by one rule for every process: the engine's C kernel path
-/// (`ck_isa` in CKernels) and the OpenBLAS kernel a launcher should force. The weaver asks here
+/// (`ck_isa` in CKernelPath) and the OpenBLAS kernel a launcher should force. The weaver asks here
 /// so the path it records with each result is the one the stage computed with.
 public enum CPUFeatures {
     /// The flags of the first `flags` line of `/proc/cpuinfo` text (empty for nil or no such

@@ -40,7 +40,7 @@ public struct RunSettings: Sendable {
 
     /// The engine's C kernel path the stages run with ("avx512", "avx2", "portable"): the
     /// `ENGINE_ISA` the user set, else the path the engine's own code (`ck_isa_best` in
-    /// CKernels) picks on this CPU. Stages get it explicitly in their environment, so the path
+    /// CKernelPath) picks on this CPU. Stages get it explicitly in their environment, so the path
     /// recorded with each result is the one that computed it.
     public static func engineKernelPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         CPUFeatures.engineKernelPath(environment: environment)
