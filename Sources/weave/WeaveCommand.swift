@@ -16,9 +16,9 @@ struct WeaveCommand: ParsableCommand {
 
 /// Options every command shares: where the project is.
 struct Location: ParsableArguments {
-    @Option(help: "Project root (holds Package.swift).")
+    @Option(help: "Project root, ROOT below (holds Package.swift).")
     var root: String = FileManager.default.currentDirectoryPath
-    @Option(help: "Chapters folder (default: ROOT/chapters).")
+    @Option(help: "Chapters folder (default: ROOT/chapters; a relative path is taken from ROOT, like --cache, --report, --figures and --scratch).")
     var chapters: String?
     @Option(help: "Cache folder (default: ROOT/.weave-cache).")
     var cache: String?
@@ -30,7 +30,7 @@ struct Location: ParsableArguments {
     var scale: String?
     @Option(help: "Base seed passed to stages.")
     var seed: UInt64 = 0
-    @Option(help: "External data file or folder (repeatable); part of every key, visible to stages.")
+    @Option(help: "External data file or folder (repeatable; a relative path is taken from the current folder); part of every key, visible to stages.")
     var data: [String] = []
     @Option(help: "Where the stage package compiles (default: CACHE/build). Caches that share one compile the project's libraries once; their builds take turns.")
     var scratch: String?
