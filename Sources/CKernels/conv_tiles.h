@@ -1,8 +1,9 @@
 // The vector kernels, written once for a vector width and compiled once per width (conv_avx512.c,
 // conv_avx2.c; kernels.c dispatches to their tables): CKW = 16 (AVX-512, zmm, masks in k
-// registers) and CKW = 8 (AVX2 + FMA, ymm, masks as vectors for vmaskmov). Each inclusion defines the functions with its suffix (SFX) and the ISA's
-// register-tile sizes: AVX-512 has 32 vector registers, AVX2 16, so a tile of PB pixels x NV
-// vectors needs PB*NV accumulators + NV (or KW*NV) weight vectors + 1 broadcast within that.
+// registers) and CKW = 8 (AVX2 + FMA, ymm, masks as vectors for vmaskmov). Each inclusion
+// defines the functions with its suffix (SFX) and the ISA's register-tile sizes: AVX-512 has 32
+// vector registers, AVX2 16, so a tile of PB pixels x NV vectors needs PB*NV accumulators + NV
+// (or KW*NV) weight vectors + 1 broadcast within that.
 // The order of operations per output element is the same at every width (the sums run over taps
 // and input channels, never across vector lanes), so the widths give the same values up to FMA
 // contraction being the same: they do (both use FMA).
@@ -480,10 +481,9 @@ INL void SFX(wgrad_tile)(const conv1 *a, const float *dy, float *dw, int ky, int
 }
 
 #define WG_CASE(C, V) case C: SFX(wgrad_tile)(a, dyp, dwp, ky, kx, ci0, oyl, oyh, oxl, oxh, C, V, m); break;
-#define WG_CASE_(C, V) WG_CASE(C, V)
 #define WG_SWITCH(V, ...)                                                                         \
     switch (cb) {                                                                                 \
-        CK_UPTO(PB_CAP(V))(WG_CASE_, V)                                                           \
+        CK_UPTO(PB_CAP(V))(WG_CASE, V)                                                            \
         default: ck_tile_unreachable("weight-gradient", cb, V);                                   \
     }
 
@@ -877,7 +877,6 @@ const simd_kernels SFX(ck_simd) = {SFX(conv1_nhwc), SFX(conv1_nhwc_padded), SFX(
 #undef SH_PB_NV2
 #undef PB_CAP
 #undef NV34_CASES
-#undef WG_CASE_
 #undef WINO_CO_BLOCK
 #undef WINO_FULL_TILES
 #undef CO_BLOCK
