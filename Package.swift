@@ -68,6 +68,10 @@ let package = Package(
         .target(name: "MPIGroup", dependencies: ["CMPI", "NoisyStudent"]),
         // What generated stage code links against: publish/input, progress. Foundation only.
         .target(name: "WeaveRuntime"),
+        // Empty: depends on every library generated stage code links, so that build.sh compiles
+        // them ahead with one `swift build --target StageLibraries`, in which SwiftPM builds
+        // Charts and WeaveRuntime beside NoisyStudent rather than after it.
+        .target(name: "StageLibraries", dependencies: ["NoisyStudent", "Charts", "WeaveRuntime"]),
         .target(name: "Weave", dependencies: ["CCmark", "SystemSupport", "WeaveRuntime", "Slurm", "ProcessRunner"],
                 exclude: ["README.md"]),
         // `weave preview`: serves the report, rebuilds on save, reloads the page. A target, not a
