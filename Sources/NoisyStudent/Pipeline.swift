@@ -152,8 +152,12 @@ public struct Pipeline {
                            parameters: trained.model.parameterCount)
     }
 
-    /// The whole loop. `models` receives each trained model as it finishes (e.g. for robustness).
-    public func run(models: ((String, TrainedModel) throws -> Void)? = nil) throws -> RunResult {
+    /// The whole loop. `models` receives each trained model as it finishes (e.g. for robustness);
+    /// `pseudoLabels` each iteration's teacher labels of the whole pool as they are predicted
+    /// (iteration 1: the first teacher's, which the ablations train their students from).
+    /// - Throws: what training, the run folder or either callback throws.
+    public func run(models: ((String, TrainedModel) throws -> Void)? = nil,
+                    pseudoLabels pseudoLabelsOut: ((Int, PseudoLabels) throws -> Void)? = nil) throws -> RunResult {
         let start = Date()
         try checkData()
         if let folder {
@@ -172,6 +176,7 @@ public struct Pipeline {
         for it in stride(from: 1, through: recipe.iterations, by: 1) {
             let t0 = Date()
             let labels = try pseudoLabels(iteration: it, teacher: teacher.model)
+            try pseudoLabelsOut?(it, labels)
             let (filtered, set) = studentSet(labels, iteration: it)
             if let url = output({ $0.filterRecord(it) }) { try RunFolder.writeJSON(filtered, to: url) }
             let truth = pool.heldOutTrueLabels
