@@ -10,6 +10,8 @@ public enum PNGDecoder {
     /// (89,478,485). Decoding costs about 20 bytes per pixel per thread, so a 33 KB file of
     /// 16384x16384 pixels would take 5 GB; larger images are refused before any allocation.
     public static let defaultMaxPixels = 89_478_485
+    /// The longest side decoded, in pixels, whatever `maxPixels` allows.
+    public static let maximumSide = 1 << 16
 
     /// A decoded image: 8-bit RGB (alpha composited onto black, palettes and grey expanded).
     public struct Image: Sendable, Equatable {
@@ -48,7 +50,13 @@ public enum PNGDecoder {
         let sixteen = image.format & png_uint_32(PNG_FORMAT_FLAG_LINEAR) != 0
         image.format = png_uint_32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA) | (sixteen ? png_uint_32(PNG_FORMAT_FLAG_LINEAR) : 0)
         let w = Int(image.width), h = Int(image.height)
-        guard w > 0, h > 0, w <= 1 << 16, h <= 1 << 16, w * h <= maxPixels else {
+        // Two limits, each named when hit: the decoder's own bound on a side (whatever
+        // --max-image-pixels says) and the caller's bound on the pixel count.
+        guard w > 0, h > 0, w <= Self.maximumSide, h <= Self.maximumSide else {
+            png_image_free(&image)
+            throw DatasetError.unsupportedFormat(file: file, reason: "\(w)x\(h): a side above \(Self.maximumSide) pixels is not supported")
+        }
+        guard w * h <= maxPixels else {
             png_image_free(&image)
             throw DatasetError.unsupportedFormat(file: file, reason: "\(w)x\(h) = \(w * h) pixels is above the limit of \(maxPixels) "
                                                  + "(a decompression bomb? raise it with --max-image-pixels)")

@@ -41,6 +41,10 @@ extension Recipe {
         } catch {
             throw RecipeError(file: path, key: "", problem: "not a recipe: \(error)")
         }
+        // Foundation keeps one of two equal keys without a word: the file would not mean what it says.
+        if let key = Self.duplicateKey(data) {
+            throw RecipeError(file: path, key: key, problem: "given twice in one object (only one of the values would be used)")
+        }
         // Unknown keys: whatever the file holds that the decoded recipe does not write back.
         // (Optional keys given as null are absent from both and so are not reported.)
         if let given = try? JSONSerialization.jsonObject(with: data),
@@ -82,6 +86,44 @@ extension Recipe {
         for path in leaves(json, []) where !corrupt(replacing(json, path[...])) {
             return path.map { ($0 as? Int).map { "[\($0)]" } ?? ".\($0)" }.joined().replacingOccurrences(of: "^\\.", with: "", options: .regularExpression)
                 .replacingOccurrences(of: ".[", with: "[")
+        }
+        return nil
+    }
+
+    /// The dotted path (`students[1].depth`) of the first key that appears twice in one object
+    /// of `data`, already known to be valid JSON; nil when there is none. Keys are compared as
+    /// written (an escaped and an unescaped spelling of one name count as two keys).
+    static func duplicateKey(_ data: Data) -> String? {
+        // One open container: its keys so far (nil: an array), its path, the current element.
+        struct Container { var keys: Set<String>?; var path: String; var index = 0; var lastKey = ""; var expectsKey = true }
+        let bytes = [UInt8](data)
+        var stack: [Container] = []
+        var i = 0
+        func childPath() -> String {
+            guard let top = stack.last else { return "" }
+            if top.keys == nil { return "\(top.path)[\(top.index)]" }
+            return top.path.isEmpty ? top.lastKey : "\(top.path).\(top.lastKey)"
+        }
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "{"): stack.append(Container(keys: [], path: childPath()))
+            case UInt8(ascii: "["): stack.append(Container(keys: nil, path: childPath()))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+            case UInt8(ascii: ","):
+                guard let last = stack.indices.last else { break }
+                if stack[last].keys == nil { stack[last].index += 1 } else { stack[last].expectsKey = true }
+            case UInt8(ascii: "\""):
+                let start = i + 1
+                i = start
+                while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard let last = stack.indices.last, stack[last].keys != nil, stack[last].expectsKey else { break }
+                let key = String(decoding: bytes[start..<min(i, bytes.count)], as: UTF8.self)
+                stack[last].lastKey = key
+                stack[last].expectsKey = false
+                if stack[last].keys?.insert(key).inserted == false { return childPath() }
+            default: break
+            }
+            i += 1
         }
         return nil
     }
@@ -241,6 +283,11 @@ extension ModelSpec {
             guard depthMultiplier.isFinite, depthMultiplier > 0, depthMultiplier <= 8 else {
                 throw fail("depthMultiplier", "must be in (0, 8], got \(depthMultiplier)")
             }
+        }
+        if kind != .efficientNet {
+            // Only EfficientNet scales by these: another value here would be ignored without a word.
+            guard widthMultiplier == 1 else { throw fail("widthMultiplier", "is EfficientNet's: a \(kind.rawValue) takes 1 (its width is `width`), got \(widthMultiplier)") }
+            guard depthMultiplier == 1 else { throw fail("depthMultiplier", "is EfficientNet's: a \(kind.rawValue) takes 1 (its depth is `depth`), got \(depthMultiplier)") }
         }
         guard classes >= 1 else { throw fail("classes", "must be 1 or more, got \(classes)") }
         guard (1...4).contains(inputChannels) else { throw fail("inputChannels", "must be 1...4, got \(inputChannels)") }

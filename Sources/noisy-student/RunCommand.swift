@@ -122,9 +122,11 @@ struct Run: ParsableCommand {
         let result = try pipeline.run()
         guard reports else { return }
         for (i, s) in result.pseudoLabels.enumerated() {
-            print(String(format: "pseudo labels %d: %@ accuracy %.2f%% (kept %.2f%%), kept %d of %d above %.2f",
-                         i + 1, s.mode.rawValue, s.filter.accuracyAll ?? .nan, s.filter.accuracyKept ?? .nan,
-                         s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
+            // A pool without true labels (a folder dataset) has no pseudo-label accuracy to show.
+            let accuracy = s.filter.accuracyAll.flatMap { all in s.filter.accuracyKept.map { (all, $0) } }
+                .map { String(format: "accuracy %.2f%% (kept %.2f%%)", $0.0, $0.1) } ?? "accuracy unknown (the pool has no true labels)"
+            print(String(format: "pseudo labels %d: %@ %@, kept %d of %d above %.2f",
+                         i + 1, s.mode.rawValue, accuracy, s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
         }
         for m in result.models {
             print(String(format: "%@ %@: %@, %@, %.0f s", m.name, "\(m.spec)", testSummary(m.test), validationSummary(m.validationTop1), m.trainingSeconds))

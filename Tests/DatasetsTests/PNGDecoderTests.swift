@@ -156,6 +156,28 @@ open(sys.argv[1], "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + c(b"IHDR", struct.pack
         #expect(try PNGDecoder.decodeRGB(path: small.appendingPathComponent("c2b8.png").path, maxPixels: 15).width == 5)
     }
 
+    /// A side beyond the decoder's bound was reported as "above the limit" of a pixel count it
+    /// was below (stop 23's newcomer: 100000x100000 under --max-image-pixels 2e10).
+    @Test func overlongSideIsNamedAsSuch() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("side-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("strip.png").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", """
+import struct, sys, zlib
+W, H = 100000, 2
+c = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+raw = bytes((1 + W // 8) * H)
+open(sys.argv[1], "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + c(b"IHDR", struct.pack(">IIBBBBB", W, H, 1, 0, 0, 0, 0)) + c(b"IDAT", zlib.compress(raw, 9)) + c(b"IEND", b""))
+""", path]
+        try p.run(); p.waitUntilExit()
+        #expect { try PNGDecoder.decodeRGB(path: path, maxPixels: 20_000_000_000) } throws: { e in
+            "\(e)".contains(path) && "\(e)".contains("100000x2: a side above 65536 pixels") && !"\(e)".contains("limit of")
+        }
+    }
+
     @Test func brokenFilesGiveErrorsNamingTheFile() throws {
         let dir = try Self.writeFiles()
         defer { try? FileManager.default.removeItem(at: dir) }

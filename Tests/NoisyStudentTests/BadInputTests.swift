@@ -318,6 +318,43 @@ for a in sys.argv[1:]:
         #expect(r.status == 1 && !r.signalled && r.err.contains("teacherTraining.batchSize"), "\(r.err)")
     }
 
+    /// Foundation keeps one of two equal keys silently: the file would not mean what it says.
+    @Test(arguments: [
+        ("{\"seed\": 1, \"scale\": \"tiny\", \"seed\": 2}", "seed"),
+        ("{\"teacherTraining\": {\"epochs\": 3, \"batchSize\": 8, \"epochs\": 4}}", "teacherTraining.epochs"),
+        ("{\"students\": [{\"depth\": 10}, {\"width\": 2, \"kind\": \"resnet\", \"width\": 3}]}", "students[1].width"),
+        ("{\"a\": {\"x\": 1}, \"b\": {\"x\": \"\\\"x\"}, \"c\": [[{\"k\": 1}], {\"k\": 2, \"k\": 3}]}", "c[1].k"),
+    ])
+    func duplicateKeysAreFoundWithTheirPath(json: String, path: String) {
+        #expect(Recipe.duplicateKey(Data(json.utf8)) == path)
+    }
+
+    @Test func jsonWithoutDuplicatesHasNone() throws {
+        let data = try JSONEncoder().encode(Recipe.preset(.paper))
+        #expect(Recipe.duplicateKey(data) == nil)
+        #expect(Recipe.duplicateKey(Data("{\"a\": {\"k\": 1}, \"b\": {\"k\": 1}, \"l\": [{\"k\": 1}, {\"k\": 2}], \"s\": \"k,k\"}".utf8)) == nil)
+    }
+
+    @Test func duplicateKeyInARecipeFileIsRefused() throws {
+        var text = String(decoding: try JSONEncoder().encode(Recipe.preset(.tiny)), as: UTF8.self)
+        text.removeLast()  // the closing brace
+        text += ",\"seed\":7}"
+        let url = CLI.tempDir("recipe").appendingPathComponent("recipe.json")
+        try Data(text.utf8).write(to: url)
+        #expect { try Recipe.load(from: url) } throws: { "\($0)".hasPrefix(url.path + ": seed: given twice") }
+    }
+
+    /// A WideResNet or ResNet has no width multiplier: 0 was accepted and ignored.
+    @Test(arguments: ["widthMultiplier", "depthMultiplier"])
+    func multipliersOfOtherModelsThanEfficientNetAreRefused(key: String) throws {
+        let url = try Self.recipeFile { json in
+            var students = json["students"] as! [[String: Any]]
+            students[0][key] = 0
+            json["students"] = students
+        }
+        #expect { try Recipe.load(from: url) } throws: { "\($0)".hasPrefix(url.path + ": students[0].\(key): is EfficientNet's") }
+    }
+
     @Test func corruptRecipeOnResumeNamesTheFile() throws {
         let dir = CLI.tempDir("resume")
         let url = dir.appendingPathComponent("recipe.json")
