@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command. See README.md.
-#   ./build.sh                 install missing system packages, build (release), make the report
+#   ./build.sh                 install missing system packages, build (libraries release, weaver debug), make the report
 #   ./build.sh test            the whole test suite (what CI runs)
 #   ./build.sh figure NAME     re-make one figure and what it needs, then the report
 #   ./build.sh --scale tiny|default|paper    experiment size (default: default)

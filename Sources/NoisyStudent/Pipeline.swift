@@ -153,8 +153,8 @@ public struct Pipeline {
     }
 
     /// The whole loop. `models` receives each trained model as it finishes (e.g. for robustness);
-    /// `pseudoLabels` each iteration's teacher labels of the whole pool as they are predicted
-    /// (iteration 1: the first teacher's, which the ablations train their students from).
+    /// `pseudoLabels` each iteration's teacher labels of the whole pool as they are predicted (or
+    /// read back, on resume; iteration 1: the first teacher's, which the ablations train from).
     /// - Throws: what training, the run folder or either callback throws.
     public func run(models: ((String, TrainedModel) throws -> Void)? = nil,
                     pseudoLabels pseudoLabelsOut: ((Int, PseudoLabels) throws -> Void)? = nil) throws -> RunResult {

@@ -91,8 +91,8 @@ extension Recipe {
     }
 
     /// The dotted path (`students[1].depth`) of the first key that appears twice in one object
-    /// of `data`, already known to be valid JSON; nil when there is none. Keys are compared as
-    /// written (an escaped and an unescaped spelling of one name count as two keys).
+    /// of `data`, already known to be valid JSON; nil when there is none. Keys are compared
+    /// with their escapes decoded, as the decoder sees them.
     static func duplicateKey(_ data: Data) -> String? {
         // One open container: its keys so far (nil: an array), its path, the current element.
         struct Container { var keys: Set<String>?; var path: String; var index = 0; var lastKey = ""; var expectsKey = true }
@@ -117,7 +117,9 @@ extension Recipe {
                 i = start
                 while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
                 guard let last = stack.indices.last, stack[last].keys != nil, stack[last].expectsKey else { break }
-                let key = String(decoding: bytes[start..<min(i, bytes.count)], as: UTF8.self)
+                let raw = String(decoding: bytes[start..<min(i, bytes.count)], as: UTF8.self)
+                // Escapes decoded ("se\u0065d" is "seed"), as the recipe's decoder reads them.
+                let key = (try? JSONDecoder().decode(String.self, from: Data("\"\(raw)\"".utf8))) ?? raw
                 stack[last].lastKey = key
                 stack[last].expectsKey = false
                 if stack[last].keys?.insert(key).inserted == false { return childPath() }
@@ -284,7 +286,11 @@ extension ModelSpec {
                 throw fail("depthMultiplier", "must be in (0, 8], got \(depthMultiplier)")
             }
         }
-        if kind != .efficientNet {
+        if kind == .efficientNet {
+            // Its size is the multipliers': a depth or width here would be ignored without a word.
+            guard depth == 0 else { throw fail("depth", "is ResNet's and WideResNet's: an efficientNet takes 0 (its depth is `depthMultiplier`), got \(depth)") }
+            guard width == 0 else { throw fail("width", "is ResNet's and WideResNet's: an efficientNet takes 0 (its width is `widthMultiplier`), got \(width)") }
+        } else {
             // Only EfficientNet scales by these: another value here would be ignored without a word.
             guard widthMultiplier == 1 else { throw fail("widthMultiplier", "is EfficientNet's: a \(kind.rawValue) takes 1 (its width is `width`), got \(widthMultiplier)") }
             guard depthMultiplier == 1 else { throw fail("depthMultiplier", "is EfficientNet's: a \(kind.rawValue) takes 1 (its depth is `depth`), got \(depthMultiplier)") }

@@ -122,9 +122,11 @@ struct Run: ParsableCommand {
         let result = try pipeline.run()
         guard reports else { return }
         for (i, s) in result.pseudoLabels.enumerated() {
-            // A pool without true labels (a folder dataset) has no pseudo-label accuracy to show.
-            let accuracy = s.filter.accuracyAll.flatMap { all in s.filter.accuracyKept.map { (all, $0) } }
-                .map { String(format: "accuracy %.2f%% (kept %.2f%%)", $0.0, $0.1) } ?? "accuracy unknown (the pool has no true labels)"
+            // A pool without true labels (a folder dataset) has no pseudo-label accuracy to show,
+            // and the kept images may have none known even when the pool has some.
+            let kept = s.filter.accuracyKept.map { String(format: "kept %.2f%%", $0) } ?? "none known among the kept"
+            let accuracy = s.filter.accuracyAll.map { String(format: "accuracy %.2f%% (%@)", $0, kept) }
+                ?? "accuracy unknown (the pool has no true labels)"
             print(String(format: "pseudo labels %d: %@ %@, kept %d of %d above %.2f",
                          i + 1, s.mode.rawValue, accuracy, s.filter.keptPerClass.reduce(0, +), s.confidences.count, s.filter.threshold))
         }

@@ -324,6 +324,8 @@ for a in sys.argv[1:]:
         ("{\"teacherTraining\": {\"epochs\": 3, \"batchSize\": 8, \"epochs\": 4}}", "teacherTraining.epochs"),
         ("{\"students\": [{\"depth\": 10}, {\"width\": 2, \"kind\": \"resnet\", \"width\": 3}]}", "students[1].width"),
         ("{\"a\": {\"x\": 1}, \"b\": {\"x\": \"\\\"x\"}, \"c\": [[{\"k\": 1}], {\"k\": 2, \"k\": 3}]}", "c[1].k"),
+        // Two spellings of one name: JSONSerialization merges them too, so nothing else sees it.
+        ("{\"seed\": 1, \"se\\u0065d\": 2}", "seed"),
     ])
     func duplicateKeysAreFoundWithTheirPath(json: String, path: String) {
         #expect(Recipe.duplicateKey(Data(json.utf8)) == path)
@@ -353,6 +355,20 @@ for a in sys.argv[1:]:
             json["students"] = students
         }
         #expect { try Recipe.load(from: url) } throws: { "\($0)".hasPrefix(url.path + ": students[0].\(key): is EfficientNet's") }
+    }
+
+    /// The mirror: an EfficientNet's size is its multipliers; a depth or width was ignored.
+    @Test(arguments: ["depth", "width"])
+    func resNetSizesOnAnEfficientNetAreRefused(key: String) throws {
+        var recipe = Recipe.preset(.tiny)
+        recipe.students = [ModelSpec.efficientNet(width: 0.25, depth: 0.25)]
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(recipe)) as! [String: Any]
+        var students = json["students"] as! [[String: Any]]
+        students[0][key] = 3
+        json["students"] = students
+        let url = CLI.tempDir("recipe").appendingPathComponent("recipe.json")
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        #expect { try Recipe.load(from: url) } throws: { "\($0)".hasPrefix(url.path + ": students[0].\(key): is ResNet's and WideResNet's") }
     }
 
     @Test func corruptRecipeOnResumeNamesTheFile() throws {
