@@ -128,22 +128,29 @@ for ctype, bits in [(0,1),(0,2),(0,4),(0,8),(0,16),(2,8),(2,16),(3,1),(3,2),(3,4
         }
     }
 
-    /// Issue 17, item 13: a 33 KB PNG of 16384x16384 pixels is refused before decoding.
-    @Test func decompressionBombIsRefusedBeforeAllocating() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID().uuidString)")
+    /// A small all-black 1-bit greyscale PNG of `width` x `height` pixels (it compresses to a
+    /// few KB however large it claims to be), written by Python into a new temporary folder.
+    static func blankPNG(width: Int, height: Int) throws -> (folder: URL, path: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("blank-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("bomb.png").path
+        let path = dir.appendingPathComponent("blank.png").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", """
 import struct, sys, zlib
-W = H = 16384
+W, H = int(sys.argv[2]), int(sys.argv[3])
 c = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
 raw = bytes((1 + W // 8) * H)
 open(sys.argv[1], "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + c(b"IHDR", struct.pack(">IIBBBBB", W, H, 1, 0, 0, 0, 0)) + c(b"IDAT", zlib.compress(raw, 9)) + c(b"IEND", b""))
-""", path]
+""", path, String(width), String(height)]
         try p.run(); p.waitUntilExit()
+        return (dir, path)
+    }
+
+    /// Issue 17, item 13: a 33 KB PNG of 16384x16384 pixels is refused before decoding.
+    @Test func decompressionBombIsRefusedBeforeAllocating() throws {
+        let (dir, path) = try Self.blankPNG(width: 16384, height: 16384)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
         #expect(size < 100_000)
         #expect { try PNGDecoder.decodeRGB(path: path) } throws: { e in
@@ -159,20 +166,8 @@ open(sys.argv[1], "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + c(b"IHDR", struct.pack
     /// A side beyond the decoder's bound was reported as "above the limit" of a pixel count it
     /// was below (stop 23's newcomer: 100000x100000 under --max-image-pixels 2e10).
     @Test func overlongSideIsNamedAsSuch() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("side-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let (dir, path) = try Self.blankPNG(width: 100_000, height: 2)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("strip.png").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", """
-import struct, sys, zlib
-W, H = 100000, 2
-c = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-raw = bytes((1 + W // 8) * H)
-open(sys.argv[1], "wb").write(b"\\x89PNG\\r\\n\\x1a\\n" + c(b"IHDR", struct.pack(">IIBBBBB", W, H, 1, 0, 0, 0, 0)) + c(b"IDAT", zlib.compress(raw, 9)) + c(b"IEND", b""))
-""", path]
-        try p.run(); p.waitUntilExit()
         #expect { try PNGDecoder.decodeRGB(path: path, maxPixels: 20_000_000_000) } throws: { e in
             "\(e)".contains(path) && "\(e)".contains("100000x2: a side above 65536 pixels") && !"\(e)".contains("limit of")
         }
