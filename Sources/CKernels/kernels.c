@@ -239,17 +239,6 @@ int ck_winograd_supported(const ck_conv_geom *g) {
         && (c == 16 || c == 32 || c == 64 || c == 128) && g->cout > 0;
 }
 
-// G g G^T per (ci, co) for F(4x4, 3x3), G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
-// [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]: columns (along kx) first, then rows.
-static void g6(float a, float b, float c, float *r, size_t step) {
-    r[0] = a / 4;
-    r[step] = -(a + b + c) / 6;
-    r[2 * step] = -(a - b + c) / 6;
-    r[3 * step] = a / 24 + b / 12 + c / 6;
-    r[4 * step] = a / 24 - b / 12 + c / 6;
-    r[5 * step] = c;
-}
-
 // U of F(4x4, 3x3) is packed per block of B output channels (B = the path's wino_block):
 // [36][block][cin][B], a short last block zero-padded, so a GEMM's weights are one contiguous
 // run. In [36][cin][cout] they sat cout floats apart, and at cout 128 (512 bytes) a block's 128
@@ -264,22 +253,45 @@ size_t ck_winograd4_weights_count(const ck_conv_geom *g) {
     return b ? 36 * (size_t)((g->cout + b - 1) / b) * g->cin * b : 0;
 }
 
+// G g G^T per (ci, co) for F(4x4, 3x3), G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
+// [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]: columns (along kx) first, then rows.
+// g6_row applies G to n <= 64 output channels at once (the innermost loops run over the
+// channels, contiguous in HWIO and in u's blocks, so they vectorise: the divisions were most of
+// the time as one scalar (ci, co) at a time); per element the expressions are unchanged.
+#define WINO4_MAX_BLOCK 64
+static void g6_row(const float *a, const float *b, const float *c, float (*r)[WINO4_MAX_BLOCK], int n) {
+    for (int j = 0; j < n; j++) {
+        r[0][j] = a[j] / 4;
+        r[1][j] = -(a[j] + b[j] + c[j]) / 6;
+        r[2][j] = -(a[j] - b[j] + c[j]) / 6;
+        r[3][j] = a[j] / 24 + b[j] / 12 + c[j] / 6;
+        r[4][j] = a[j] / 24 - b[j] / 12 + c[j] / 6;
+        r[5][j] = c[j];
+    }
+}
+
 void ck_winograd4_weights(const ck_conv_geom *g, const float *w, float *u) {
     const int cin = g->cin, cout = g->cout, b = wino4_pack_block(g);
     if (!b) return;
+    if (b > WINO4_MAX_BLOCK) ck_tile_unreachable("Winograd weight transform", b, WINO4_MAX_BLOCK);
     const size_t plane = (size_t)cin * cout, block = (size_t)cin * b, cblocks = (size_t)(cout + b - 1) / b;
     memset(u, 0, ck_winograd4_weights_count(g) * sizeof(float));
+    float t[18][WINO4_MAX_BLOCK], e36[36][WINO4_MAX_BLOCK];
     for (int ci = 0; ci < cin; ci++)
-        for (int co = 0; co < cout; co++) {
-            const size_t k = (size_t)ci * cout + co;
-            float g9[9], t[18], e36[36];
-            for (int i = 0; i < 9; i++) g9[i] = w[(size_t)i * plane + k];
-            for (int r = 0; r < 3; r++) g6(g9[3 * r], g9[3 * r + 1], g9[3 * r + 2], t + 6 * r, 1);
-            for (int j = 0; j < 6; j++) g6(t[j], t[6 + j], t[12 + j], e36 + 6 * j, 1);
+        for (int co0 = 0; co0 < cout; co0 += b) {
+            const int n = cout - co0 < b ? cout - co0 : b;
+            const float *src = w + (size_t)ci * cout + co0;  // tap i at src + i * plane
+            // Along kx within each kernel row r, then along ky (t's element j of the three rows).
+            for (int r = 0; r < 3; r++)
+                g6_row(src + (size_t)(3 * r) * plane, src + (size_t)(3 * r + 1) * plane, src + (size_t)(3 * r + 2) * plane,
+                       t + 6 * r, n);
+            for (int j = 0; j < 6; j++) g6_row(t[j], t[6 + j], t[12 + j], e36 + 6 * j, n);
             // e36 is column-major here (6 * column + row): element e = 6 * row + column.
             for (int r = 0; r < 6; r++)
-                for (int c = 0; c < 6; c++)
-                    u[((size_t)(6 * r + c) * cblocks + (size_t)co / b) * block + (size_t)ci * b + co % b] = e36[6 * c + r];
+                for (int c = 0; c < 6; c++) {
+                    float *dst = u + ((size_t)(6 * r + c) * cblocks + (size_t)co0 / b) * block + (size_t)ci * b;
+                    for (int j = 0; j < n; j++) dst[j] = e36[6 * c + r][j];
+                }
         }
 }
 

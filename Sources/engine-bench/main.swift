@@ -23,6 +23,8 @@ struct EngineBench: ParsableCommand {
     @Option(help: "EfficientNet width multiplier.") var widthMultiplier: Double = 1
     @Option(help: "EfficientNet depth multiplier.") var depthMultiplier: Double = 1
     @Option(help: "Images per step.") var batch: Int = 128
+    @Option(help: "Height and width of the square input images, pixels (28 for Fashion-MNIST).") var imageSize: Int = 32
+    @Option(help: "Channels of the input images (1 for Fashion-MNIST).") var channels: Int = 3
     @Option(help: "Seconds of training to time (inference gets half, as in torch_anchor.py).") var seconds: Double = 20
     @Option(help: "Threads (OpenBLAS and the engine's own parallel loops).") var threads: Int = 2
     @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
@@ -31,6 +33,12 @@ struct EngineBench: ParsableCommand {
     @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
     @Option(help: "The same for the weight gradients of those convs (default: the engine's choice).") var winogradWeightChannelProduct: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
+
+    func validate() throws {
+        guard batch > 0, imageSize >= 8, channels > 0, threads > 0 else {
+            throw ValidationError("--batch, --channels and --threads must be positive and --image-size at least 8")
+        }
+    }
 
     func run() throws {
         BLASRuntime.setThreads(threads)
@@ -43,16 +51,16 @@ struct EngineBench: ParsableCommand {
         let name: String
         switch model {
         case .resnet:
-            spec = .resnet(depth: depth, width: width); name = "resnet-\(depth) w\(width)"
+            spec = .resnet(depth: depth, width: width, inputChannels: channels); name = "resnet-\(depth) w\(width)"
         case .wrn:
-            spec = .wideResNet(depth: depth, width: width); name = "wrn-\(depth)-\(width)"
+            spec = .wideResNet(depth: depth, width: width, inputChannels: channels); name = "wrn-\(depth)-\(width)"
         case .efficientnet:
-            spec = .efficientNet(width: widthMultiplier, depth: depthMultiplier)
+            spec = .efficientNet(width: widthMultiplier, depth: depthMultiplier, inputChannels: channels)
             name = "efficientnet w\(widthMultiplier) d\(depthMultiplier)"
         }
         let net = spec.build(rng: &rng)
         // Deterministic synthetic batch (seeded), like torch_anchor's randn / randint.
-        var x = Tensor(zeros: [batch, 32, 32, 3])
+        var x = Tensor(zeros: [batch, imageSize, imageSize, channels])
         for i in 0..<x.count { x.scalars[i] = rng.normal() }
         let labels = (0..<batch).map { _ in rng.int(below: 10) }
 
@@ -100,7 +108,8 @@ struct EngineBench: ParsableCommand {
             cpuInfer = (cpuSeconds() - c0) / Double(n)
         }
         let params = net.parameterCount
-        print("engine \(name) params=\(params) batch=\(batch) threads=\(threads): train \(Int(train.rounded())) img/s, infer \(Int(infer.rounded())) img/s")
+        let input = imageSize == 32 && channels == 3 ? "" : " input=\(imageSize)x\(imageSize)x\(channels)"
+        print("engine \(name)\(input) params=\(params) batch=\(batch) threads=\(threads): train \(Int(train.rounded())) img/s, infer \(Int(infer.rounded())) img/s")
 
         let peak = peakSize > 0 ? max(peakBefore, sgemmPeak(size: peakSize)) : 0
         let trainGF = train * 3 * forwardFLOPsPerImage / 1e9, inferGF = infer * forwardFLOPsPerImage / 1e9
