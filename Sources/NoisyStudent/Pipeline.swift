@@ -105,9 +105,7 @@ public struct Pipeline {
     /// The teacher's labels for the whole pool (or loads them from the run folder).
     public func pseudoLabels(iteration: Int, teacher: any Layer) throws -> PseudoLabels {
         if resume, let url = file({ $0.pseudoLabels(iteration) }), FileManager.default.fileExists(atPath: url.path) {
-            let labels = try PseudoLabelFile.read(url)
-            try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
-            return labels
+            return try PseudoLabelFile.read(url, wholePoolOf: data)
         }
         let labels = PseudoLabels.predict(teacher: teacher, pool: data.splits.unlabeled.images, normalization: data.normalization,
                                           classes: data.classes, progress: progress)
@@ -260,6 +258,17 @@ public enum PseudoLabelFile {
 
     /// Reads and checks a label file (see `readWithPool`).
     public static func read(_ url: URL) throws -> PseudoLabels { try readWithPool(url).labels }
+
+    /// Reads a label file that must hold one row for every image of `data`'s pool, in `data`'s
+    /// classes (`ModelFit.check(_:path:against:wholePool:)`): what a filter, a student or a
+    /// resumed run reads.
+    /// - Throws: `PipelineError.corruptFile` naming the file, for a damaged file, labels of other
+    ///   classes, a pool index outside the pool, or a shard rather than the whole pool.
+    public static func read(_ url: URL, wholePoolOf data: PreparedData) throws -> PseudoLabels {
+        let labels = try read(url)
+        try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
+        return labels
+    }
 
     /// Reads a label file, the pool size and the source it records (nil for files written
     /// before they were recorded, or without a source). Indices are checked to be whole numbers in 0..<2^24 before they become Ints,

@@ -121,9 +121,14 @@ public struct Trainer {
         var history: [EpochRecord] = []
         var firstStep = 0
         var epochLoss = 0.0, epochSteps = 0
+        // Seconds the training took before this call (a resume's checkpoint records them), so
+        // `seconds` is the whole training's and not only the resumed part's.
+        var earlierSeconds = 0.0
         if resume, let url = checkpoint, FileManager.default.fileExists(atPath: url.path) {
-            (firstStep, epochLoss, epochSteps) = try restore(from: url, model: model, optimizer: &optimizer, ema: &ema, history: &history)
+            (firstStep, epochLoss, epochSteps, earlierSeconds) = try restore(from: url, model: model, optimizer: &optimizer,
+                                                                               ema: &ema, history: &history)
         }
+        func seconds() -> Double { earlierSeconds + Date().timeIntervalSince(start) }
 
         let maker = BatchMaker(data: data, batchSize: settings.batchSize, unlabeledRatio: unlabeledRatio,
                                seed: seed, stepsPerEpoch: spe)
@@ -165,7 +170,7 @@ public struct Trainer {
             progress.report(ProgressEvent(phase: phase, epoch: epoch, epochs: (totalSteps + spe - 1) / spe,
                                           step: step + 1, totalSteps: totalSteps, loss: value,
                                           imagesPerSecond: Double(images) / max(elapsed, 1e-9),
-                                          elapsed: Date().timeIntervalSince(start), endOfEpoch: endOfEpoch, note: nil))
+                                          elapsed: seconds(), endOfEpoch: endOfEpoch, note: nil))
             if endOfEpoch {
                 // A finite loss can still be followed by an update that overflowed: stop before
                 // the validation pass (or a caller's evaluation) reads NaN probabilities.
@@ -182,7 +187,7 @@ public struct Trainer {
                 // A finite loss can still be followed by an update that overflowed: never save it.
                 try requireFiniteWeights(epoch: epoch, step: step + 1)
                 try save(to: url, step: step + 1, model: model, optimizer: optimizer, ema: ema, history: history,
-                         epochLoss: epochLoss, epochSteps: epochSteps)
+                         epochLoss: epochLoss, epochSteps: epochSteps, seconds: seconds())
             }
         }
         let completed = firstStep + stepsThisCall
@@ -190,18 +195,19 @@ public struct Trainer {
             var evalRNG = SeededGenerator(seed: seed)
             let averaged = spec.build(rng: &evalRNG)
             ema.copy(into: averaged.parameters)
-            return TrainedModel(spec: spec, model: averaged, history: history,
-                                seconds: Date().timeIntervalSince(start), steps: completed)
+            return TrainedModel(spec: spec, model: averaged, history: history, seconds: seconds(), steps: completed)
         }
-        return TrainedModel(spec: spec, model: model, history: history, seconds: Date().timeIntervalSince(start), steps: completed)
+        return TrainedModel(spec: spec, model: model, history: history, seconds: seconds(), steps: completed)
     }
 
     // MARK: Checkpoints (model, optimizer slots, EMA, history: all a resume needs)
 
     /// `epochLoss` and `epochSteps` are the running sums of the epoch in progress: a resume
-    /// restores them so that the epoch's logged loss equals an uninterrupted run's.
+    /// restores them so that the epoch's logged loss equals an uninterrupted run's. `seconds`:
+    /// the training's wall time so far (earlier calls included), which a resume adds to its own.
     private func save(to url: URL, step: Int, model: any Layer, optimizer: any Optimizer,
-                      ema: ExponentialMovingAverage?, history: [EpochRecord], epochLoss: Double, epochSteps: Int) throws {
+                      ema: ExponentialMovingAverage?, history: [EpochRecord], epochLoss: Double, epochSteps: Int,
+                      seconds: Double) throws {
         var tensors = model.checkpointTensors()
         for (i, s) in optimizer.state.enumerated() { tensors.append(("optimizer.\(i)", Tensor(shape: [s.count], scalars: s))) }
         if let ema { for (i, s) in ema.shadow.enumerated() { tensors.append(("ema.\(i)", Tensor(shape: [s.count], scalars: s))) } }
@@ -211,12 +217,14 @@ public struct Trainer {
             "history": String(decoding: try EpochRecord.encodeSorted(history), as: UTF8.self),
             // Double's description round-trips exactly.
             "epochLoss": String(epochLoss), "epochSteps": String(epochSteps),
+            "trainingSeconds": String(seconds),
         ]
         try Checkpoint(architecture: try spec.json(), metadata: meta, tensors: tensors).write(to: url)
     }
 
     private func restore(from url: URL, model: any Layer, optimizer: inout any Optimizer,
-                         ema: inout ExponentialMovingAverage?, history: inout [EpochRecord]) throws -> (step: Int, epochLoss: Double, epochSteps: Int) {
+                         ema: inout ExponentialMovingAverage?, history: inout [EpochRecord])
+        throws -> (step: Int, epochLoss: Double, epochSteps: Int, seconds: Double) {
         let ckpt = try Checkpoint.read(from: url)
         guard ckpt.architecture == (try spec.json()) else {
             throw TrainingError.resumeMismatch(path: url.path, detail: "it holds \(ckpt.architecture), this run trains \(spec)")
@@ -237,7 +245,9 @@ public struct Trainer {
         // Checkpoints written before the running sums were saved restart the epoch's average.
         let loss = ckpt.metadata["epochLoss"].flatMap(Double.init) ?? 0
         let steps = ckpt.metadata["epochSteps"].flatMap(Int.init) ?? 0
-        return (step, loss.isFinite ? loss : 0, max(0, steps))
+        // Checkpoints written before the time was recorded count from the resume.
+        let seconds = ckpt.metadata["trainingSeconds"].flatMap(Double.init) ?? 0
+        return (step, loss.isFinite ? loss : 0, max(0, steps), seconds.isFinite && seconds > 0 ? seconds : 0)
     }
 }
 

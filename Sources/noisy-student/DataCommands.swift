@@ -63,7 +63,7 @@ struct DataPreview: ParsableCommand {
     var svhnFile: String?
     @Option(help: "Number of images (dataset grid), 1 to 10,000.")
     var count: Int = 100
-    @Option(help: "Seed of the synthetic generator and of the augmentations.")
+    @Option(parsing: .unconditional, help: "Seed of the synthetic generator and of the augmentations.")
     var seed: UInt64 = 1
     @Option(help: "Synthetic difficulty (0 easy, 1 default, >1 harder).")
     var difficulty: Float = 1

@@ -89,8 +89,7 @@ struct Filter: ParsableCommand {
         let (recipe, data) = try options.load()
         let url = options.runFolder.pseudoLabels(iteration)
         try RunFolder.require(url, "run `predict` (and `merge`) first")
-        let labels = try PseudoLabelFile.read(url)
-        try ModelFit.check(labels, path: url.path, against: data, wholePool: true)
+        let labels = try PseudoLabelFile.read(url, wholePoolOf: data)
         let result = PseudoLabelFilter.apply(labels, settings: recipe.filter, trueLabels: data.splits.unlabeled.heldOutTrueLabels,
                                              seed: RunFolder.filterSeed(runSeed: recipe.seed, iteration: iteration))
         try RunFolder.writeJSON(result, to: options.runFolder.filterRecord(iteration))
@@ -116,8 +115,7 @@ struct TrainStudent: ParsableCommand {
         }
         let labelsURL = options.runFolder.pseudoLabels(iteration), filterURL = options.runFolder.filterRecord(iteration)
         try RunFolder.require(labelsURL, "run `predict` first"); try RunFolder.require(filterURL, "run `filter` first")
-        let labels = try PseudoLabelFile.read(labelsURL)
-        try ModelFit.check(labels, path: labelsURL.path, against: data, wholePool: true)
+        let labels = try PseudoLabelFile.read(labelsURL, wholePoolOf: data)
         let filtered = try FilterResult.load(from: filterURL, labels: labels)
         let set = recipe.studentSet(labels, filtered, pool: data.splits.unlabeled.images)
         let pipeline = try options.pipeline(recipe: recipe, data: data, group: group)

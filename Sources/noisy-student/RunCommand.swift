@@ -13,7 +13,7 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Folder with the Fashion-MNIST IDX files.") var fashionDir: String = FashionMNIST.defaultDirectory
     @Option(help: "Scale preset: tiny, default or paper.") var scale: String = "default"
     @Option(help: "A recipe JSON file (overrides --scale).") var recipe: String?
-    @Option(help: "Seed (data split, initialisation, noise).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Seed (data split, initialisation, noise).") var seed: UInt64?
     @Option(help: "Labeled images per class (overrides the preset).") var labelsPerClass: Int?
     @Option(help: "Iterations (students) (overrides the preset).") var iterations: Int?
     @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 2

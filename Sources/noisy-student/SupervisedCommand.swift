@@ -21,7 +21,7 @@ struct Supervised: ParsableCommand {
     @Option(help: "Peak learning rate (SGD with Nesterov momentum, cosine decay).") var lr: Double = 0.1
     @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
     @Option(help: "Use only this many labeled images per class (default: all).") var labelsPerClass: Int?
-    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 2
     @Option(help: "Write the trained model here (checkpoint).") var save: String?
 

@@ -28,7 +28,7 @@ struct Location: ParsableArguments {
     var figures: String?
     @Option(help: "Experiment scale passed to stages: tiny, default, paper (default: default; for list, the last build's).")
     var scale: String?
-    @Option(help: "Base seed passed to stages.")
+    @Option(parsing: .unconditional, help: "Base seed passed to stages (0 to 2^64 - 1).")
     var seed: UInt64 = 0
     @Option(help: "External data file or folder (repeatable; a relative path is taken from the current folder); part of every key, visible to stages.")
     var data: [String] = []
@@ -107,6 +107,12 @@ struct RunOptions: ParsableArguments {
         if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
+        // Local stages share this machine's cores: more BLAS threads per stage than it has only
+        // makes them wait on each other (a cluster's nodes may have more, so Slurm is not held to it).
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if executor == "local", let threads, threads > cores {
+            throw ValidationError("--threads \(threads) is more than this machine's \(cores) cores; use at most \(cores)")
+        }
     }
 
     func options(_ location: Location, only: [String]) throws -> BuildOptions {

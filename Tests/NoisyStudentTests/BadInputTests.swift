@@ -181,6 +181,18 @@ for a in sys.argv[1:]:
         let part = PseudoLabels(classes: 10, indices: Array(0..<250), probabilities: Array(repeating: 0.1, count: 2500))
         #expect { try ModelFit.check(part, path: "p.labels", against: p, wholePool: true) } throws: { "\($0)".contains("250 of the pool's 1000") }
         try ModelFit.check(part, path: "p.labels", against: p, wholePool: false)
+        // The one reader of whole-pool label files (filter, train-student, a resumed run, the
+        // report's ablations) refuses such a file, naming it; the whole pool passes.
+        let dir = CLI.tempDir("whole-pool")
+        let shard = dir.appendingPathComponent("shard.labels"), whole = dir.appendingPathComponent("whole.labels")
+        try PseudoLabelFile.write(part, to: shard, poolCount: 1000)
+        #expect { try PseudoLabelFile.read(shard, wholePoolOf: p) } throws: {
+            "\($0)".contains(shard.path) && "\($0)".contains("250 of the pool's 1000")
+        }
+        let all = PseudoLabels(classes: 10, indices: Array(0..<p.splits.unlabeled.count),
+                               probabilities: Array(repeating: 0.1, count: 10 * p.splits.unlabeled.count))
+        try PseudoLabelFile.write(all, to: whole, poolCount: p.splits.unlabeled.count)
+        #expect(try PseudoLabelFile.read(whole, wholePoolOf: p).count == p.splits.unlabeled.count)
     }
 
     // MARK: 3. Image folders

@@ -18,6 +18,15 @@ import Testing
         #expect(r.err.contains("--threads must be 1 or more, got -1"), "\(r.err)")
     }
 
+    @Test func negativeSeedNamesTheOption() throws {
+        // The same for a seed (a UInt64): "Missing value for '--seed <seed>'".
+        for command in [["run", "--scale", "tiny", "--run", CLI.tempDir("seed").path], ["supervised"], ["data-preview"]] {
+            let r = try cli(command + ["--seed", "-1"])
+            #expect(r.status == 64 && !r.signalled, "\(command)")
+            #expect(r.err.contains("The value '-1' is invalid for '--seed <seed>'"), "\(command): \(r.err)")
+        }
+    }
+
     @Test func threadsAboveOpenBLASsLimitAreRefused() throws {
         // OpenBLAS capped 100000 at its MAX_THREADS silently while the run recorded 100000.
         let r = try cli(["supervised", "--threads", "100000"])

@@ -88,10 +88,14 @@ import Testing
                             checkpointEverySteps: 4)
         first.stopAfterSteps = 10  // "killed" at step 10; the last checkpoint is from step 8
         _ = try first.train(training)
+        let saved = try Checkpoint.read(from: dir.appendingPathComponent("t.ckpt"))
+        let before = try #require(saved.metadata["trainingSeconds"].flatMap(Double.init), "the checkpoint records its training time")
         var second = first
         second.stopAfterSteps = nil
         let resumed = try second.train(training, resume: true)
         #expect(resumed.steps == whole.steps)
+        // The resumed model's time includes the 8 steps before the checkpoint.
+        #expect(before > 0 && resumed.seconds > before)
         // Issue 17, item 10: the checkpoint (step 8) is inside the first epoch; the epoch's
         // logged loss must still be the uninterrupted run's, bit for bit.
         #expect(resumed.history.map(\.loss.bitPattern) == whole.history.map(\.loss.bitPattern))

@@ -437,3 +437,26 @@ import Weave
         }
     }
 }
+
+/// More BLAS threads per local stage than the machine has cores is refused before any work
+/// (it was accepted: 1000 threads per stage on 2 cores).
+@Suite struct ThreadLimitTests {
+    @Test func weaveRefusesMoreThreadsThanCores() throws {
+        let exe = try #require(SafetyTests.weaveExecutable(), "weave binary not built")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("threads-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("chapters"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["build", "--root", root.path, "--threads", "\(cores + 1)"]
+        let err = Pipe()
+        p.standardError = err; p.standardOutput = Pipe()
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 64, "\(text)")
+        #expect(text.contains("--threads \(cores + 1) is more than this machine's \(cores) cores"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".weave-cache").path), "nothing was started")
+    }
+}
