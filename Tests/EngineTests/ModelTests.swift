@@ -180,4 +180,20 @@ import Randomness
             #expect(input.grad?.shape == x.shape && input.grad?.isFinite == true, "\(spec): input gradient")
         }
     }
+
+    /// The ablation's larger student: one block more per stage for the ResNets, the next
+    /// EfficientNet of B0-B7 (its multipliers from efficientnet_builder.py), noise and classes kept.
+    @Test func largerModelIsTheNextOfItsFamily() {
+        let wrn = ModelSpec.wideResNet(depth: 10, width: 1, classes: 7, inputChannels: 1, dropout: 0.1)
+        #expect(wrn.larger == ModelSpec.wideResNet(depth: 16, width: 1, classes: 7, inputChannels: 1, dropout: 0.1))
+        #expect(ModelSpec.resnet(depth: 8, width: 16).larger == ModelSpec.resnet(depth: 14, width: 16))
+        let b0 = ModelSpec.efficientNet(width: 1, depth: 1, classes: 10, inputChannels: 3)
+        let b1 = b0.larger, b2 = b1.larger
+        #expect((b1.widthMultiplier, b1.depthMultiplier) == (1.0, 1.1) && (b2.widthMultiplier, b2.depthMultiplier) == (1.1, 1.2))
+        #expect(b1.depth == 0 && b1.width == 0 && b1.dropout == b0.dropout && b1.stochasticDepth == b0.stochasticDepth)
+        var rng = SeededGenerator(seed: 0)
+        #expect(b1.build(rng: &rng).parameterCount > b0.build(rng: &rng).parameterCount)
+        let b7 = ModelSpec.efficientNet(width: 2, depth: 3.1)
+        #expect(b7.larger == b7)
+    }
 }

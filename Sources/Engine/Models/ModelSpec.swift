@@ -57,6 +57,32 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
         var s = self; s.dropout = 0; s.stochasticDepth = 0; return s
     }
 
+    /// EfficientNet B0-B7's (width, depth) multipliers (`efficientnet_builder.py`'s
+    /// `efficientnet_params`), in order of size.
+    public static let efficientNetScaling: [(width: Double, depth: Double)] = [
+        (1.0, 1.0), (1.0, 1.1), (1.1, 1.2), (1.2, 1.4), (1.4, 1.8), (1.6, 2.2), (1.8, 2.6), (2.0, 3.1),
+    ]
+
+    /// The next larger model of the same family, as the paper's equal-or-larger student (section
+    /// 3.1): a ResNet or WideResNet 6 layers deeper (one more block per stage), an EfficientNet
+    /// the next step of B0-B7 whose multipliers are both at least this one's (B7's own are kept
+    /// past it). Classes, input channels and model noise are this model's.
+    public var larger: ModelSpec {
+        var s = self
+        switch kind {
+        case .resnet, .wideResNet:
+            s.depth = depth + 6
+        case .efficientNet:
+            if let next = Self.efficientNetScaling.first(where: {
+                $0.width >= widthMultiplier && $0.depth >= depthMultiplier && ($0.width, $0.depth) != (widthMultiplier, depthMultiplier)
+            }) {
+                s.widthMultiplier = next.width
+                s.depthMultiplier = next.depth
+            }
+        }
+        return s
+    }
+
     /// The model with fresh weights drawn from `rng` (same seed, same weights).
     public func build(rng: inout SeededGenerator) -> any Layer {
         switch kind {
