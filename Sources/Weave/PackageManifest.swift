@@ -37,7 +37,12 @@ public struct PackageManifest: Sendable, Codable, Equatable {
     /// Loads the manifest, reusing a copy cached next to the weave cache while Package.swift is unchanged.
     public static func load(root: URL, cacheFolder: URL) throws -> PackageManifest {
         let packageFile = root.appendingPathComponent("Package.swift")
-        let digest = Digest.hex(try Data(contentsOf: packageFile))
+        guard let contents = try? Data(contentsOf: packageFile) else {
+            // Foundation's NSCocoaErrorDomain text named neither the file's role nor the fix.
+            throw WeaveErrors([WeaveError("no readable Package.swift at \(packageFile.path): stages compile against the "
+                                          + "project's libraries, so --root must name the project folder (Package.swift and chapters/)")])
+        }
+        let digest = Digest.hex(contents)
         let cached = cacheFolder.appendingPathComponent("manifest-v2-\(digest.prefix(16)).json")
         if let data = try? Data(contentsOf: cached), let m = try? JSONDecoder().decode(PackageManifest.self, from: data) {
             return m

@@ -39,6 +39,22 @@ public struct StageCompiler: Sendable {
         public var seconds: Double
     }
 
+    /// The scratch folder's record of its last compile (`lastCompileRecord`); absent while one
+    /// runs, so an interrupted compile also counts as failed.
+    static let lastCompileFile = "weave-last-compile.txt"
+
+    /// Which package the scratch folder last compiled and whether that compile succeeded.
+    public static func lastCompileRecord(package: String, succeeded: Bool) -> String {
+        "\(package)\n\(succeeded ? "succeeded" : "failed")\n"
+    }
+
+    /// Whether SwiftPM must make its build plan anew (`--disable-build-manifest-caching`): unless
+    /// the scratch folder's last compile (`lastCompile`, the record file's text; nil: none, or
+    /// one was interrupted) was of `package` and succeeded.
+    public static func plansAnew(lastCompile: String?, package: String) -> Bool {
+        lastCompile != lastCompileRecord(package: package, succeeded: true)
+    }
+
     /// Where the built stage executable lands: scratch/release/WeaveStages.
     public var executable: URL {
         scratchFolder.appendingPathComponent("release").appendingPathComponent(CodeGenerator.targetName)
@@ -55,10 +71,20 @@ public struct StageCompiler: Sendable {
         let err = scratchFolder.appendingPathComponent("weave-compile-err.txt")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        // SwiftPM keeps its build plan (release.yaml) in the scratch folder. A scratch shared by
+        // several caches, after a failed compile of one cache's package, kept planning the other
+        // package's sources: "complete (0.30s)" and a stale program, build after build. So the
+        // plan is made anew whenever the last compile here was of another package or failed.
+        let marker = scratchFolder.appendingPathComponent(Self.lastCompileFile)
+        let lastCompile = try? String(contentsOf: marker, encoding: .utf8)
+        let thisPackage = packageFolder.standardizedFileURL.path
+        let planAnew = Self.plansAnew(lastCompile: lastCompile, package: thisPackage)
+        try? FileManager.default.removeItem(at: marker)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = Self.diesWithParent(["swift", "build", "-c", "release", "--package-path", packageFolder.path,
-                                                 "--scratch-path", scratchFolder.path, "--product", CodeGenerator.targetName])
+                                                 "--scratch-path", scratchFolder.path, "--product", CodeGenerator.targetName]
+                                                + (planAnew ? ["--disable-build-manifest-caching"] : []))
         process.currentDirectoryURL = packageFolder
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: out)
@@ -70,8 +96,10 @@ public struct StageCompiler: Sendable {
                 progress(report, Date().timeIntervalSince(start))
             }
         }
+        let succeeded = process.terminationStatus == 0
+        try? Data(Self.lastCompileRecord(package: thisPackage, succeeded: succeeded).utf8).write(to: marker, options: .atomic)
         let log = ((try? String(contentsOf: out, encoding: .utf8)) ?? "") + ((try? String(contentsOf: err, encoding: .utf8)) ?? "")
-        return Outcome(succeeded: process.terminationStatus == 0, executable: executable,
+        return Outcome(succeeded: succeeded, executable: executable,
                        diagnostics: Self.diagnostics(in: log), log: log, seconds: Date().timeIntervalSince(start))
     }
 

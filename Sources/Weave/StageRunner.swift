@@ -179,7 +179,7 @@ final class StageProcess: StageJob {
             return failure.message
         }
         if status == StageProtocol.wrongProgramExitCode {
-            return "not run: the compiled program does not match this stage's code (another build recompiled it); build again"
+            return "not run: the compiled program does not match this stage's code (another build compiled into the same scratch folder); build again"
         }
         if status != 0 {
             return "exited with status \(status)" + (stderrTail.isEmpty ? "" : "\n\(stderrTail)")

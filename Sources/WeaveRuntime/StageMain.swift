@@ -22,8 +22,10 @@ public func runStage(from stages: [String: StageEntry], codeKeys: [String: Strin
         return 2
     }
     guard let entry = stages[context.stage] else {
-        FileHandle.standardError.write(Data("weave: no stage named \(context.stage) in this build\n".utf8))
-        return 2
+        // Compiled from another build's chapters (a shared scratch folder): the same answer as
+        // a stage whose code differs, so the weaver says what happened.
+        FileHandle.standardError.write(Data("weave: no stage named \(context.stage) in this program (compiled from other chapters); nothing was run\n".utf8))
+        return StageProtocol.wrongProgramExitCode
     }
     if let expected = environment[StageProtocol.codeKeyVariable], codeKeys[context.stage] != expected {
         FileHandle.standardError.write(Data(("weave: this program was compiled from other code for \(context.stage) than "

@@ -69,9 +69,10 @@ struct Location: ParsableArguments {
 }
 
 struct RunOptions: ParsableArguments {
-    @Option(help: "Stages to run at once (default: number of cores).")
+    // .unconditional: "-1" is taken as the value and refused by name ("Missing value" otherwise).
+    @Option(parsing: .unconditional, help: "Stages to run at once (default: number of cores).")
     var jobs: Int?
-    @Option(help: "BLAS threads per stage process (default: cores / jobs).")
+    @Option(parsing: .unconditional, help: "BLAS threads per stage process (default: cores / jobs).")
     var threads: Int?
     @Flag(help: "Skip stages marked `expensive` unless they are cached.")
     var cheap = false
@@ -100,18 +101,21 @@ struct RunOptions: ParsableArguments {
         }
     }
 
-    @Option(help: "Seconds any stage may run unless its block sets timeout= (default: no limit).")
+    @Option(parsing: .unconditional, help: "Seconds any stage may run unless its block sets timeout= (default: no limit).")
     var timeout: Double?
 
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more, got \(jobs)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
-        // Local stages share this machine's cores: more BLAS threads per stage than it has only
-        // makes them wait on each other (a cluster's nodes may have more, so Slurm is not held to it).
+        // Local stages share this machine's cores: more stages or BLAS threads per stage than it
+        // has only make them wait on each other (a cluster has more, so Slurm is not held to it).
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if executor == "local", let threads, threads > cores {
             throw ValidationError("--threads \(threads) is more than this machine's \(cores) cores; use at most \(cores)")
+        }
+        if executor == "local", let jobs, jobs > cores {
+            throw ValidationError("--jobs \(jobs) is more than this machine's \(cores) cores (each stage takes at least one); use at most \(cores)")
         }
     }
 
@@ -222,7 +226,7 @@ extension WeaveCommand {
         @OptionGroup var runOptions: RunOptions
         @Option(name: .customLong("only"), help: "Build only this stage/figure/table and what it needs (repeatable).")
         var only: [String] = []
-        @Option(help: "Port on 127.0.0.1 (0: any free port, printed at start).")
+        @Option(parsing: .unconditional, help: "Port on 127.0.0.1 (0: any free port, printed at start).")
         var port: Int = 8000
 
         func validate() throws {

@@ -81,6 +81,19 @@ import Weave
         #expect(StageCompiler.latestStep(in: "Planning build") == nil)
     }
 
+    /// A scratch folder shared by several caches kept a stale SwiftPM build plan after one
+    /// cache's compile failed, and served another cache's stage program build after build (found
+    /// by a newcomer; reproduced with two caches on one scratch: a chapter with a type error,
+    /// then a correct one). The plan is made anew unless the last compile there was this
+    /// package's and succeeded.
+    @Test func aSharedScratchPlansAnewAfterAnotherPackageOrAFailure() {
+        let mine = "/c2/package", other = "/c1/package"
+        #expect(!StageCompiler.plansAnew(lastCompile: StageCompiler.lastCompileRecord(package: mine, succeeded: true), package: mine))
+        #expect(StageCompiler.plansAnew(lastCompile: StageCompiler.lastCompileRecord(package: other, succeeded: true), package: mine))
+        #expect(StageCompiler.plansAnew(lastCompile: StageCompiler.lastCompileRecord(package: mine, succeeded: false), package: mine))
+        #expect(StageCompiler.plansAnew(lastCompile: nil, package: mine), "none yet, or one was interrupted")
+    }
+
     /// `swift build` kept compiling for minutes after its weaver was killed (its compilers run in
     /// process groups of their own). A command wrapped as the compiler is, started by a parent
     /// that is then killed with SIGKILL, must end too. (`timeout` is the parent: a shell's `&`

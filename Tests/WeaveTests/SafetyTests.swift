@@ -458,5 +458,20 @@ import Weave
         #expect(p.terminationStatus == 64, "\(text)")
         #expect(text.contains("--threads \(cores + 1) is more than this machine's \(cores) cores"), "\(text)")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".weave-cache").path), "nothing was started")
+        // The same for --jobs; a negative value is refused by name (it was "Missing value").
+        for (args, message) in [(["--jobs", "\(cores + 1)"], "--jobs \(cores + 1) is more than this machine's \(cores) cores"),
+                                (["--threads", "-1"], "--threads must be 1 or more, got -1"),
+                                (["--jobs", "-3"], "--jobs must be 1 or more, got -3"),
+                                (["--timeout", "-5"], "--timeout must be a positive number of seconds")] {
+            let q = Process()
+            q.executableURL = exe
+            q.arguments = ["build", "--root", root.path] + args
+            let qerr = Pipe()
+            q.standardError = qerr; q.standardOutput = Pipe()
+            try q.run()
+            let said = String(decoding: qerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            q.waitUntilExit()
+            #expect(q.terminationStatus == 64 && said.contains(message), "\(args): \(said)")
+        }
     }
 }
