@@ -321,12 +321,29 @@ extension DecodingError {
     var problem: String {
         switch self {
         case .keyNotFound: return "missing"
-        case .typeMismatch(let type, _): return "not a \(type)"
-        case .valueNotFound(let type, _): return "null where a \(type) is needed"
+        case .typeMismatch(let type, _): return "not \(Self.jsonKind(type))"
+        case .valueNotFound(let type, _): return "null where \(Self.jsonKind(type)) is needed"
         case .dataCorrupted(let c):
             let under = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             return c.codingPath.isEmpty ? "not valid JSON (\(under ?? c.debugDescription))" : c.debugDescription
         @unknown default: return "\(self)"
+        }
+    }
+}
+
+extension DecodingError {
+    /// A Swift type as the JSON a recipe writes for it ("Dictionary<String, Any>" meant nothing
+    /// to someone who wrote an array where the recipe's object belongs).
+    static func jsonKind(_ type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.hasPrefix("Dictionary") { return "an object ({...})" }
+        if name.hasPrefix("Array") { return "an array ([...])" }
+        switch name {
+        case "Double", "Float": return "a number"
+        case "Int", "Int32", "Int64", "UInt64", "UInt32": return "a whole number"
+        case "String": return "a string"
+        case "Bool": return "true or false"
+        default: return "a \(name)"
         }
     }
 }

@@ -349,6 +349,17 @@ for a in sys.argv[1:]:
         #expect(Recipe.duplicateKey(Data("{\"a\": {\"k\": 1}, \"b\": {\"k\": 1}, \"l\": [{\"k\": 1}, {\"k\": 2}], \"s\": \"k,k\"}".utf8)) == nil)
     }
 
+    /// Wrong JSON types are named as JSON kinds ("not a Dictionary<String, Any>" for an array).
+    @Test func wrongJSONTypesInARecipeAreNamedAsJSON() throws {
+        let url = CLI.tempDir("recipe").appendingPathComponent("recipe.json")
+        try Data("[]".utf8).write(to: url)
+        #expect { try Recipe.load(from: url) } throws: { "\($0)" == url.path + ": not an object ({...})" }
+        let text = String(decoding: try JSONEncoder().encode(Recipe.preset(.tiny)), as: UTF8.self)
+            .replacingOccurrences(of: "\"seed\":0", with: "\"seed\":\"zero\"")
+        try Data(text.utf8).write(to: url)
+        #expect { try Recipe.load(from: url) } throws: { "\($0)" == url.path + ": seed: not a whole number" }
+    }
+
     @Test func duplicateKeyInARecipeFileIsRefused() throws {
         var text = String(decoding: try JSONEncoder().encode(Recipe.preset(.tiny)), as: UTF8.self)
         text.removeLast()  // the closing brace

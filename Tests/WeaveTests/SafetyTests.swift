@@ -415,63 +415,52 @@ import Weave
     }
 }
 
+/// Runs the `weave` built beside the tests with `arguments`: its exit status and stderr.
+func runWeave(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    let exe = try #require(SafetyTests.weaveExecutable(), "weave binary not built")
+    let p = Process()
+    p.executableURL = exe
+    p.arguments = arguments
+    let err = Pipe()
+    p.standardError = err; p.standardOutput = Pipe()
+    try p.run()
+    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+}
+
 /// `weave` run outside a project says what is missing (it printed Foundation's raw
 /// NSCocoaErrorDomain error about a folder it did not name as the chapters folder).
 @Suite struct OutsideAProjectTests {
     @Test func weaveOutsideAProjectNamesTheChaptersFolder() throws {
-        let exe = try #require(SafetyTests.weaveExecutable(), "weave binary not built")
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("no-project-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         for command in ["list", "build", "check"] {
-            let p = Process()
-            p.executableURL = exe
-            p.arguments = [command, "--root", empty.path]
-            let err = Pipe()
-            p.standardError = err; p.standardOutput = Pipe()
-            try p.run()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 64, "\(command): \(text)")
+            let (status, text) = try runWeave([command, "--root", empty.path])
+            #expect(status == 64, "\(command): \(text)")
             #expect(text.contains("no chapters folder at \(empty.path)/chapters"), "\(command): \(text)")
             #expect(!text.contains("NSCocoaErrorDomain"))
         }
     }
 }
 
-/// More BLAS threads per local stage than the machine has cores is refused before any work
-/// (it was accepted: 1000 threads per stage on 2 cores).
+/// More stages or BLAS threads per local stage than the machine has cores are refused before
+/// any work (--threads 1000 was accepted on 2 cores), and negative values by name.
 @Suite struct ThreadLimitTests {
     @Test func weaveRefusesMoreThreadsThanCores() throws {
-        let exe = try #require(SafetyTests.weaveExecutable(), "weave binary not built")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("threads-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("chapters"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = ["build", "--root", root.path, "--threads", "\(cores + 1)"]
-        let err = Pipe()
-        p.standardError = err; p.standardOutput = Pipe()
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 64, "\(text)")
-        #expect(text.contains("--threads \(cores + 1) is more than this machine's \(cores) cores"), "\(text)")
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".weave-cache").path), "nothing was started")
-        // The same for --jobs; a negative value is refused by name (it was "Missing value").
-        for (args, message) in [(["--jobs", "\(cores + 1)"], "--jobs \(cores + 1) is more than this machine's \(cores) cores"),
+        // ArgumentParser took "-1" for an option and said "Missing value".
+        for (args, message) in [(["--threads", "\(cores + 1)"], "--threads \(cores + 1) is more than this machine's \(cores) cores"),
+                                (["--jobs", "\(cores + 1)"], "--jobs \(cores + 1) is more than this machine's \(cores) cores"),
                                 (["--threads", "-1"], "--threads must be 1 or more, got -1"),
                                 (["--jobs", "-3"], "--jobs must be 1 or more, got -3"),
                                 (["--timeout", "-5"], "--timeout must be a positive number of seconds")] {
-            let q = Process()
-            q.executableURL = exe
-            q.arguments = ["build", "--root", root.path] + args
-            let qerr = Pipe()
-            q.standardError = qerr; q.standardOutput = Pipe()
-            try q.run()
-            let said = String(decoding: qerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            q.waitUntilExit()
-            #expect(q.terminationStatus == 64 && said.contains(message), "\(args): \(said)")
+            let (status, said) = try runWeave(["build", "--root", root.path] + args)
+            #expect(status == 64 && said.contains(message), "\(args): \(said)")
         }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".weave-cache").path), "nothing was started")
     }
 }
