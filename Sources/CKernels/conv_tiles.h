@@ -793,10 +793,6 @@ INL void SFX(wino_wgrad_tile)(const float *v, const float *z, float *du, int cin
         default: ck_tile_unreachable("Winograd weight-gradient", cb, V);                          \
     }
 
-// The weight gradient of images [n0, n1) by Winograd F(2x2, 3x3): du ([16][cin][cout], zeroed
-// by the caller) += sum over tiles of V[e]^T Z[e], V = B^T d B of the input and Z = A dY A^T of
-// the output gradient a->dy: the adjoint of the forward pass (dW = G^T du G, ck_winograd_weights
-// _adjoint). Each du element sums the tiles in their order (image, then row-major).
 // The output-gradient pixels of F(2x2) tile number `tile` counted from image a->n0: the 2x2
 // tile row-major, pointers into a->dy or at `zeros` past the edge.
 static void SFX(wino_dy_pixels)(const wino_args *a, size_t tile, const float *zeros, const float **o) {
@@ -810,6 +806,10 @@ static void SFX(wino_dy_pixels)(const wino_args *a, size_t tile, const float *ze
     }
 }
 
+// The weight gradient of images [n0, n1) by Winograd F(2x2, 3x3): du ([16][cin][cout], zeroed
+// by the caller) += sum over tiles of V[e]^T Z[e], V = B^T d B of the input and Z = A dY A^T of
+// the output gradient a->dy: the adjoint of the forward pass (dW = G^T du G, ck_winograd_weights
+// _adjoint). Each du element sums the tiles in their order (image, then row-major).
 static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
     const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
     const int tw = (ow + 1) / 2, per_image = tw * ((oh + 1) / 2);

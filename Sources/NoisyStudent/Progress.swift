@@ -21,7 +21,8 @@ public struct ProgressEvent: Sendable {
     /// Throughput in images/s: since the start of the current epoch when training, since the
     /// start of the phase when predicting; 0 when not measured (robustness).
     public var imagesPerSecond: Double
-    /// Seconds since the phase (this call, when resumed) started; 0 when not measured.
+    /// Seconds the phase has taken, a resumed training's earlier calls included (up to its
+    /// checkpoint); 0 when not measured.
     public var elapsed: Double
     /// True on the last step of an epoch (or of the phase); console logs print only these.
     public var endOfEpoch: Bool
@@ -29,7 +30,8 @@ public struct ProgressEvent: Sendable {
     public var note: String?
 
     /// Estimated seconds left: mean time per step so far x steps remaining; NaN before the first
-    /// step. After a resume `step` counts earlier steps that `elapsed` does not, so it underestimates.
+    /// step. After a resume the steps redone since the checkpoint are counted once, so it is
+    /// slightly low for a while.
     public var etaSeconds: Double {
         step > 0 ? elapsed / Double(step) * Double(max(0, totalSteps - step)) : .nan
     }

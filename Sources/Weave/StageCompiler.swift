@@ -48,6 +48,13 @@ public struct StageCompiler: Sendable {
         "\(package)\n\(succeeded ? "succeeded" : "failed")\n"
     }
 
+    /// Removes the record of the scratch folder that `executable` (SCRATCH/release/WeaveStages)
+    /// was built in, so its next compile plans anew: a stage found the program stale.
+    public static func forgetLastCompile(executable: URL) {
+        let scratch = executable.deletingLastPathComponent().deletingLastPathComponent()
+        try? FileManager.default.removeItem(at: scratch.appendingPathComponent(lastCompileFile))
+    }
+
     /// Whether SwiftPM must make its build plan anew (`--disable-build-manifest-caching`): unless
     /// the scratch folder's last compile (`lastCompile`, the record file's text; nil: none, or
     /// one was interrupted) was of `package` and succeeded.

@@ -160,6 +160,11 @@ final class StageProcess: StageJob {
             return "timed out: stopped after \(ProgressDisplay.duration(timeout)) (\(source))"
         }
         let signaled = process.terminationReason == .uncaughtSignal
+        if !signaled, process.terminationStatus == StageProtocol.wrongProgramExitCode, let program = process.executableURL {
+            // Whatever compiled it reported success: the next compile must plan anew ("build
+            // again" would otherwise keep the same stale program).
+            StageCompiler.forgetLastCompile(executable: program)
+        }
         return Self.failure(stage: stage, output: output, stderrFile: stderrFile,
                             status: signaled ? nil : process.terminationStatus, signal: signaled ? process.terminationStatus : nil)
     }

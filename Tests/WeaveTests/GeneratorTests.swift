@@ -92,6 +92,15 @@ import Weave
         #expect(StageCompiler.plansAnew(lastCompile: StageCompiler.lastCompileRecord(package: other, succeeded: true), package: mine))
         #expect(StageCompiler.plansAnew(lastCompile: StageCompiler.lastCompileRecord(package: mine, succeeded: false), package: mine))
         #expect(StageCompiler.plansAnew(lastCompile: nil, package: mine), "none yet, or one was interrupted")
+        // A stage that finds its program stale removes the record, so "build again" plans anew.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scratch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try? FileManager.default.createDirectory(at: scratch.appendingPathComponent("release"), withIntermediateDirectories: true)
+        let record = scratch.appendingPathComponent("weave-last-compile.txt")
+        try? Data(StageCompiler.lastCompileRecord(package: mine, succeeded: true).utf8).write(to: record)
+        #expect(FileManager.default.fileExists(atPath: record.path))
+        StageCompiler.forgetLastCompile(executable: scratch.appendingPathComponent("release/WeaveStages"))
+        #expect(!FileManager.default.fileExists(atPath: record.path))
     }
 
     /// `swift build` kept compiling for minutes after its weaver was killed (its compilers run in
