@@ -35,9 +35,10 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 
     func validate() throws {
-        guard batch > 0, imageSize >= 8, channels > 0, threads > 0 else {
-            throw ValidationError("--batch, --channels and --threads must be positive and --image-size at least 8")
+        guard batch > 0, imageSize >= 8, channels > 0 else {
+            throw ValidationError("--batch and --channels must be positive and --image-size at least 8")
         }
+        if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
     }
 
     func run() throws {
