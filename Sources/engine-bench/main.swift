@@ -32,9 +32,11 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice).") var gemmChannelProduct: Int?
     @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
     @Option(help: "The same for the weight gradients of those convs (default: the engine's choice).") var winogradWeightChannelProduct: Int?
+    @Option(help: "Images each worker runs through the whole network at a time in inference (Layer.predict; default: the engine's choice; the batch size: one pass over the batch).") var inferenceChunk: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 
     func validate() throws {
+        if let c = inferenceChunk, c < 1 { throw ValidationError("--inference-chunk must be at least 1, got \(c)") }
         guard batch > 0, imageSize >= 8, channels > 0 else {
             throw ValidationError("--batch and --channels must be positive and --image-size at least 8")
         }
@@ -101,10 +103,11 @@ struct EngineBench: ParsableCommand {
             cpuTrain = cpuSeconds() - cpu0
         }
         if mode != "train" {
-            for _ in 0..<3 { _ = net(Variable(x), ForwardContext.inference()) }
+            let infer1 = { inferenceChunk.map { net.predict(x, imagesPerChunk: $0) } ?? net.predict(x) }
+            for _ in 0..<3 { _ = infer1() }
             var n = 0
             let c0 = cpuSeconds(), t0 = now()
-            while now() - t0 < seconds / 2 { _ = net(Variable(x), ForwardContext.inference()); n += 1 }
+            while now() - t0 < seconds / 2 { _ = infer1(); n += 1 }
             infer = Double(n * batch) / (now() - t0)
             cpuInfer = (cpuSeconds() - c0) / Double(n)
         }

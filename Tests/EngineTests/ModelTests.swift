@@ -1,5 +1,5 @@
 import Testing
-import Engine
+@testable import Engine
 import Randomness
 
 @Suite struct ModelTests {
@@ -41,7 +41,8 @@ import Randomness
         let pixels = 32 * 32 * 3
         for spec in specs {
             let model = spec.build(rng: &rng)
-            let whole = model.predict(x).scalars
+            // One inference pass over all 37 (`predict` would cut them into chunks).
+            let whole = model(Variable(x), ForwardContext.inference()).value.scalars
             for range in [0..<5, 5..<count, 36..<count, 11..<12] {
                 let part = Tensor(shape: [range.count, 32, 32, 3],
                                   scalars: Array(x.scalars[(range.lowerBound * pixels)..<(range.upperBound * pixels)]))
@@ -52,6 +53,30 @@ import Randomness
                         "\(spec): \(differing) logits of images \(range) alone differ from theirs in a batch of \(count)")
             }
         }
+    }
+
+    /// `predict` runs chunks of images through the whole network, one worker per chunk, each
+    /// worker's loops inline: the logits are one pass's bits whatever the chunk size and thread
+    /// count, and inside a chunk the engine's loops see one thread.
+    @Test func chunkedInferenceGivesOnePassBits() {
+        var rng = SeededGenerator(seed: 6)
+        let x = GradientCheck.random([21, 32, 32, 3], &rng)
+        for spec in [ModelSpec.resnet(depth: 8, width: 16), .efficientNet(width: 0.5, depth: 0.25)] {
+            let model = spec.build(rng: &rng)
+            let onePass = model(Variable(x), ForwardContext.inference()).value
+            for threads in [1, 2] {
+                Parallelism.threads = threads
+                for chunk in [1, 4, 16, 21, 64] {
+                    let logits = model.predict(x, imagesPerChunk: chunk)
+                    #expect(logits.shape == [21, 10] && logits.scalars == onePass.scalars,
+                            "\(spec): chunks of \(chunk) on \(threads) threads differ from one pass")
+                }
+            }
+        }
+        Parallelism.threads = 2
+        #expect(Parallelism.runAlone { Parallelism.threads } == 1)
+        #expect(Parallelism.threads == 2)
+        Parallelism.threads = 1
     }
 
     /// Stochastic depth as `efficientnet_model.py` sets it: block i of N (0-based, over all

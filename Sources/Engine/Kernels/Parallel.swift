@@ -16,9 +16,20 @@ public enum Parallelism {
     /// when it is set, so a process given a budget (a weaver stage running beside others) keeps
     /// to it for all its work, else to the active processors, like OpenBLAS.
     /// `BLASRuntime.setThreads` sets both. Results do not depend on it.
+    /// Inside `runAlone` (a worker running a whole sub-problem of its own) this is 1, so the
+    /// loops within run inline rather than waking the other workers.
     public static var threads: Int {
-        get { threadCount.load(ordering: .relaxed) }
+        get { runsAlone ? 1 : threadCount.load(ordering: .relaxed) }
         set { threadCount.store(max(1, newValue), ordering: .relaxed) }
+    }
+
+    /// Bound while a worker runs a sub-problem alone (`runAlone`). Task-local values bound
+    /// outside a task live in thread-local storage, so this is per thread.
+    @TaskLocal private static var runsAlone = false
+
+    /// Runs `body` with the engine's loops inline on the calling thread (`threads` reads 1 inside).
+    static func runAlone<R>(_ body: () throws -> R) rethrows -> R {
+        try $runsAlone.withValue(true, operation: body)
     }
 
     static func defaultThreads(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {

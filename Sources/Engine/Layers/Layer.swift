@@ -44,13 +44,6 @@ public protocol Layer: Module {
     func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable
 }
 
-extension Layer {
-    /// Convenience for inference on a plain tensor.
-    public func predict(_ x: Tensor) -> Tensor {
-        self(Variable(x), ForwardContext.inference()).value
-    }
-}
-
 /// Weight initialisers (deterministic from the generator handed in).
 enum Initializer {
     /// He et al. normal: std = sqrt(2 / fanIn), for ReLU/swish networks.
