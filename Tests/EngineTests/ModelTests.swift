@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import Engine
 import Randomness
@@ -57,26 +58,41 @@ import Randomness
 
     /// `predict` runs chunks of images through the whole network, one worker per chunk, each
     /// worker's loops inline: the logits are one pass's bits whatever the chunk size and thread
-    /// count, and inside a chunk the engine's loops see one thread.
+    /// count (chunks of 1, 4 and 16 leave a short last chunk of 21 images; 21 and 64 are one pass).
     @Test func chunkedInferenceGivesOnePassBits() {
         var rng = SeededGenerator(seed: 6)
         let x = GradientCheck.random([21, 32, 32, 3], &rng)
+        let saved = Parallelism.threads
+        defer { Parallelism.threads = saved }
         for spec in [ModelSpec.resnet(depth: 8, width: 16), .efficientNet(width: 0.5, depth: 0.25)] {
             let model = spec.build(rng: &rng)
             let onePass = model(Variable(x), ForwardContext.inference()).value
             for threads in [1, 2] {
                 Parallelism.threads = threads
-                for chunk in [1, 4, 16, 21, 64] {
+                for chunk in [1, 4, 5, 16, 21, 64] {
                     let logits = model.predict(x, imagesPerChunk: chunk)
                     #expect(logits.shape == [21, 10] && logits.scalars == onePass.scalars,
                             "\(spec): chunks of \(chunk) on \(threads) threads differ from one pass")
                 }
             }
         }
+    }
+
+    /// Each chunk reaches the network as its own batch, in order, with the engine's loops inline
+    /// (`Parallelism.threads` reads 1 inside), and the rows come back in the input's order.
+    @Test func chunksRunAloneAndKeepTheirOrder() {
+        let saved = Parallelism.threads
+        defer { Parallelism.threads = saved }
         Parallelism.threads = 2
-        #expect(Parallelism.runAlone { Parallelism.threads } == 1)
-        #expect(Parallelism.threads == 2)
-        Parallelism.threads = 1
+        // Image i is filled with the value i.
+        let n = 37, pixels = 2 * 2 * 1
+        let x = Tensor(shape: [n, 2, 2, 1], scalars: (0..<n).flatMap { [Float](repeating: Float($0), count: pixels) })
+        let probe = ChunkProbe()
+        let out = probe.predict(x, imagesPerChunk: 8)
+        #expect(out.shape == [n, 1] && out.scalars == (0..<n).map { Float($0) }, "rows out of order: \(out.scalars)")
+        let seen = probe.calls.withLock { $0 }
+        #expect(seen.map(\.rows).sorted { $0.lowerBound < $1.lowerBound } == [0..<8, 8..<16, 16..<24, 24..<32, 32..<37])
+        #expect(seen.allSatisfy { $0.threads == 1 }, "a chunk ran with the engine's loops on \(seen.map(\.threads)) threads")
     }
 
     /// Stochastic depth as `efficientnet_model.py` sets it: block i of N (0-based, over all
@@ -220,5 +236,19 @@ import Randomness
         #expect(b1.build(rng: &rng).parameterCount > b0.build(rng: &rng).parameterCount)
         let b7 = ModelSpec.efficientNet(width: 2, depth: 3.1)
         #expect(b7.larger == b7)
+    }
+}
+
+/// A layer that returns each image's first value as its one output and records, per call, the
+/// rows it was given (from those values) and the thread count its loops would use.
+private final class ChunkProbe: Layer, @unchecked Sendable {
+    let calls = Mutex<[(rows: Range<Int>, threads: Int)]>([])
+
+    func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
+        let n = x.value.shape[0], per = x.value.count / max(n, 1)
+        let firsts = (0..<n).map { x.value.scalars[$0 * per] }
+        let lo = Int(firsts.first ?? 0)
+        calls.withLock { $0.append((lo..<(lo + n), Parallelism.threads)) }
+        return Variable(Tensor(shape: [n, 1], scalars: firsts))
     }
 }

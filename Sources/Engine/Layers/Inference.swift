@@ -1,10 +1,12 @@
 /// Inference on a batch in chunks of images, each chunk run through the whole network by one
 /// worker. Layer by layer over the whole batch, every activation map (batch x H x W x C) outgrows
 /// the caches and each layer streams its input from memory; a chunk of a few images keeps a
-/// layer's input and output in the worker's L2 from one layer to the next. An inference pass
-/// computes each image alone (batch norm uses its running statistics; `logitsDoNotDependOnTheBatch`),
-/// so the outputs are the same bits whatever the chunk size, thread count or which worker ran
-/// which chunk.
+/// layer's input and output in the worker's L2 from one layer to the next. With the engine's
+/// direct kernels (the default) an inference pass computes each image alone (batch norm uses its
+/// running statistics; `logitsDoNotDependOnTheBatch`), so the outputs are the same bits whatever
+/// the chunk size, thread count or which worker ran which chunk. A lowered
+/// `KernelConfiguration.gemmChannelProduct` sends convolutions to OpenBLAS, whose results depend
+/// on the batch (and whose own threads then run beside each worker's).
 extension Layer {
     /// The outputs (logits, [N, classes]) of an inference pass over `x` ([N, H, W, C], NHWC).
     ///
