@@ -18,7 +18,7 @@ struct EngineBench: ParsableCommand {
 
     @Option(help: "resnet (torch_anchor's post-activation CIFAR ResNet), wrn or efficientnet.")
     var model: Model = .resnet
-    @Option(help: "ResNet/WRN depth.") var depth: Int = 8
+    @Option(help: "ResNet depth (6n+2) or WRN depth (6n+4; give it: the default is a ResNet's).") var depth: Int = 8
     @Option(help: "ResNet base width / WRN widening factor.") var width: Int = 16
     @Option(help: "EfficientNet width multiplier.") var widthMultiplier: Double = 1
     @Option(help: "EfficientNet depth multiplier.") var depthMultiplier: Double = 1
@@ -41,6 +41,24 @@ struct EngineBench: ParsableCommand {
             throw ValidationError("--batch and --channels must be positive and --image-size at least 8")
         }
         if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
+        guard ["train", "infer", "both"].contains(mode) else { throw ValidationError("--mode must be train, infer or both, got \(mode)") }
+        // The constructors' own checks are preconditions, gone in this unchecked build.
+        if let p = network.spec.problem {
+            let option = ["depth": "--depth", "width": "--width", "widthMultiplier": "--width-multiplier",
+                          "depthMultiplier": "--depth-multiplier", "inputChannels": "--channels"][p.field] ?? p.field
+            throw ValidationError("\(option): \(p.problem)")
+        }
+    }
+
+    /// The model the options describe, and its name in the printed lines.
+    var network: (spec: ModelSpec, name: String) {
+        switch model {
+        case .resnet: return (.resnet(depth: depth, width: width, inputChannels: channels), "resnet-\(depth) w\(width)")
+        case .wrn: return (.wideResNet(depth: depth, width: width, inputChannels: channels), "wrn-\(depth)-\(width)")
+        case .efficientnet:
+            return (.efficientNet(width: widthMultiplier, depth: depthMultiplier, inputChannels: channels),
+                    "efficientnet w\(widthMultiplier) d\(depthMultiplier)")
+        }
     }
 
     func run() throws {
@@ -50,17 +68,7 @@ struct EngineBench: ParsableCommand {
         if let g = winogradChannelProduct { KernelConfiguration.winogradChannelProduct = g }
         if let g = winogradWeightChannelProduct { KernelConfiguration.winogradWeightChannelProduct = g }
         var rng = SeededGenerator(seed: 0)
-        let spec: ModelSpec
-        let name: String
-        switch model {
-        case .resnet:
-            spec = .resnet(depth: depth, width: width, inputChannels: channels); name = "resnet-\(depth) w\(width)"
-        case .wrn:
-            spec = .wideResNet(depth: depth, width: width, inputChannels: channels); name = "wrn-\(depth)-\(width)"
-        case .efficientnet:
-            spec = .efficientNet(width: widthMultiplier, depth: depthMultiplier, inputChannels: channels)
-            name = "efficientnet w\(widthMultiplier) d\(depthMultiplier)"
-        }
+        let (spec, name) = network
         let net = spec.build(rng: &rng)
         // Deterministic synthetic batch (seeded), like torch_anchor's randn / randint.
         var x = Tensor(zeros: [batch, imageSize, imageSize, channels])

@@ -78,6 +78,19 @@ import Randomness
         }
     }
 
+    /// `ModelSpec.problem` names the field no model can be built from (what recipes and
+    /// engine-bench check before the constructors' preconditions, gone in unchecked builds).
+    @Test func modelSpecProblemNamesTheField() {
+        #expect(ModelSpec.resnet(depth: 8, width: 16).problem == nil)
+        #expect(ModelSpec.wideResNet(depth: 10, width: 1, inputChannels: 1).problem == nil)
+        #expect(ModelSpec.efficientNet(width: 0.5, depth: 0.25).problem == nil)
+        #expect(ModelSpec.resnet(depth: 9, width: 16).problem?.field == "depth")
+        #expect(ModelSpec.wideResNet(depth: 8, width: 1).problem?.field == "depth")
+        #expect(ModelSpec.resnet(depth: 8, width: 0).problem?.field == "width")
+        #expect(ModelSpec.efficientNet(width: 0, depth: 1).problem?.field == "widthMultiplier")
+        #expect(ModelSpec.resnet(depth: 8, width: 16, inputChannels: 7).problem?.field == "inputChannels")
+    }
+
     /// Each chunk reaches the network as its own batch, in order, with the engine's loops inline
     /// (`Parallelism.threads` reads 1 inside), and the rows come back in the input's order.
     @Test func chunksRunAloneAndKeepTheirOrder() {

@@ -117,3 +117,52 @@ public struct ModelSpec: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension ModelSpec {
+    /// The first field that does not describe a model `build` can make, and what is allowed
+    /// (nil: buildable). The model constructors make the same checks as preconditions, which an
+    /// unchecked build removes, so every caller taking sizes from a user (recipes,
+    /// `engine-bench`) checks this first.
+    public var problem: (field: String, problem: String)? {
+        do { try check(); return nil } catch { return (error.field, error.problem) }
+    }
+
+    private func check() throws(ModelSpecProblem) {
+        func fail(_ field: String, _ problem: String) -> ModelSpecProblem { ModelSpecProblem(field: field, problem: problem) }
+        switch kind {
+        case .resnet:
+            guard depth >= 8, depth <= 1202, (depth - 2) % 6 == 0 else { throw fail("depth", "a ResNet's depth is 6n+2 (8, 14, 20, ... 1202), got \(depth)") }
+            guard width >= 1, width <= 1024 else { throw fail("width", "must be in 1...1024, got \(width)") }
+        case .wideResNet:
+            guard depth >= 10, depth <= 208, (depth - 4) % 6 == 0 else { throw fail("depth", "a WideResNet's depth is 6n+4 (10, 16, 22, ... 208), got \(depth)") }
+            guard width >= 1, width <= 64 else { throw fail("width", "must be in 1...64, got \(width)") }
+        case .efficientNet:
+            guard widthMultiplier.isFinite, widthMultiplier > 0, widthMultiplier <= 8 else {
+                throw fail("widthMultiplier", "must be in (0, 8], got \(widthMultiplier)")
+            }
+            guard depthMultiplier.isFinite, depthMultiplier > 0, depthMultiplier <= 8 else {
+                throw fail("depthMultiplier", "must be in (0, 8], got \(depthMultiplier)")
+            }
+        }
+        if kind == .efficientNet {
+            // Its size is the multipliers': a depth or width here would be ignored without a word.
+            guard depth == 0 else { throw fail("depth", "is ResNet's and WideResNet's: an efficientNet takes 0 (its depth is `depthMultiplier`), got \(depth)") }
+            guard width == 0 else { throw fail("width", "is ResNet's and WideResNet's: an efficientNet takes 0 (its width is `widthMultiplier`), got \(width)") }
+        } else {
+            // Only EfficientNet scales by these: another value here would be ignored without a word.
+            guard widthMultiplier == 1 else { throw fail("widthMultiplier", "is EfficientNet's: a \(kind.rawValue) takes 1 (its width is `width`), got \(widthMultiplier)") }
+            guard depthMultiplier == 1 else { throw fail("depthMultiplier", "is EfficientNet's: a \(kind.rawValue) takes 1 (its depth is `depth`), got \(depthMultiplier)") }
+        }
+        guard classes >= 1 else { throw fail("classes", "must be 1 or more, got \(classes)") }
+        guard (1...4).contains(inputChannels) else { throw fail("inputChannels", "must be 1...4, got \(inputChannels)") }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { throw fail("dropout", "must be in [0, 1), got \(dropout)") }
+        guard stochasticDepth.isFinite, stochasticDepth >= 0, stochasticDepth < 1 else {
+            throw fail("stochasticDepth", "must be in [0, 1), got \(stochasticDepth)")
+        }
+    }
+}
+
+/// A field of a `ModelSpec` that no model can be built from (`ModelSpec.problem`).
+private struct ModelSpecProblem: Error {
+    let field: String, problem: String
+}
