@@ -17,16 +17,15 @@ extension Layer {
         let n = x.shape.first ?? 0
         let chunk = max(1, imagesPerChunk)
         if n <= chunk { return self(Variable(x), ForwardContext.inference()).value }
-        let perImage = x.count / n, rest = Array(x.shape.dropFirst())
+        let input = Variable(x)  // records nothing: `rows` of it keeps no graph
         let chunks = (n + chunk - 1) / chunk
         var outputs = [Tensor?](repeating: nil, count: chunks)
         outputs.withUnsafeMutableBufferPointer { slots in
             let out = UncheckedSendable(slots)
             Parallelism.forEachDynamic(chunks) { c in
-                let lo = c * chunk, hi = min(n, lo + chunk)
-                let part = Tensor(shape: [hi - lo] + rest, scalars: Array(x.scalars[(lo * perImage)..<(hi * perImage)]))
+                let part = rows(input, (c * chunk)..<min(n, (c + 1) * chunk))
                 // Each worker runs its chunk's layers alone: no region wakes the other workers.
-                out.value[c] = Parallelism.runAlone { self(Variable(part), ForwardContext.inference()).value }
+                out.value[c] = Parallelism.runAlone { self(part, ForwardContext.inference()).value }
             }
         }
         let parts = outputs.compactMap { $0 }
