@@ -92,7 +92,7 @@ static inline int pick_block(int n, int cap) {
 static inline void zero_pixel(float *out, int cout) { memset(out, 0, (size_t)cout * sizeof(float)); }
 
 // One call of the Winograd kernels: images [n0, n1) of a 3x3 stride-1 convolution, x NHWC
-// (ih x iw x cin per image), u the transformed weights [16][cin][cout], y NHWC (oh x ow x cout),
+// (ih x iw x cin per image), u the transformed weights (ck_winograd4_weights), y NHWC (oh x ow x cout),
 // both pointing at image 0; the epilogue (or NULL) applies per group of images as it is stored.
 typedef struct {
     const float *x; int ih, iw, cin, pt, pl;
@@ -107,31 +107,25 @@ typedef struct {
 // the kernels take (128), so the input transform loads every tap unconditionally.
 static const float wino_zeros[128] __attribute__((aligned(64), unused));
 
-// Tiles per Winograd block: the block's V and M ([16][tiles][cin] and [16][tiles][cout]) take
-// about 256 KiB, to stay in L2 between the input transform, the GEMMs and the output transform.
-static inline int wino_block_tiles(int cin, int cout) {
-    const int tiles = (256 * 1024) / (16 * (int)sizeof(float) * (cin + cout));
-    return tiles < 16 ? 16 : tiles;
-}
-
-// The same rule for the forward's F(4x4, 3x3) blocks (36 planes), rounded up to a multiple of
-// 12 (at least 12) so the GEMM runs its widest register tile throughout (3, 4, 6 and 12 divide
-// it).
+// Tiles per Winograd F(4x4, 3x3) block: the block's V and M (or Z) ([36][tiles][cin] and
+// [36][tiles][cout]) take about 256 KiB, to stay in L2 between the input transform, the GEMMs and
+// the output transform; rounded up to a multiple of 12 (at least 12) so the forward GEMM runs its
+// widest register tile throughout (3, 4, 6 and 12 divide it).
 static inline int wino4_block_tiles(int cin, int cout) {
     const int tiles = (256 * 1024) / (36 * (int)sizeof(float) * (cin + cout));
     return tiles < 12 ? 12 : (tiles + 11) / 12 * 12;
 }
 
 // Floats from one element's plane of a Winograd block (tiles x channels) to the next: one cache
-// line more than the plane, so the 16 planes that a tile's transform reads or writes together
-// do not all fall into the same L1 set (planes of 8 KiB did: 16 streams for 12 ways, and
+// line more than the plane, so the 36 planes that a tile's transform reads or writes together
+// do not all fall into the same L1 set (F(2x2)'s 16 planes of 8 KiB did: 16 streams for 12 ways, and
 // loads 4 KiB-aliased with stores).
 static inline size_t wino_plane(size_t tiles, int channels) { return tiles * (size_t)channels + 16; }
 
 // One vector width's kernels (conv_tiles.h): the forward paths on NHWC, NHWC padded and
 // row-planar inputs, the weight gradient, whether a column-sharing tile exists for (cin, kw),
-// the channel block its packed weights use, the Winograd convolutions (F(4x4, 3x3) forward,
-// F(2x2, 3x3) weight gradient) and the output-channel block of the forward's packed weights.
+// the channel block its packed weights use, the Winograd F(4x4, 3x3) convolutions (forward,
+// weight gradient) and the output-channel block of the forward's packed weights.
 typedef struct {
     void (*nhwc)(const conv1 *a);
     void (*nhwc_padded)(const conv1 *a, float *buf, int clear);

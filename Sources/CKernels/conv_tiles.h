@@ -522,40 +522,15 @@ static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
     }
 }
 
-// Winograd F(2x2, 3x3) (Lavin & Gray 2015, arXiv 1509.09308): each 2x2 output tile is
-// A^T [(G g G^T) . (B^T d B)] A, d the 4x4 input patch, g the 3x3 kernel. With the products
-// summed over input channels first, the 16 elements e of a tile are 16 independent GEMMs
-// M[e] = V[e] U[e] ([tiles x cin] x [cin x cout]), 16 multiplies per 2x2 outputs instead of 36.
+// Winograd (Lavin & Gray 2015, arXiv 1509.09308): each output tile is A^T [(G g G^T) . (B^T d B)] A,
+// d the input patch, g the 3x3 kernel. With the products summed over input channels first, the
+// elements e of a tile are independent GEMMs M[e] = V[e] U[e] ([tiles x cin] x [cin x cout]).
 // Tiles run in blocks (the V and M blocks stay in L2); each GEMM element sums ci in order with
 // the plain register tiles above, and the transforms are fixed per element, so the values depend
 // neither on the block size nor on how images are split among threads, nor on the vector width.
 
-// V[e][c, c+VW) of one tile: B^T d B, rows then columns. Input pixel i (row-major 4x4) is at
-// p[i] + c (a row of zeros for a padding tap); e runs estride floats apart.
-INL void SFX(wino_input_tile)(const float *const *p, int c, float *v, size_t estride) {
-    VF d[16], t[16];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 16; i++) d[i] = V_LOAD(p[i] + c);
-#pragma clang loop unroll(full)
-    for (int j = 0; j < 4; j++) {
-        t[j] = V_SUB(d[j], d[8 + j]);
-        t[4 + j] = V_ADD(d[4 + j], d[8 + j]);
-        t[8 + j] = V_SUB(d[8 + j], d[4 + j]);
-        t[12 + j] = V_SUB(d[4 + j], d[12 + j]);
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 4; r++) {
-        const VF *q = t + 4 * r;
-        V_STORE(v + (size_t)(4 * r) * estride + c, V_SUB(q[0], q[2]));
-        V_STORE(v + (size_t)(4 * r + 1) * estride + c, V_ADD(q[1], q[2]));
-        V_STORE(v + (size_t)(4 * r + 2) * estride + c, V_SUB(q[2], q[1]));
-        V_STORE(v + (size_t)(4 * r + 3) * estride + c, V_SUB(q[1], q[3]));
-    }
-}
-
-// The forward pass runs Winograd F(4x4, 3x3) (Lavin & Gray, section 4.2: interpolation points
-// 0, 1, -1, 2, -2): 36 multiplies per 4x4 outputs, 2.25 per output against F(2x2, 3x3)'s 4,
-// which the weight gradient keeps. B^T, G and A^T are Lavin's; the constant multiplies are FMAs
+// Every pass runs F(4x4, 3x3) (Lavin & Gray, section 4.2: interpolation points 0, 1, -1, 2,
+// -2): 36 multiplies per 4x4 outputs, 2.25 per output against F(2x2, 3x3)'s 4. B^T, G and A^T are Lavin's; the constant multiplies are FMAs
 // in a fixed order, so every path computes the same values.
 
 // V4[e][c, c+VW) of one 6x6 input tile: B^T d B (columns then rows), B^T = [[4, 0, -5, 0, 1, 0],
@@ -634,41 +609,28 @@ static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, int m
     }
 }
 
-// V of tiles [b0, b0 + nb) of the images from g0 on into v (16 planes of tb x cin, wino_plane
-// apart). The input mostly comes from memory (a layer's activations outgrow the caches) and
-// each pixel feeds few multiplies here, so the two new columns of the tile WINO_PREFETCH tiles
-// ahead are prefetched; `tiles` bounds the tiles that exist from g0 on.
+// The input mostly comes from memory (a layer's activations outgrow the caches) and each pixel
+// feeds few multiplies in the transforms, so the new columns of the tile WINO_PREFETCH tiles
+// ahead are prefetched.
 #define WINO_PREFETCH 4
-static void SFX(wino_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
-    const int cin = a->cin;
-    for (int i = 0; i < nb; i++) {
-        const float *p[16];
-        if (b0 + i + WINO_PREFETCH < tiles) {
-            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, 2, p);
-            for (int k = 2; k < 16; k += 4)
-                for (int c = 0; c < cin; c += 16) {
-                    __builtin_prefetch(p[k] + c);
-                    __builtin_prefetch(p[k + 1] + c);
-                }
-        }
-        SFX(wino_tile_pixels)(a, g0, b0 + i, 2, p);
-        for (int c = 0; c < cin; c += VW) SFX(wino_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
-    }
-}
 
 // V4 of tiles [b0, b0 + nb) of the images from g0 on into v (36 planes of tb x cin, wino_plane
-// apart), prefetching the four new columns of the tile WINO_PREFETCH tiles ahead.
+// apart), prefetching the four new columns of the tile WINO_PREFETCH tiles ahead. Each tile's
+// pixel pointers are worked out once, when it is prefetched, and kept in a ring until its
+// transform (working them out twice was 2.4% of a ResNet-26 w32 training step).
 static void SFX(wino4_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
     const int cin = a->cin;
+    const float *ring[WINO_PREFETCH + 1][36];
+    for (int i = 0; i < WINO_PREFETCH && i < nb; i++) SFX(wino_tile_pixels)(a, g0, b0 + i, 4, ring[i]);
     for (int i = 0; i < nb; i++) {
-        const float *p[36];
         if (b0 + i + WINO_PREFETCH < tiles) {
+            const float **p = ring[(i + WINO_PREFETCH) % (WINO_PREFETCH + 1)];
             SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, 4, p);
             for (int k = 0; k < 36; k += 6)
                 for (int c = 0; c < cin; c += 16)
                     for (int j = 2; j < 6; j++) __builtin_prefetch(p[k + j] + c);
         }
-        SFX(wino_tile_pixels)(a, g0, b0 + i, 4, p);
+        const float *const *p = ring[i % (WINO_PREFETCH + 1)];
         for (int c = 0; c < cin; c += VW) SFX(wino4_input_tile)(p, c, v + (size_t)i * cin, wino_plane(tb, cin));
     }
 }
@@ -730,27 +692,34 @@ static void SFX(winograd)(const wino_args *a) {
     free(mm);
 }
 
-// Z[e][c, c+VW) of one tile of the output gradient: A dY A^T (4x4 from 2x2; A = the transpose of
-// A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]), rows then columns. o[i] + c is dY's pixel i of the 2x2
-// tile (a row of zeros past the edge); lanes outside m are not stored.
-INL void SFX(wino_gradient_tile)(const float *const *o, int c, float *z, size_t estride, VM m) {
-    VF d[4], w[8];
+// A of four values, the transpose of the forward's A^T: [d0, d0 + d1 + d2 + d3,
+// d0 - d1 + d2 - d3, d0 + 2 d1 + 4 d2 + 8 d3, d0 - 2 d1 + 4 d2 - 8 d3, d3].
+INL void SFX(wino4_gradient6)(const VF *d, int step, VF *z, int zstep) {
+    const VF d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step];
+    const VF s = V_ADD(d0, d2), t = V_ADD(d1, d3);
+    const VF s4 = V_FMA(V_SET1(4.0f), d2, d0), t8 = V_FMA(V_SET1(8.0f), d3, V_ADD(d1, d1));
+    z[0] = d0;
+    z[zstep] = V_ADD(s, t);
+    z[2 * zstep] = V_SUB(s, t);
+    z[3 * zstep] = V_ADD(s4, t8);
+    z[4 * zstep] = V_SUB(s4, t8);
+    z[5 * zstep] = d3;
+}
+
+// Z[e][c, c+VW) of one 4x4 tile of the output gradient: A dY A^T (6x6 from 4x4), columns then
+// rows, e = 6 row + column as in V and U. o[i] + c is dY's pixel i of the tile (row-major; a
+// row of zeros past the edge); lanes outside m are not stored.
+INL void SFX(wino4_gradient_tile)(const float *const *o, int c, float *z, size_t estride, VM m) {
+    VF d[16], w[24], q[6];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < 4; i++) d[i] = V_MLOAD(m, o[i] + c);
+    for (int i = 0; i < 16; i++) d[i] = V_MLOAD(m, o[i] + c);
 #pragma clang loop unroll(full)
-    for (int j = 0; j < 2; j++) {
-        w[j] = d[j];
-        w[2 + j] = V_ADD(d[j], d[2 + j]);
-        w[4 + j] = V_SUB(d[j], d[2 + j]);
-        w[6 + j] = V_SUB(V_ZERO(), d[2 + j]);
-    }
+    for (int j = 0; j < 4; j++) SFX(wino4_gradient6)(d + j, 4, w + j, 4);
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 4; r++) {
-        const VF *q = w + 2 * r;
-        V_MSTORE(z + (size_t)(4 * r) * estride + c, m, q[0]);
-        V_MSTORE(z + (size_t)(4 * r + 1) * estride + c, m, V_ADD(q[0], q[1]));
-        V_MSTORE(z + (size_t)(4 * r + 2) * estride + c, m, V_SUB(q[0], q[1]));
-        V_MSTORE(z + (size_t)(4 * r + 3) * estride + c, m, V_SUB(V_ZERO(), q[1]));
+    for (int r = 0; r < 6; r++) {
+        SFX(wino4_gradient6)(w + 4 * r, 1, q, 1);
+#pragma clang loop unroll(full)
+        for (int k = 0; k < 6; k++) V_MSTORE(z + (size_t)(6 * r + k) * estride + c, m, q[k]);
     }
 }
 
@@ -793,48 +762,52 @@ INL void SFX(wino_wgrad_tile)(const float *v, const float *z, float *du, int cin
         default: ck_tile_unreachable("Winograd weight-gradient", cb, V);                          \
     }
 
-// The output-gradient pixels of F(2x2) tile number `tile` counted from image a->n0: the 2x2
-// tile row-major, pointers into a->dy or at `zeros` past the edge.
-static void SFX(wino_dy_pixels)(const wino_args *a, size_t tile, const float *zeros, const float **o) {
-    const int cout = a->cout, oh = a->oh, ow = a->ow, tw = (ow + 1) / 2, per_image = tw * ((oh + 1) / 2);
+// The output-gradient pixels of 4x4 tile number `tile` counted from image a->n0: the tile
+// row-major, pointers into a->dy or at `zeros` past the edge.
+static void SFX(wino4_dy_pixels)(const wino_args *a, size_t tile, const float *zeros, const float **o) {
+    const int cout = a->cout, oh = a->oh, ow = a->ow, tw = (ow + 3) / 4, per_image = tw * ((oh + 3) / 4);
     const int n = a->n0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
     const int ty = r / tw, tx = r % tw;
     const float *img = a->dy + (size_t)n * oh * ow * cout;
-    for (int k = 0; k < 4; k++) {
-        const int oy = 2 * ty + k / 2, ox = 2 * tx + k % 2;
+    for (int k = 0; k < 16; k++) {
+        const int oy = 4 * ty + k / 4, ox = 4 * tx + k % 4;
         o[k] = oy < oh && ox < ow ? img + ((size_t)oy * ow + ox) * cout : zeros;
     }
 }
 
-// The weight gradient of images [n0, n1) by Winograd F(2x2, 3x3): du ([16][cin][cout], zeroed
+// The weight gradient of images [n0, n1) by Winograd F(4x4, 3x3): du ([36][cin][cout], zeroed
 // by the caller) += sum over tiles of V[e]^T Z[e], V = B^T d B of the input and Z = A dY A^T of
-// the output gradient a->dy: the adjoint of the forward pass (dW = G^T du G, ck_winograd_weights
-// _adjoint). Each du element sums the tiles in their order (image, then row-major).
+// the output gradient a->dy: the adjoint of the forward pass (dW = G^T du G,
+// ck_conv_backward_weight_winograd). Each du element sums the tiles in their order (image, then
+// row-major). Per output pixel 2.25 multiplies per (ci, co) against F(2x2, 3x3)'s 4.
 static void SFX(winograd_wgrad)(const wino_args *a, float *du) {
     const int cin = a->cin, cout = a->cout, oh = a->oh, ow = a->ow;
-    const int tw = (ow + 1) / 2, per_image = tw * ((oh + 1) / 2);
-    const size_t tb = (size_t)wino_block_tiles(cin, cout);
+    const int tw = (ow + 3) / 4, per_image = tw * ((oh + 3) / 4);
+    const size_t tb = (size_t)wino4_block_tiles(cin, cout);
     const size_t vplane = wino_plane(tb, cin), zplane = wino_plane(tb, cout);
-    float *v = scratch(16 * vplane), *z = scratch(16 * zplane), *zeros = scratch((size_t)cout);
+    float *v = scratch(36 * vplane), *z = scratch(36 * zplane), *zeros = scratch((size_t)cout);
     memset(zeros, 0, (size_t)cout * sizeof(float));
     const size_t tiles = (size_t)(a->n1 - a->n0) * per_image;
     for (size_t b0 = 0; b0 < tiles; b0 += tb) {
         const int nb = (int)(tiles - b0 < tb ? tiles - b0 : tb);
-        SFX(wino_input_block)(a, a->n0, b0, nb, tiles, v, tb);
+        SFX(wino4_input_block)(a, a->n0, b0, nb, tiles, v, tb);
+        // dy comes from memory too (its loads stalled the F(2x2) transform: 15% of the
+        // function's samples on one line, 2% with the prefetch; perf annotate, 16 channels);
+        // pointers kept in a ring as in wino4_input_block.
+        const float *ring[WINO_PREFETCH + 1][16];
+        for (int i = 0; i < WINO_PREFETCH && i < nb; i++) SFX(wino4_dy_pixels)(a, b0 + i, zeros, ring[i]);
         for (int i = 0; i < nb; i++) {
-            const float *o[4];
-            // dy comes from memory too: its loads stalled this transform (15% of the function's
-            // samples on one line, 2% with the prefetch; perf annotate, 16 channels at 28x28).
             if (b0 + i + WINO_PREFETCH < tiles) {
-                SFX(wino_dy_pixels)(a, b0 + i + WINO_PREFETCH, zeros, o);
-                for (int k = 0; k < 4; k++)
-                    for (int c = 0; c < cout; c += 16) __builtin_prefetch(o[k] + c);
+                const float **p = ring[(i + WINO_PREFETCH) % (WINO_PREFETCH + 1)];
+                SFX(wino4_dy_pixels)(a, b0 + i + WINO_PREFETCH, zeros, p);
+                for (int k = 0; k < 16; k++)
+                    for (int c = 0; c < cout; c += 16) __builtin_prefetch(p[k] + c);
             }
-            SFX(wino_dy_pixels)(a, b0 + i, zeros, o);
+            const float *const *o = ring[i % (WINO_PREFETCH + 1)];
             for (int c = 0; c < cout; c += VW)
-                SFX(wino_gradient_tile)(o, c, z + (size_t)i * cout, zplane, SFX(tail_mask)(cout - c));
+                SFX(wino4_gradient_tile)(o, c, z + (size_t)i * cout, zplane, SFX(tail_mask)(cout - c));
         }
-        for (int e = 0; e < 16; e++) {
+        for (int e = 0; e < 36; e++) {
             for (int co0 = 0; co0 < cout; co0 += WINO_CO_BLOCK) {
                 const int cn = cout - co0 < WINO_CO_BLOCK ? cout - co0 : WINO_CO_BLOCK;
                 const int nv = (cn + VW - 1) / VW;

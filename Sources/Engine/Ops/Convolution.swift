@@ -43,6 +43,8 @@ private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int
     let xv = x.value, wv = w.value
     let scale = epilogue?.scale, shift = epilogue?.shift ?? [], residual = epilogue?.residual
     let skip = residual?.value.scalars ?? []
+    // No gradient flows back through this pass: the kernels may use the inference rule.
+    let inference = !x.requiresGrad && !w.requiresGrad && !(residual?.requiresGrad ?? false)
     let y = Tensor(shape: g.outputShape) { out in
         xv.scalars.withUnsafeBufferPointer { xp in
             wv.scalars.withUnsafeBufferPointer { wp in
@@ -53,7 +55,7 @@ private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int
                                                 skip: residual == nil ? nil : sp.baseAddress, relu: epilogue?.relu == true ? 1 : 0)
                             withUnsafePointer(to: &e) {
                                 ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!,
-                                                    epilogue: epilogue == nil ? nil : $0)
+                                                    epilogue: epilogue == nil ? nil : $0, inference: inference)
                             }
                         }
                     }
