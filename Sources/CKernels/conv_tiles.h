@@ -590,7 +590,7 @@ INL void SFX(wino4_output_tile)(const float *mt, size_t estride, int c, float *c
 }
 
 // The input pixels of Winograd tile number `tile` counted from image g0 (image by image,
-// row-major within an image), for m x m output tiles (m = 2: F(2x2, 3x3), 4: F(4x4, 3x3)):
+// row-major within an image), for m x m output tiles (m = 4 for F(4x4, 3x3), the only caller):
 // the (m + 2) x (m + 2) patch row-major, pointers into x or at a row of zeros for padding taps.
 // Tile (ty, tx) covers output rows m ty .. m ty + m - 1 and reads input rows m ty - pt ..
 // m ty - pt + m + 1.
@@ -616,8 +616,9 @@ static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, int m
 
 // V4 of tiles [b0, b0 + nb) of the images from g0 on into v (36 planes of tb x cin, wino_plane
 // apart), prefetching the four new columns of the tile WINO_PREFETCH tiles ahead. Each tile's
-// pixel pointers are worked out once, when it is prefetched, and kept in a ring until its
-// transform (working them out twice was 2.4% of a ResNet-26 w32 training step).
+// pixel pointers are worked out when it is prefetched and kept in a ring until its transform
+// (working them out twice per tile was 2.4% of a ResNet-26 w32 training step); only a block's
+// first WINO_PREFETCH tiles are worked out twice (the previous block prefetched them).
 static void SFX(wino4_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
     const int cin = a->cin;
     const float *ring[WINO_PREFETCH + 1][36];

@@ -30,9 +30,9 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
     @Option(help: "Size of the square sgemm timed as the peak reference (0: skip).") var peakSize: Int = 2048
     @Option(help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice, none; with it, outputs depend on the batch in the last bits).") var gemmChannelProduct: Int?
-    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) in passes gradients flow back through (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
+    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) forward and for input gradients in training (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
     @Option(help: "The same for the weight gradients of those convs (default: the engine's choice).") var winogradWeightChannelProduct: Int?
-    @Option(help: "The same for forward passes no gradient flows back through: inference (default: the engine's choice).") var winogradInferenceChannelProduct: Int?
+    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) in inference (default: the engine's choice).") var winogradInferenceChannelProduct: Int?
     @Option(help: "Images each worker runs through the whole network at a time in inference (Layer.predict; default: the engine's choice; the batch size: one pass over the batch).") var inferenceChunk: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 

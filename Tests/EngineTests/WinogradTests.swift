@@ -4,17 +4,16 @@ import Testing
 @testable import Engine
 import Randomness
 
-/// Winograd (F(4x4, 3x3) forward and input gradient, F(2x2, 3x3) weight gradient of 3x3 stride-1
-/// convolutions) on every vector path this CPU runs, against the Double reference and the direct
+/// Winograd F(4x4, 3x3) (forward, input and weight gradients of 3x3 stride-1 convolutions) on every vector path this CPU runs, against the Double reference and the direct
 /// kernels; its determinism (repeat, thread count, vector width).
 @Suite(.serialized) struct WinogradTests {
     /// (batch, height, width, cin, cout, padding): 3x3 stride 1.
     typealias Case = (Int, Int, Int, Int, Int, Int)
 
     static let cases: [Case] = [
-        (1, 1, 1, 16, 16, 1),      // one pixel: a single tile, 3 of its 4 outputs past the edge
+        (1, 1, 1, 16, 16, 1),      // one pixel: a single tile, 15 of its 16 outputs past the edge
         (2, 2, 2, 16, 7, 1),       // one tile; cout below a vector (masked)
-        (1, 5, 7, 32, 20, 1),      // odd height and width (half tiles), cout 16 + 4
+        (1, 5, 7, 32, 20, 1),      // odd height and width (partial tiles), cout 16 + 4
         (3, 8, 8, 64, 64, 1),      // 8x8 stage: images grouped into one tile block
         (2, 9, 6, 16, 33, 1),      // cout 33: masked last vector at both widths
         (1, 6, 5, 128, 10, 1),     // widest input tile

@@ -39,7 +39,7 @@ void ck_conv_forward(const ck_conv_geom *g, const float *x, const float *w, floa
 /// wflip[ky][kx][co][ci] = w[kh-1-ky][kw-1-kx][ci][co]: the weights of the transposed convolution.
 void ck_conv_flip_weights(const ck_conv_geom *g, const float *w, float *wflip);
 
-/// 1 when the Winograd kernels (F(4x4, 3x3) forward, F(2x2, 3x3) weight gradient) run this
+/// 1 when the Winograd F(4x4, 3x3) kernels (forward, input and weight gradients) run this
 /// geometry on its path: a 3x3 stride-1 kernel (any padding), cin 16, 32, 64 or 128 (the channel
 /// counts with a register tile), and a vector path (AVX-512 or AVX2; the portable path has none).
 int ck_winograd_supported(const ck_conv_geom *g);
@@ -62,7 +62,8 @@ int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float 
                              const ck_epilogue *epilogue);
 
 /// dw ([3][3][cin][cout]) += the weight gradient of images [n0, n1) by Winograd F(4x4, 3x3):
-/// G^T [sum over tiles (B^T d B) . (A dY A^T)] G (ck_winograd4_weights' B, G and A), the adjoint of the forward transform, with
+/// G^T [sum over tiles (B^T d B) . (A dY A^T)] G (G as in ck_winograd4_weights, B and A the
+/// forward kernel's), the adjoint of the forward transform, with
 /// the tiles summed in a fixed order (image, then row-major). Returns 0, or -1 (dw untouched)
 /// when ck_winograd_supported(g) is 0. Values differ from ck_conv_backward_weight by rounding.
 int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1);

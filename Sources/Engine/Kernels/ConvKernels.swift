@@ -45,7 +45,8 @@ enum ConvKernels {
 
     /// Under `.automatic`, 3x3 stride-1 convolutions with at least this many input x output
     /// channels (and a Winograd kernel for their geometry) run Winograd F(4x4, 3x3) forward and
-    /// for the input gradient in passes that gradients flow back through (training, FGSM).
+    /// for the input gradient in passes that are training or that gradients flow back through
+    /// (FGSM).
     /// Benchmarks tune it (`engine-bench --winograd-channel-product`).
     ///
     /// The rule, measured with engine-bench (1 thread, CPU-ms per training step and per inference
@@ -57,8 +58,8 @@ enum ConvKernels {
     /// direct kernels (issue 22's limit is 1e-3). Those layers train direct.
     nonisolated(unsafe) static var winogradThreshold = 32 * 32
 
-    /// The same rule for forward passes that no gradient flows back through (inference:
-    /// pseudo labels, evaluation), where rounding only moves the outputs by about 1e-6 of their
+    /// The same rule for forward passes that are not training and that no gradient flows back
+    /// through (`conv2d(inference:)`: pseudo labels, evaluation), where rounding only moves the outputs by about 1e-6 of their
     /// size (`WinogradTests`): every supported layer, 16 x 16 channels included
     /// (`engine-bench --winograd-inference-channel-product`). Measured with engine-bench (1
     /// thread, best of three interleaved 4 s runs, AMD Zen 5, 2026-12-02) against 32 x 32:
@@ -103,9 +104,11 @@ enum ConvKernels {
         return true
     }
 
-    /// Whether a direct-kernel convolution `cg` (a forward pass, or the transposed convolution
-    /// of an input gradient) runs Winograd: forced by `.winogradOn`, else by the channel rule.
-    /// `threshold`: `winogradThreshold`, or `winogradWeightThreshold` for a weight gradient.
+    /// Whether a direct-kernel convolution `cg` (a forward pass, the transposed convolution of an
+    /// input gradient, or a weight gradient's geometry) runs Winograd: forced by `.winogradOn`,
+    /// else by the channel rule. `threshold`: `winogradThreshold`, `winogradInferenceThreshold`
+    /// for a forward pass no gradient flows back through, `winogradWeightThreshold` for a weight
+    /// gradient.
     static func winograd(_ cg: ck_conv_geom, _ path: Path, threshold: Int = winogradThreshold) -> Bool {
         guard withUnsafePointer(to: cg, { ck_winograd_supported($0) }) != 0 else { return false }
         switch path {

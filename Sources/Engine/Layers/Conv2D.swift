@@ -25,7 +25,7 @@ public final class Conv2D: Layer {
 
     /// Convolves NHWC `x` [N, H, W, in] to [N, H', W', out] (H' = ceil(H / stride) with "SAME").
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-        let y = conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups)
+        let y = conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, inference: !ctx.training)
         guard let bias else { return y }
         return addChannelBias(y, ctx.variable(bias))
     }
@@ -33,7 +33,8 @@ public final class Conv2D: Layer {
     /// The convolution with an epilogue fused into it (bias-free layers only).
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext, epilogue: ConvEpilogue) -> Variable {
         precondition(bias == nil, "Conv2D: an epilogue is fused only into bias-free convolutions")
-        return conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, epilogue: epilogue)
+        return conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, epilogue: epilogue,
+                      inference: !ctx.training)
     }
 }
 

@@ -2,8 +2,12 @@ import CKernels
 
 /// 2-D convolution of NHWC `x` with HWIO weights `w` ([kh, kw, cin/groups, cout]).
 /// `padding: nil` pads like TensorFlow's "SAME"; an integer pads symmetrically (PyTorch style).
-public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1) -> Variable {
-    convolution(x, w, stride: stride, padding: padding, groups: groups, epilogue: nil)
+/// `inference`: the pass is not training (batch norm on running statistics), so when no
+/// gradient flows back through this convolution either, the kernels may take their inference
+/// rule (`ConvKernels.winogradInferenceThreshold`).
+public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1,
+                   inference: Bool = false) -> Variable {
+    convolution(x, w, stride: stride, padding: padding, groups: groups, epilogue: nil, inference: inference)
 }
 
 /// What a convolution's output goes through before it is stored: an inference-mode batch norm
@@ -28,14 +32,15 @@ public struct ConvEpilogue {
 
 /// `conv2d` followed by `epilogue`, in one pass over the output. Gradients flow to `x`, `w` and
 /// the residual (for input gradients such as FGSM's), not to the epilogue's scale and shift.
+/// `inference` as in the other `conv2d`.
 public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? = nil, groups: Int = 1,
-                   epilogue: ConvEpilogue) -> Variable {
-    convolution(x, w, stride: stride, padding: padding, groups: groups, epilogue: epilogue)
+                   epilogue: ConvEpilogue, inference: Bool = false) -> Variable {
+    convolution(x, w, stride: stride, padding: padding, groups: groups, epilogue: epilogue, inference: inference)
 }
 
 /// Both `conv2d`s: the convolution, with the epilogue (if any) applied as the kernels store.
 private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int?, groups: Int,
-                         epilogue: ConvEpilogue?) -> Variable {
+                         epilogue: ConvEpilogue?, inference inferencePass: Bool) -> Variable {
     let g = convGeometry(x, w, stride: stride, padding: padding, groups: groups)
     let c = g.outChannels
     if let s = epilogue?.scale { precondition(s.count == c && epilogue?.shift?.count == c, "conv2d: epilogue scale/shift must be [\(c)]") }
@@ -43,8 +48,8 @@ private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int
     let xv = x.value, wv = w.value
     let scale = epilogue?.scale, shift = epilogue?.shift ?? [], residual = epilogue?.residual
     let skip = residual?.value.scalars ?? []
-    // No gradient flows back through this pass: the kernels may use the inference rule.
-    let inference = !x.requiresGrad && !w.requiresGrad && !(residual?.requiresGrad ?? false)
+    // Not training, and no gradient flows back through this convolution: the inference rule.
+    let inference = inferencePass && !x.requiresGrad && !w.requiresGrad && !(residual?.requiresGrad ?? false)
     let y = Tensor(shape: g.outputShape) { out in
         xv.scalars.withUnsafeBufferPointer { xp in
             wv.scalars.withUnsafeBufferPointer { wp in
