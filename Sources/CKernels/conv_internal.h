@@ -92,8 +92,8 @@ static inline int pick_block(int n, int cap) {
 static inline void zero_pixel(float *out, int cout) { memset(out, 0, (size_t)cout * sizeof(float)); }
 
 // One call of the Winograd kernels: images [n0, n1) of a 3x3 stride-1 convolution, x NHWC
-// (ih x iw x cin per image), u the transformed weights (ck_winograd4_weights), y NHWC (oh x ow x cout),
-// both pointing at image 0; the epilogue (or NULL) applies per group of images as it is stored.
+// (ih x iw x cin per image), u the transformed weights (ck_winograd4_weights), y NHWC
+// (oh x ow x cout), both pointing at image 0; the epilogue (or NULL) applies per group of images as it is stored.
 typedef struct {
     const float *x; int ih, iw, cin, pt, pl;
     const float *u; int cout;
@@ -118,8 +118,8 @@ static inline int wino4_block_tiles(int cin, int cout) {
 
 // Floats from one element's plane of a Winograd block (tiles x channels) to the next: one cache
 // line more than the plane, so the 36 planes that a tile's transform reads or writes together
-// do not all fall into the same L1 set (F(2x2)'s 16 planes of 8 KiB did: 16 streams for 12 ways, and
-// loads 4 KiB-aliased with stores).
+// do not all fall into the same L1 set (F(2x2)'s 16 planes of 8 KiB did: 16 streams for 12
+// ways, and loads 4 KiB-aliased with stores).
 static inline size_t wino_plane(size_t tiles, int channels) { return tiles * (size_t)channels + 16; }
 
 // One vector width's kernels (conv_tiles.h): the forward paths on NHWC, NHWC padded and

@@ -522,16 +522,17 @@ static void SFX(wgrad)(const conv1 *a, const float *dy, float *dw) {
     }
 }
 
-// Winograd (Lavin & Gray 2015, arXiv 1509.09308): each output tile is A^T [(G g G^T) . (B^T d B)] A,
-// d the input patch, g the 3x3 kernel. With the products summed over input channels first, the
+// Winograd (Lavin & Gray 2015, arXiv 1509.09308): each output tile is
+// A^T [(G g G^T) . (B^T d B)] A, d the input patch, g the 3x3 kernel. With the products summed over input channels first, the
 // elements e of a tile are independent GEMMs M[e] = V[e] U[e] ([tiles x cin] x [cin x cout]).
 // Tiles run in blocks (the V and M blocks stay in L2); each GEMM element sums ci in order with
 // the plain register tiles above, and the transforms are fixed per element, so the values depend
 // neither on the block size nor on how images are split among threads, nor on the vector width.
 
 // Every pass runs F(4x4, 3x3) (Lavin & Gray, section 4.2: interpolation points 0, 1, -1, 2,
-// -2): 36 multiplies per 4x4 outputs, 2.25 per output against F(2x2, 3x3)'s 4. B^T, G and A^T are Lavin's; the constant multiplies are FMAs
-// in a fixed order, so every path computes the same values.
+// -2): 36 multiplies per 4x4 outputs, 2.25 per output against F(2x2, 3x3)'s 4. B^T, G and A^T
+// are Lavin's; the constant multiplies are FMAs in a fixed order, so every path computes the
+// same values.
 
 // V4[e][c, c+VW) of one 6x6 input tile: B^T d B (columns then rows), B^T = [[4, 0, -5, 0, 1, 0],
 // [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0],

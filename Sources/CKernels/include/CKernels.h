@@ -63,8 +63,8 @@ int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float 
 
 /// dw ([3][3][cin][cout]) += the weight gradient of images [n0, n1) by Winograd F(4x4, 3x3):
 /// G^T [sum over tiles (B^T d B) . (A dY A^T)] G (G as in ck_winograd4_weights, B and A the
-/// forward kernel's), the adjoint of the forward transform, with
-/// the tiles summed in a fixed order (image, then row-major). Returns 0, or -1 (dw untouched)
+/// forward kernel's), the adjoint of the forward transform, with the tiles summed in a fixed
+/// order (image, then row-major). Returns 0, or -1 (dw untouched)
 /// when ck_winograd_supported(g) is 0. Values differ from ck_conv_backward_weight by rounding.
 int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1);
 

@@ -46,8 +46,7 @@ enum ConvKernels {
     /// Under `.automatic`, 3x3 stride-1 convolutions with at least this many input x output
     /// channels (and a Winograd kernel for their geometry) run Winograd F(4x4, 3x3) forward and
     /// for the input gradient in passes that are training or that gradients flow back through
-    /// (FGSM).
-    /// Benchmarks tune it (`engine-bench --winograd-channel-product`).
+    /// (FGSM). Benchmarks tune it (`engine-bench --winograd-channel-product`).
     ///
     /// The rule, measured with engine-bench (1 thread, CPU-ms per training step and per inference
     /// batch, two interleaved rounds on a shared AVX-512 machine, both paths) on ResNet-8 w16,
@@ -59,8 +58,9 @@ enum ConvKernels {
     nonisolated(unsafe) static var winogradThreshold = 32 * 32
 
     /// The same rule for forward passes that are not training and that no gradient flows back
-    /// through (`conv2d(inference:)`: pseudo labels, evaluation), where rounding only moves the outputs by about 1e-6 of their
-    /// size (`WinogradTests`): every supported layer, 16 x 16 channels included
+    /// through (`conv2d(inference:)`: pseudo labels, evaluation), where rounding only moves the
+    /// outputs by about 1e-6 of their size (`WinogradTests`): every supported layer, 16 x 16
+    /// channels included
     /// (`engine-bench --winograd-inference-channel-product`). Measured with engine-bench (1
     /// thread, best of three interleaved 4 s runs, AMD Zen 5, 2026-12-02) against 32 x 32:
     /// inference ResNet-8 w16 +27% on AVX2 and +4% on AVX-512, ResNet-20 w16 +47% and +11%. It
@@ -284,8 +284,8 @@ enum ConvKernels {
     // MARK: Forward
 
     /// y = conv(x, w), then the epilogue if any: per image inside the direct kernels (while the
-    /// image's output is in cache), else one pass over y afterwards. `inference`: no gradient
-    /// flows back through this pass (`winogradInferenceThreshold` applies).
+    /// image's output is in cache), else one pass over y afterwards. `inference`: the pass is not
+    /// training and no gradient flows back through it (`winogradInferenceThreshold` applies).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         y: UnsafeMutablePointer<Float>, path: Path = .automatic,
                         epilogue: UnsafePointer<ck_epilogue>? = nil, inference: Bool = false) {

@@ -135,15 +135,16 @@ public enum KernelConfiguration {
     /// 3x3 stride-1 convolutions with cin * cout at or above this (and 16, 32, 64 or 128 input
     /// channels on a vector path) run Winograd F(4x4, 3x3) for the forward pass and the input
     /// gradient of training passes and of passes that gradients flow back through; Int.max turns
-    /// that off (inference and weight gradients have their own rules below). Set once at start-up, like `gemmChannelProduct`.
+    /// that off (inference and weight gradients have their own rules below). Set once at
+    /// start-up, like `gemmChannelProduct`.
     public static var winogradChannelProduct: Int {
         get { ConvKernels.winogradThreshold }
         set { ConvKernels.winogradThreshold = newValue }
     }
 
     /// The same rule for forward passes that are not training and that no gradient flows back
-    /// through (inference), where
-    /// the engine's choice also takes the 16 x 16-channel layers; Int.max turns it off.
+    /// through (inference), where the engine's choice also takes the 16 x 16-channel layers;
+    /// Int.max turns it off.
     public static var winogradInferenceChannelProduct: Int {
         get { ConvKernels.winogradInferenceThreshold }
         set { ConvKernels.winogradInferenceThreshold = newValue }
