@@ -74,34 +74,58 @@ void ck_accumulate(float *y, const float *a, size_t n) { DISPATCH(accumulate, (y
 
 // MARK: Batch norm over rows [r0, r1) of an [m, c] matrix
 
-// sum[j] = sum_r x[r][j] (double).
-INL void bn_sum_body(const float *x, size_t c, size_t r0, size_t r1, double *sum) {
-    for (size_t j = 0; j < c; j++) sum[j] = 0;
-    for (size_t r = r0; r < r1; r++) {
-        const float *row = x + r * c;
-        VEC_CHANNELS
-        for (size_t j = 0; j < c; j++) sum[j] += (double)row[j];
-    }
-}
-VARIANTS(bn_sum, (const float *x, size_t c, size_t r0, size_t r1, double *sum), (x, c, r0, r1, sum))
-void ck_bn_sum(const float *x, size_t c, size_t r0, size_t r1, double *sum) { DISPATCH(bn_sum, (x, c, r0, r1, sum)) }
+// Two per-channel sums over rows [r0, r1) (Double; out1 and out2 are zeroed first). TERMS sets
+// t1 and t2, the terms of row r and channel j (it may also store per element). Each sum adds its
+// rows in order, as a plain loop would; but a block of 16 channels keeps its sums in registers
+// over a chunk of rows, where summing into out1[j] row after row waits for the previous row's
+// store each time (a latency chain, measured as the slowest of the batch-norm passes). The
+// channels past the last full block (c not a multiple of 16) run one at a time.
+#define ROW_CHUNK 64
+#define CHANNEL_SUMS(c, r0, r1, out1, out2, TERMS)                                                   \
+    do {                                                                                             \
+        const size_t full_ = (c) / 16 * 16;                                                          \
+        for (size_t j = 0; j < (c); j++) { (out1)[j] = 0; (out2)[j] = 0; }                           \
+        for (size_t rc_ = (r0); rc_ < (r1); rc_ += ROW_CHUNK) {                                      \
+            const size_t re_ = (r1) - rc_ < ROW_CHUNK ? (r1) : rc_ + ROW_CHUNK;                      \
+            for (size_t j0_ = 0; j0_ < full_; j0_ += 16) {                                           \
+                double a1_[16], a2_[16];                                                             \
+                for (size_t k = 0; k < 16; k++) { a1_[k] = (out1)[j0_ + k]; a2_[k] = (out2)[j0_ + k]; } \
+                for (size_t r = rc_; r < re_; r++) {                                                 \
+                    VEC_CHANNELS                                                                     \
+                    for (size_t k = 0; k < 16; k++) {                                                \
+                        const size_t j = j0_ + k;                                                    \
+                        double t1, t2;                                                               \
+                        TERMS                                                                        \
+                        a1_[k] += t1;                                                                \
+                        a2_[k] += t2;                                                                \
+                    }                                                                                \
+                }                                                                                    \
+                for (size_t k = 0; k < 16; k++) { (out1)[j0_ + k] = a1_[k]; (out2)[j0_ + k] = a2_[k]; } \
+            }                                                                                        \
+            for (size_t r = rc_; r < re_; r++) {                                                     \
+                for (size_t j = full_; j < (c); j++) {                                               \
+                    double t1, t2;                                                                   \
+                    TERMS                                                                            \
+                    (out1)[j] += t1;                                                                 \
+                    (out2)[j] += t2;                                                                 \
+                }                                                                                    \
+            }                                                                                        \
+        }                                                                                            \
+    } while (0)
 
-// sq[j] = sum_r (x[r][j] - mean[j])^2 (double; the difference taken in float, as before).
-INL void bn_sqdev_body(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq) {
-    for (size_t j = 0; j < c; j++) sq[j] = 0;
-    for (size_t r = r0; r < r1; r++) {
-        const float *row = x + r * c;
-        VEC_CHANNELS
-        for (size_t j = 0; j < c; j++) {
-            double d = (double)(row[j] - mean[j]);
-            sq[j] += d * d;
-        }
-    }
+// s1[j] = sum_r x[r][j], s2[j] = sum_r x[r][j]^2 (double): the mean and variance in one pass.
+// A float's square is exact in double (48 significant bits), so an FMA or a multiply and an add
+// give the same sums on every path.
+INL void bn_moments_body(const float *x, size_t c, size_t r0, size_t r1, double *s1, double *s2) {
+    CHANNEL_SUMS(c, r0, r1, s1, s2, {
+        const double v = (double)x[r * c + j];
+        t1 = v;
+        t2 = v * v;
+    });
 }
-VARIANTS(bn_sqdev, (const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq),
-         (x, c, r0, r1, mean, sq))
-void ck_bn_sqdev(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq) {
-    DISPATCH(bn_sqdev, (x, c, r0, r1, mean, sq))
+VARIANTS(bn_moments, (const float *x, size_t c, size_t r0, size_t r1, double *s1, double *s2), (x, c, r0, r1, s1, s2))
+void ck_bn_moments(const float *x, size_t c, size_t r0, size_t r1, double *s1, double *s2) {
+    DISPATCH(bn_moments, (x, c, r0, r1, s1, s2))
 }
 
 // y[r][j] = x[r][j] * a[j] + b[j] (optionally followed by ReLU).
@@ -164,7 +188,7 @@ void ck_bn_apply_add_relu(const float *x, size_t c, size_t r0, size_t r1, const 
 
 // A convolution's epilogue over rows [r0, r1) of y, in place: the same kernels (so the same
 // values) as running the ops one after another, while the rows are still in cache.
-void ck_epilogue_rows(const ck_epilogue *e, float *y, size_t c, size_t r0, size_t r1) {
+static void epilogue_apply(const ck_epilogue *e, float *y, size_t c, size_t r0, size_t r1) {
     const float *s = e->skip ? e->skip + r0 * c : NULL;
     float *rows = y + r0 * c;
     const size_t n = (r1 - r0) * c;
@@ -177,18 +201,24 @@ void ck_epilogue_rows(const ck_epilogue *e, float *y, size_t c, size_t r0, size_
     if (e->relu) ck_relu_forward(rows, rows, n);
 }
 
+void ck_epilogue_rows(const ck_epilogue *e, float *y, size_t c, size_t r0, size_t r1) {
+    epilogue_apply(e, y, c, r0, r1);
+    if (!e->moments || e->image_rows == 0) return;
+    for (size_t r = r0; r < r1; r += e->image_rows) {
+        const size_t end = r1 - r < e->image_rows ? r1 : r + e->image_rows;
+        double *m = e->moments + 2 * c * (r / e->image_rows);
+        ck_bn_moments(y, c, r, end, m, m + c);
+    }
+}
+
 // sdy[j] = sum_r g[r][j], sdyx[j] = sum_r g[r][j] * (x[r][j] - mean[j]) * invstd[j] (double).
 INL void bn_bwd_sums_body(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                           const float *invstd, double *sdy, double *sdyx) {
-    for (size_t j = 0; j < c; j++) { sdy[j] = 0; sdyx[j] = 0; }
-    for (size_t r = r0; r < r1; r++) {
-        const float *xr = x + r * c, *gr = g + r * c;
-        VEC_CHANNELS
-        for (size_t j = 0; j < c; j++) {
-            sdy[j] += (double)gr[j];
-            sdyx[j] += (double)(gr[j] * ((xr[j] - mean[j]) * invstd[j]));
-        }
-    }
+    CHANNEL_SUMS(c, r0, r1, sdy, sdyx, {
+        const float gj = g[r * c + j];
+        t1 = (double)gj;
+        t2 = (double)(gj * ((x[r * c + j] - mean[j]) * invstd[j]));
+    });
 }
 VARIANTS(bn_bwd_sums, (const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                        const float *invstd, double *sdy, double *sdyx), (x, g, c, r0, r1, mean, invstd, sdy, sdyx))
@@ -197,21 +227,36 @@ void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, si
     DISPATCH(bn_bwd_sums, (x, g, c, r0, r1, mean, invstd, sdy, sdyx))
 }
 
+// bn_bwd_sums of g masked by the ReLU output y, the masked gradient stored on the way (relu_bwd's
+// expression, then bn_bwd_sums' own: the same values as the two kernels in turn, one pass fewer).
+INL void bn_masked_bwd_sums_body(const float *x, const float *g, const float *y, size_t c, size_t r0, size_t r1,
+                                 const float *mean, const float *invstd, float *masked, double *sdy, double *sdyx) {
+    CHANNEL_SUMS(c, r0, r1, sdy, sdyx, {
+        const float gj = y[r * c + j] > 0 ? g[r * c + j] : 0;
+        masked[r * c + j] = gj;
+        t1 = (double)gj;
+        t2 = (double)(gj * ((x[r * c + j] - mean[j]) * invstd[j]));
+    });
+}
+VARIANTS(bn_masked_bwd_sums, (const float *x, const float *g, const float *y, size_t c, size_t r0, size_t r1,
+                              const float *mean, const float *invstd, float *masked, double *sdy, double *sdyx),
+         (x, g, y, c, r0, r1, mean, invstd, masked, sdy, sdyx))
+void ck_bn_masked_backward_sums(const float *x, const float *g, const float *y, size_t c, size_t r0, size_t r1,
+                                const float *mean, const float *invstd, float *masked, double *sdy, double *sdyx) {
+    DISPATCH(bn_masked_bwd_sums, (x, g, y, c, r0, r1, mean, invstd, masked, sdy, sdyx))
+}
+
 // bn_bwd_sums after a ReLU: g counts only where the forward output x * a + b was positive
 // (recomputed from x with bn_apply's expression, so the mask is the forward's exactly).
 INL void bn_relu_bwd_sums_body(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                                const float *invstd, const float *a, const float *b, double *sdy, double *sdyx) {
-    for (size_t j = 0; j < c; j++) { sdy[j] = 0; sdyx[j] = 0; }
-    for (size_t r = r0; r < r1; r++) {
-        const float *xr = x + r * c, *gr = g + r * c;
-        VEC_CHANNELS
-        for (size_t j = 0; j < c; j++) {
-            float t = xr[j] * a[j] + b[j];
-            float gj = t > 0 ? gr[j] : 0;
-            sdy[j] += (double)gj;
-            sdyx[j] += (double)(gj * ((xr[j] - mean[j]) * invstd[j]));
-        }
-    }
+    CHANNEL_SUMS(c, r0, r1, sdy, sdyx, {
+        const float xj = x[r * c + j];
+        const float t = xj * a[j] + b[j];
+        const float gj = t > 0 ? g[r * c + j] : 0;
+        t1 = (double)gj;
+        t2 = (double)(gj * ((xj - mean[j]) * invstd[j]));
+    });
 }
 VARIANTS(bn_relu_bwd_sums, (const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                             const float *invstd, const float *a, const float *b, double *sdy, double *sdyx),

@@ -91,7 +91,7 @@ import Randomness
             var y = [Float](repeating: .nan, count: g.outputShape.reduce(1, *))
             x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in skip.withUnsafeBufferPointer { sp in y.withUnsafeMutableBufferPointer { yp in
-                    var e = ck_epilogue(a: ap.baseAddress, b: bp.baseAddress, skip: sp.baseAddress, relu: 1)
+                    var e = ck_epilogue(a: ap.baseAddress, b: bp.baseAddress, skip: sp.baseAddress, relu: 1, moments: nil, image_rows: 0)
                     ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: yp.baseAddress!, path: path, epilogue: &e)
                 } } }
             } } }

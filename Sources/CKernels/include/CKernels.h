@@ -21,14 +21,20 @@ static inline int ck_out_w(const ck_conv_geom *g) { return (g->w + g->pl + g->pr
 
 /// What a convolution's output goes through before it is stored, applied in this order:
 /// y * a + b per channel (inference batch norm; a == NULL: none), + skip (NULL: none, else a
-/// tensor shaped like y), ReLU (relu != 0). The values are those of the separate ops.
+/// tensor shaped like y), ReLU (relu != 0). The values are those of the separate ops. Then, when
+/// moments is not NULL, each image's batch-norm moments of the result (ck_bn_moments over its
+/// image_rows rows) go to moments + 2 * c * image: a training batch norm's statistics taken while
+/// the output is in cache, the same values as ck_bn_moments over the stored tensor.
 typedef struct {
     const float *a, *b;
     const float *skip;
     int relu;
+    double *moments;
+    size_t image_rows;
 } ck_epilogue;
 
-/// Applies an epilogue to rows [r0, r1) of y ([rows, c], in place).
+/// Applies an epilogue to rows [r0, r1) of y ([rows, c], in place). With moments, r0 and r1
+/// must be multiples of image_rows (whole images).
 void ck_epilogue_rows(const ck_epilogue *e, float *y, size_t c, size_t r0, size_t r1);
 
 /// y = conv(x, w) for images [n0, n1) (y overwritten). x, y point at image 0. A non-NULL
@@ -85,8 +91,9 @@ void ck_add(const float *a, const float *b, float *y, size_t n);
 void ck_accumulate(float *y, const float *a, size_t n);
 
 // Batch norm over rows [r0, r1) of an [m, c] matrix; per-channel partial sums in double.
-void ck_bn_sum(const float *x, size_t c, size_t r0, size_t r1, double *sum);
-void ck_bn_sqdev(const float *x, size_t c, size_t r0, size_t r1, const float *mean, double *sq);
+/// A batch norm's raw moments of rows [r0, r1) of x ([rows, c]): s1[j] = sum of x[r][j] and
+/// s2[j] = sum of x[r][j]^2 (Double, rows in order; each square is exact in Double).
+void ck_bn_moments(const float *x, size_t c, size_t r0, size_t r1, double *s1, double *s2);
 void ck_bn_apply(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
 // Batch norm followed by ReLU: forward in one pass, backward with the ReLU mask recomputed from x.
 void ck_bn_apply_relu(const float *x, size_t c, size_t r0, size_t r1, const float *a, const float *b, float *y);
@@ -100,6 +107,11 @@ void ck_bn_relu_backward_input(const float *x, const float *g, size_t c, size_t 
                                const float *k2, float *dx);
 void ck_bn_backward_sums(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                          const float *invstd, double *sdy, double *sdyx);
+/// ck_bn_backward_sums of the gradient masked by a ReLU's output y (g where y > 0, else 0), which
+/// is also stored in masked (rows [r0, r1)): the residual block's closing ReLU, whose masked
+/// gradient also goes to the skip path. The values of ck_relu_backward then ck_bn_backward_sums.
+void ck_bn_masked_backward_sums(const float *x, const float *g, const float *y, size_t c, size_t r0, size_t r1,
+                                const float *mean, const float *invstd, float *masked, double *sdy, double *sdyx);
 void ck_bn_backward_input(const float *x, const float *g, size_t c, size_t r0, size_t r1, const float *mean,
                           const float *invstd, const float *a, const float *k1, const float *k2, float *dx);
 

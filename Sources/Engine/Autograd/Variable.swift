@@ -1,3 +1,5 @@
+import CKernels
+
 /// A node of the reverse-mode autodiff graph: a value, and how to send a gradient to its inputs.
 ///
 /// Ops build the graph as they run (define-by-run, as tinygrad and PyTorch do). A node that no
@@ -88,12 +90,16 @@ public final class Variable {
     }
 }
 
-@inline(__always)
+/// target += g element-wise (a gradient reaching a node from a second child, such as a residual
+/// block's input). The C kernel over thread-count chunks: each element's sum is the same for any
+/// split, and the pass no longer runs on one core while the others wait.
 func accumulate(into target: inout Tensor, _ g: Tensor) {
     precondition(target.shape == g.shape, "gradient shape \(g.shape) does not match \(target.shape)")
     target.scalars.withUnsafeMutableBufferPointer { t in
         g.scalars.withUnsafeBufferPointer { s in
-            for i in 0..<t.count { t[i] += s[i] }
+            guard let tb = t.baseAddress, let sb = s.baseAddress else { return }
+            let pt = UncheckedSendable(tb), ps = UncheckedSendable(sb)
+            Parallelism.forRanges(t.count) { lo, hi in ck_accumulate(pt.value + lo, ps.value + lo, hi - lo) }
         }
     }
 }

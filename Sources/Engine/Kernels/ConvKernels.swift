@@ -295,10 +295,11 @@ enum ConvKernels {
         }
         undirectedForward(g, x: x, w: w, y: y)
         guard let epilogue else { return }
-        let c = g.outChannels, rows = g.batch * g.outHeight * g.outWidth
+        // Whole images per call (the epilogue's moments are per image).
+        let c = g.outChannels, imageRows = g.outHeight * g.outWidth
         let es = UncheckedSendable(epilogue), ys = UncheckedSendable(y)
-        Parallelism.forRanges(rows, minPerChunk: max(1, (1 << 15) / max(c, 1))) { r0, r1 in
-            ck_epilogue_rows(es.value, ys.value, c, r0, r1)
+        Parallelism.forRanges(g.batch, minPerChunk: max(1, (1 << 15) / max(c * imageRows, 1))) { n0, n1 in
+            ck_epilogue_rows(es.value, ys.value, c, n0 * imageRows, n1 * imageRows)
         }
     }
 

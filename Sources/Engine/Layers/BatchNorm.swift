@@ -35,7 +35,8 @@ public final class BatchNorm: Layer {
     /// batch norm after it, as in post-activation ResNets. The same numbers as the separate ops.
     /// In inference passes that record no parameter gradients, the batch norm (constants then),
     /// the add and the ReLU run inside the convolution, image by image while its output is in
-    /// cache; in training, the batch norm, add and ReLU are one pass.
+    /// cache; in training, the convolution takes the batch norm's moments as it stores its output
+    /// (the same values as taking them after), and the batch norm, add and ReLU are one pass.
     func normalizing(_ conv: Conv2D, _ x: Variable, _ ctx: ForwardContext,
                             adding residual: Variable? = nil, relu: Bool = false) -> Variable {
         if ctx.fusesInference && conv.bias == nil {
@@ -43,14 +44,25 @@ public final class BatchNorm: Layer {
             let (a, b) = normalizingAffine(gamma: scale.value.scalars, beta: offset.value.scalars, mean: mean, invStd: invStd)
             return conv(x, ctx, epilogue: ConvEpilogue(scale: a, shift: b, residual: residual, relu: relu))
         }
-        let h = conv(x, ctx)
-        guard let residual else { return normalize(h, ctx, relu: relu) }
-        return relu ? normalize(h, ctx, relu: true, residual: residual) : normalize(h, ctx) + residual
+        var moments: BatchMoments? = nil
+        let h: Variable
+        if ctx.training && conv.bias == nil {
+            var epilogue = ConvEpilogue()
+            epilogue.moments = BatchMoments()
+            moments = epilogue.moments
+            h = conv(x, ctx, epilogue: epilogue)
+        } else {
+            h = conv(x, ctx)
+        }
+        guard let residual else { return normalize(h, ctx, relu: relu, moments: moments) }
+        return relu ? normalize(h, ctx, relu: true, residual: residual, moments: moments)
+                    : normalize(h, ctx, moments: moments) + residual
     }
 
-    private func normalize(_ x: Variable, _ ctx: ForwardContext, relu: Bool = false, residual: Variable? = nil) -> Variable {
+    private func normalize(_ x: Variable, _ ctx: ForwardContext, relu: Bool = false, residual: Variable? = nil,
+                           moments: BatchMoments? = nil) -> Variable {
         batchNorm(x, scale: ctx.variable(scale), offset: ctx.variable(offset), runningMean: runningMean,
                   runningVariance: runningVariance, momentum: momentum, epsilon: epsilon, training: ctx.training,
-                  relu: relu, residual: residual, across: ctx.batchStatistics)
+                  relu: relu, residual: residual, across: ctx.batchStatistics, moments: moments)
     }
 }

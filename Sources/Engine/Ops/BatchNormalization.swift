@@ -14,9 +14,8 @@ import CKernels
 /// the same numbers as `relu(batchNorm(...) + residual)`.
 ///
 /// `across` (training only) makes it synchronised batch norm over processes that each hold some
-/// rows of one global batch: the per-channel sums (and row counts) of the mean, then of the
-/// squared deviations from that global mean, and in the backward pass the per-channel sums of dy
-/// and dy * xhat, are summed over the processes, so every process normalises and back-propagates
+/// rows of one global batch: the per-channel sums of x and x² (and the row counts), and in the
+/// backward pass the per-channel sums of dy and dy * xhat, are summed over the processes, so every process normalises and back-propagates
 /// with the global batch's statistics: the same numbers as one process holding every row, up to
 /// the order of the additions. The returned scale and offset gradients stay this process's own
 /// share (the data-parallel gradient sum adds them up). Nil: this process's rows alone.
@@ -24,6 +23,64 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                       runningMean: Parameter, runningVariance: Parameter,
                       momentum: Float, epsilon: Float, training: Bool, relu: Bool = false,
                       residual: Variable? = nil, across processes: (any BatchStatisticsReducer)? = nil) -> Variable {
+    batchNorm(x, scale: scale, offset: offset, runningMean: runningMean, runningVariance: runningVariance,
+              momentum: momentum, epsilon: epsilon, training: training, relu: relu, residual: residual,
+              across: processes, moments: nil)
+}
+
+/// A training batch norm's raw statistics of one tensor, per image (the leading axis): the
+/// per-channel sums of x and of x² (`ck_bn_moments`, Double). The convolution that produces the
+/// tensor records them (`ConvEpilogue.moments`) while its output is in cache, so the batch norm
+/// after it does not read the tensor once more for its mean and variance.
+final class BatchMoments {
+    /// [images][2][channels]: each image's sums of x, then of x².
+    private(set) var perImage: [Double] = []
+    private(set) var images = 0, channels = 0
+
+    func record(perImage sums: [Double], images n: Int, channels c: Int) {
+        precondition(sums.count == 2 * n * c, "BatchMoments: \(sums.count) sums for \(n) images of \(c) channels")
+        perImage = sums; images = n; channels = c
+    }
+
+    /// Each image's moments of `x` (NHWC or [N, C]), computed in parallel over images.
+    static func of(_ x: Tensor) -> BatchMoments {
+        let c = x.shape.last ?? 0, n = x.shape.first ?? 0
+        let imageRows = x.count / max(n * c, 1)
+        var sums = [Double](repeating: 0, count: 2 * n * c)
+        x.scalars.withUnsafeBufferPointer { p in
+            sums.withUnsafeMutableBufferPointer { sp in
+                guard let px = p.baseAddress.map(UncheckedSendable.init), let ps = sp.baseAddress.map(UncheckedSendable.init) else { return }
+                Parallelism.forRanges(n, minPerChunk: max(1, (1 << 15) / max(imageRows * c, 1))) { n0, n1 in
+                    for i in n0..<n1 {
+                        let m = ps.value + 2 * c * i
+                        ck_bn_moments(px.value, c, i * imageRows, (i + 1) * imageRows, m, m + c)
+                    }
+                }
+            }
+        }
+        let moments = BatchMoments()
+        moments.record(perImage: sums, images: n, channels: c)
+        return moments
+    }
+
+    /// The per-channel sums over every image (added in image order: the same for any thread
+    /// count), then the rows they cover: [sum x (c), sum x² (c), rows].
+    func totals(rows: Int) -> [Double] {
+        var t = [Double](repeating: 0, count: 2 * channels + 1)
+        for i in 0..<images {
+            for k in 0..<(2 * channels) { t[k] += perImage[2 * channels * i + k] }
+        }
+        t[2 * channels] = Double(rows)
+        return t
+    }
+}
+
+/// `batchNorm` with the moments of `x` already taken (training; nil: taken here).
+func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
+               runningMean: Parameter, runningVariance: Parameter,
+               momentum: Float, epsilon: Float, training: Bool, relu: Bool = false,
+               residual: Variable? = nil, across processes: (any BatchStatisticsReducer)?,
+               moments given: BatchMoments?) -> Variable {
     let c = x.shape.last ?? 0
     precondition(scale.shape == [c] && offset.shape == [c], "batchNorm: scale/offset must be [\(c)]")
     precondition(residual == nil || relu, "batchNorm: a residual is fused only with the ReLU after it")
@@ -36,35 +93,25 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
     if training {
         precondition(processes != nil || m > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
-        // Two passes in Double per channel: stable for large batches of small activations. Rows
-        // are cut into a fixed number of chunks whose partial sums combine in chunk order.
-        // Synchronised, each pass's sums are added over the processes (two small allreduces,
-        // so the deviations are taken from the global mean as with one process).
-        var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
-        xv.scalars.withUnsafeBufferPointer { p in
-            let px = UncheckedSendable(p.baseAddress!)
-            BNReduction.run(rows: m, channels: c, into: &sum) { r0, r1, out in ck_bn_sum(px.value, c, r0, r1, out) }
-            if let processes {
-                var buffer = sum + [Double(m)]
-                processes.allReduceSum(&buffer)
-                sum = Array(buffer[0..<c])
-                rows = Int(buffer[c])
-            }
-            precondition(rows > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
-            for j in 0..<c { mean[j] = Float(sum[j] / Double(rows)) }
-            mean.withUnsafeBufferPointer { mp in
-                let pm = UncheckedSendable(mp.baseAddress!)
-                BNReduction.run(rows: m, channels: c, into: &sq) { r0, r1, out in
-                    ck_bn_sqdev(px.value, c, r0, r1, pm.value, out)
-                }
-            }
-            processes?.allReduceSum(&sq)
-        }
+        // One pass in Double per channel: the sums of x and x² (each square exact), taken per
+        // image and added in image order, so the values do not depend on the thread count or on
+        // whether the convolution before took them. Synchronised, the sums and row counts are
+        // added over the processes in one allreduce. The cancellation in var = E[x²] - mean²
+        // costs float precision only once mean² exceeds the variance by about 1e9.
+        let moments = given ?? BatchMoments.of(xv)
+        precondition(moments.channels == c && moments.images == xv.shape.first,
+                     "batchNorm: moments of \(moments.images) images x \(moments.channels) channels do not fit \(x.shape)")
+        var totals = moments.totals(rows: m)
+        processes?.allReduceSum(&totals)
+        rows = Int(totals[2 * c])
+        precondition(rows > 1, "batchNorm: training needs more than one value per channel, got shape \(x.shape)")
         for j in 0..<c {
-            let variance = sq[j] / Double(rows)
+            let meanD = totals[j] / Double(rows)
+            let variance = max(0, totals[c + j] / Double(rows) - meanD * meanD)
+            mean[j] = Float(meanD)
             invStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
             runningMean.value.scalars[j] = momentum * runningMean.value.scalars[j] + (1 - momentum) * mean[j]
-            let unbiased = Float(sq[j] / Double(rows - 1))
+            let unbiased = Float(variance * Double(rows) / Double(rows - 1))
             runningVariance.value.scalars[j] = momentum * runningVariance.value.scalars[j] + (1 - momentum) * unbiased
         }
     } else {
@@ -94,12 +141,12 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
     let parents = [x, scale, offset] + (residual.map { [$0] } ?? [])
     return Variable(y, parents: parents) { upstream in
         // With a residual, the ReLU's mask comes from the output (the sum is not kept); the
-        // residual's gradient is the masked one, and the batch norm continues without a ReLU.
-        let masked = residual == nil ? nil : reluPullback(upstream, maskedBy: y)
-        let dy = masked ?? upstream
+        // residual's gradient is the masked one, stored by the pass that takes the sums below,
+        // and the batch norm continues without a ReLU.
+        var masked: Tensor? = nil
         // Per-channel sums of dy and dy * xhat (fixed chunks, combined in order).
         var sumDyD = [Double](repeating: 0, count: c), sumDyXhatD = [Double](repeating: 0, count: c)
-        dy.scalars.withUnsafeBufferPointer { g in
+        upstream.scalars.withUnsafeBufferPointer { g in
             xv.scalars.withUnsafeBufferPointer { p in
                 mean.withUnsafeBufferPointer { mp in
                     invStd.withUnsafeBufferPointer { ip in
@@ -108,6 +155,18 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                                 let pg = UncheckedSendable(g.baseAddress!), px = UncheckedSendable(p.baseAddress!)
                                 let pm = UncheckedSendable(mp.baseAddress!), pi = UncheckedSendable(ip.baseAddress!)
                                 let pa = UncheckedSendable(ap.baseAddress!), pb = UncheckedSendable(bp.baseAddress!)
+                                if residual != nil {
+                                    masked = Tensor(shape: upstream.shape) { out in
+                                        y.scalars.withUnsafeBufferPointer { yp in
+                                            let py = UncheckedSendable(yp.baseAddress!), po = UncheckedSendable(out.baseAddress!)
+                                            BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
+                                                ck_bn_masked_backward_sums(px.value, pg.value, py.value, c, r0, r1, pm.value,
+                                                                           pi.value, po.value, o1, o2)
+                                            }
+                                        }
+                                    }
+                                    return
+                                }
                                 BNReduction.run2(rows: m, channels: c, into: &sumDyD, &sumDyXhatD) { r0, r1, o1, o2 in
                                     if maskFromInput {
                                         ck_bn_relu_backward_sums(px.value, pg.value, c, r0, r1, pm.value, pi.value,
@@ -122,6 +181,7 @@ public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                 }
             }
         }
+        let dy = masked ?? upstream
         let sumDy = sumDyD.map { Float($0) }, sumDyXhat = sumDyXhatD.map { Float($0) }
         // The input gradient needs the global batch's sums; scale and offset get this process's.
         var globalDy = sumDy, globalDyXhat = sumDyXhat

@@ -22,6 +22,9 @@ public struct ConvEpilogue {
     public var residual: Variable?
     /// Whether a ReLU comes last.
     public var relu: Bool
+    /// Where each image's batch-norm moments of the finished output go (a training batch norm
+    /// after this convolution takes its statistics while the output is in cache), or nil.
+    var moments: BatchMoments?
 
     /// An epilogue; traps when only one of scale and shift is given.
     public init(scale: [Float]? = nil, shift: [Float]? = nil, residual: Variable? = nil, relu: Bool = false) {
@@ -50,17 +53,23 @@ private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int
     let skip = residual?.value.scalars ?? []
     // Not training, and no gradient flows back through this convolution: the inference rule.
     let inference = inferencePass && !x.requiresGrad && !w.requiresGrad && !(residual?.requiresGrad ?? false)
+    let imageRows = g.outHeight * g.outWidth
+    var momentSums = [Double](repeating: 0, count: epilogue?.moments == nil ? 0 : 2 * c * g.batch)
     let y = Tensor(shape: g.outputShape) { out in
         xv.scalars.withUnsafeBufferPointer { xp in
             wv.scalars.withUnsafeBufferPointer { wp in
                 (scale ?? []).withUnsafeBufferPointer { ap in
                     shift.withUnsafeBufferPointer { bp in
                         skip.withUnsafeBufferPointer { sp in
-                            var e = ck_epilogue(a: scale == nil ? nil : ap.baseAddress, b: scale == nil ? nil : bp.baseAddress,
-                                                skip: residual == nil ? nil : sp.baseAddress, relu: epilogue?.relu == true ? 1 : 0)
-                            withUnsafePointer(to: &e) {
-                                ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!,
-                                                    epilogue: epilogue == nil ? nil : $0, inference: inference)
+                            momentSums.withUnsafeMutableBufferPointer { mp in
+                                var e = ck_epilogue(a: scale == nil ? nil : ap.baseAddress, b: scale == nil ? nil : bp.baseAddress,
+                                                    skip: residual == nil ? nil : sp.baseAddress, relu: epilogue?.relu == true ? 1 : 0,
+                                                    moments: epilogue?.moments == nil ? nil : mp.baseAddress,
+                                                    image_rows: imageRows)
+                                withUnsafePointer(to: &e) {
+                                    ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!,
+                                                        epilogue: epilogue == nil ? nil : $0, inference: inference)
+                                }
                             }
                         }
                     }
@@ -68,6 +77,7 @@ private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int
             }
         }
     }
+    epilogue?.moments?.record(perImage: momentSums, images: g.batch, channels: c)
     let parents = [x, w] + (residual.map { [$0] } ?? [])
     let reluOutput = epilogue?.relu == true ? y : nil  // kept for the backward pass only when needed
     return Variable(y, parents: parents) { dy in
