@@ -57,7 +57,8 @@ import Randomness
     }
 
     /// `predict` runs chunks of images through the whole network, one worker per chunk, each
-    /// worker's loops inline: the logits are one pass's bits whatever the chunk size and thread
+    /// worker's loops inline, the chunks sharing each layer's Winograd weights
+    /// (`WinogradWeightCache`): the logits are one pass's bits whatever the chunk size and thread
     /// count (chunks of 1, 4 and 16 leave a short last chunk of 21 images; 21 and 64 are one pass).
     @Test func chunkedInferenceGivesOnePassBits() {
         var rng = SeededGenerator(seed: 6)

@@ -121,14 +121,24 @@ enum ConvKernels {
     /// y = conv(x, w) by Winograd F(4x4, 3x3) (`ck_winograd_supported(cg)`): the weights
     /// transformed once, then chunks of images in parallel; per image, the epilogue as it stores.
     static func winogradForward(_ cg: ck_conv_geom, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                y: UnsafeMutablePointer<Float>, epilogue: UnsafePointer<ck_epilogue>?) {
+                                y: UnsafeMutablePointer<Float>, epilogue: UnsafePointer<ck_epilogue>?,
+                                weights source: WinogradWeightSource? = nil) {
         let batch = Int(cg.n)
         var geometry = cg
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: ck_winograd4_weights_count(&geometry))
-        defer { u.deallocate() }
-        ck_winograd4_weights(&geometry, w, u)
+        let count = ck_winograd4_weights_count(&geometry)
+        var own: UnsafeMutablePointer<Float>? = nil
+        defer { own?.deallocate() }
+        let u: UnsafePointer<Float>
+        if let source {
+            u = source.cache.weights(for: source.key, count: count) { ck_winograd4_weights(&geometry, w, $0) }
+        } else {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            own = p
+            ck_winograd4_weights(&geometry, w, p)
+            u = UnsafePointer(p)
+        }
         let chunks = imageChunks(batch: batch)
-        let xs = UncheckedSendable(x), us = UncheckedSendable(UnsafePointer(u)), ys = UncheckedSendable(y)
+        let xs = UncheckedSendable(x), us = UncheckedSendable(u), ys = UncheckedSendable(y)
         let es = UncheckedSendable(epilogue)
         Parallelism.forEachDynamic(chunks) { c in
             let n0 = c * batch / chunks, n1 = (c + 1) * batch / chunks
@@ -152,9 +162,12 @@ enum ConvKernels {
 
     static func directForward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                               y: UnsafeMutablePointer<Float>, isa: Int32, epilogue: UnsafePointer<ck_epilogue>?,
-                              path: Path = .automatic, inference: Bool = false) {
+                              path: Path = .automatic, inference: Bool = false,
+                              winogradWeights: WinogradWeightSource? = nil) {
         let cg = cGeometry(g, isa: isa)
-        if winograd(cg, path, threshold: inference ? winogradInferenceThreshold : winogradThreshold) { return winogradForward(cg, x: x, w: w, y: y, epilogue: epilogue) }
+        if winograd(cg, path, threshold: inference ? winogradInferenceThreshold : winogradThreshold) {
+            return winogradForward(cg, x: x, w: w, y: y, epilogue: epilogue, weights: winogradWeights)
+        }
         let chunks = imageChunks(batch: g.batch)
         let xs = UncheckedSendable(x), ws = UncheckedSendable(w), ys = UncheckedSendable(y)
         let es = UncheckedSendable(epilogue)
@@ -286,12 +299,16 @@ enum ConvKernels {
     /// y = conv(x, w), then the epilogue if any: per image inside the direct kernels (while the
     /// image's output is in cache), else one pass over y afterwards. `inference`: the pass is not
     /// training and no gradient flows back through it (`winogradInferenceThreshold` applies).
+    /// `winogradWeights`: where a Winograd convolution takes its transformed weights (nil: it
+    /// transforms them itself).
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         y: UnsafeMutablePointer<Float>, path: Path = .automatic,
-                        epilogue: UnsafePointer<ck_epilogue>? = nil, inference: Bool = false) {
+                        epilogue: UnsafePointer<ck_epilogue>? = nil, inference: Bool = false,
+                        winogradWeights: WinogradWeightSource? = nil) {
         WorkCounter.add(g.macs)
         if direct(g, path, forward: true) {
-            return directForward(g, x: x, w: w, y: y, isa: path.isa, epilogue: epilogue, path: path, inference: inference)
+            return directForward(g, x: x, w: w, y: y, isa: path.isa, epilogue: epilogue, path: path, inference: inference,
+                                 winogradWeights: winogradWeights)
         }
         undirectedForward(g, x: x, w: w, y: y)
         guard let epilogue else { return }

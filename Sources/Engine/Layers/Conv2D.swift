@@ -25,7 +25,8 @@ public final class Conv2D: Layer {
 
     /// Convolves NHWC `x` [N, H, W, in] to [N, H', W', out] (H' = ceil(H / stride) with "SAME").
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext) -> Variable {
-        let y = conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, inference: !ctx.training)
+        let y = convolution(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, epilogue: nil,
+                            inference: !ctx.training, winogradWeights: winogradWeights(ctx))
         guard let bias else { return y }
         return addChannelBias(y, ctx.variable(bias))
     }
@@ -33,8 +34,14 @@ public final class Conv2D: Layer {
     /// The convolution with an epilogue fused into it (bias-free layers only).
     public func callAsFunction(_ x: Variable, _ ctx: ForwardContext, epilogue: ConvEpilogue) -> Variable {
         precondition(bias == nil, "Conv2D: an epilogue is fused only into bias-free convolutions")
-        return conv2d(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, epilogue: epilogue,
-                      inference: !ctx.training)
+        return convolution(x, ctx.variable(weight), stride: stride, padding: padding, groups: groups, epilogue: epilogue,
+                           inference: !ctx.training, winogradWeights: winogradWeights(ctx))
+    }
+
+    /// The pass's shared Winograd weights under this layer's key (inference calls only).
+    private func winogradWeights(_ ctx: ForwardContext) -> WinogradWeightSource? {
+        guard !ctx.training, let cache = ctx.winogradWeights else { return nil }
+        return (cache, ObjectIdentifier(weight))
     }
 }
 

@@ -19,13 +19,14 @@ extension Layer {
         if n <= chunk { return self(Variable(x), ForwardContext.inference()).value }
         let input = Variable(x)  // records nothing: `rows` of it keeps no graph
         let chunks = (n + chunk - 1) / chunk
+        let weights = WinogradWeightCache()  // each layer's transform made once for all chunks
         var outputs = [Tensor?](repeating: nil, count: chunks)
         outputs.withUnsafeMutableBufferPointer { slots in
             let out = UncheckedSendable(slots)
             Parallelism.forEachDynamic(chunks) { c in
                 let part = rows(input, (c * chunk)..<min(n, (c + 1) * chunk))
                 // Each worker runs its chunk's layers alone: no region wakes the other workers.
-                out.value[c] = Parallelism.runAlone { self(part, ForwardContext.inference()).value }
+                out.value[c] = Parallelism.runAlone { self(part, ForwardContext.inference(sharing: weights)).value }
             }
         }
         let parts = outputs.compactMap { $0 }

@@ -31,6 +31,17 @@ public final class ForwardContext {
     /// An inference pass: running batch-norm statistics, no noise, no gradients recorded.
     public static func inference() -> ForwardContext { ForwardContext(training: false) }
 
+    /// Winograd-transformed weights shared with the other passes of one inference call (the
+    /// chunks of `Layer.predict`), or nil: each convolution transforms its own.
+    private(set) var winogradWeights: WinogradWeightCache?
+
+    /// An inference pass whose convolutions share their Winograd weights through `cache`.
+    static func inference(sharing cache: WinogradWeightCache) -> ForwardContext {
+        let ctx = ForwardContext(training: false)
+        ctx.winogradWeights = cache
+        return ctx
+    }
+
     /// Whether layers may fuse the ops after a convolution into it: inference with no parameter
     /// gradients recorded, where batch-norm parameters are constants (input gradients still flow).
     var fusesInference: Bool { !training && !recordsGradients }

@@ -42,8 +42,11 @@ public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? 
 }
 
 /// Both `conv2d`s: the convolution, with the epilogue (if any) applied as the kernels store.
-private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int?, groups: Int,
-                         epilogue: ConvEpilogue?, inference inferencePass: Bool) -> Variable {
+/// `winogradWeights` (inference only: see `WinogradWeightCache`): where a Winograd kernel takes
+/// its transformed weights.
+func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int?, groups: Int,
+                 epilogue: ConvEpilogue?, inference inferencePass: Bool,
+                 winogradWeights: WinogradWeightSource? = nil) -> Variable {
     let g = convGeometry(x, w, stride: stride, padding: padding, groups: groups)
     let c = g.outChannels
     if let s = epilogue?.scale { precondition(s.count == c && epilogue?.shift?.count == c, "conv2d: epilogue scale/shift must be [\(c)]") }
@@ -68,7 +71,8 @@ private func convolution(_ x: Variable, _ w: Variable, stride: Int, padding: Int
                                                     image_rows: imageRows)
                                 withUnsafePointer(to: &e) {
                                     ConvKernels.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, y: out.baseAddress!,
-                                                        epilogue: epilogue == nil ? nil : $0, inference: inference)
+                                                        epilogue: epilogue == nil ? nil : $0, inference: inference,
+                                                        winogradWeights: inference ? winogradWeights : nil)
                                 }
                             }
                         }
