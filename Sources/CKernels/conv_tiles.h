@@ -590,22 +590,45 @@ INL void SFX(wino4_output_tile)(const float *mt, size_t estride, int c, float *c
     }
 }
 
-// The input pixels of Winograd tile number `tile` counted from image g0 (image by image,
-// row-major within an image), for m x m output tiles (m = 4 for F(4x4, 3x3), the only caller):
-// the (m + 2) x (m + 2) patch row-major, pointers into x or at a row of zeros for padding taps.
-// Tile (ty, tx) covers output rows m ty .. m ty + m - 1 and reads input rows m ty - pt ..
-// m ty - pt + m + 1.
-static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, int m, const float **p) {
-    const int cin = a->cin, ih = a->ih, iw = a->iw, t = m + 2;
-    const int tw = (a->ow + m - 1) / m, per_image = tw * ((a->oh + m - 1) / m);
-    const int n = g0 + (int)(tile / (size_t)per_image), r = (int)(tile % (size_t)per_image);
-    const int ty = r / tw, tx = r % tw;
-    const float *img = a->x + (size_t)n * ih * iw * cin;
-    for (int dy = 0; dy < t; dy++) {
-        const int iy = m * ty - a->pt + dy;
-        for (int dx = 0; dx < t; dx++) {
-            const int ix = m * tx - a->pl + dx;
-            p[t * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
+// Where a Winograd 4x4 output tile sits: image n, tile row ty, tile column tx.
+typedef struct { int n, ty, tx; } SFX(wino_pos);
+
+// Tile number `tile` counted from image g0 (image by image, row-major within an image).
+INL SFX(wino_pos) SFX(wino_locate)(const wino_args *a, int g0, size_t tile) {
+    const int tw = (a->ow + 3) / 4, per_image = tw * ((a->oh + 3) / 4);
+    const int r = (int)(tile % (size_t)per_image);
+    return (SFX(wino_pos)){g0 + (int)(tile / (size_t)per_image), r / tw, r % tw};
+}
+
+// The next tile in that order.
+INL void SFX(wino_advance)(const wino_args *a, SFX(wino_pos) *q) {
+    if (++q->tx < (a->ow + 3) / 4) return;
+    q->tx = 0;
+    if (++q->ty < (a->oh + 3) / 4) return;
+    q->ty = 0;
+    q->n++;
+}
+
+// The input pixels of the 4x4 output tile at q: the 6x6 patch row-major, pointers into x or at
+// a row of zeros for padding taps. Tile (ty, tx) covers output rows 4 ty .. 4 ty + 3 and reads
+// input rows 4 ty - pt .. 4 ty - pt + 5. An interior tile (no padding tap, most of them) takes
+// its pointers as fixed steps from its corner, without a bounds test per tap.
+INL void SFX(wino_tile_pixels)(const wino_args *a, SFX(wino_pos) q, const float **p) {
+    const int cin = a->cin, ih = a->ih, iw = a->iw;
+    const int iy0 = 4 * q.ty - a->pt, ix0 = 4 * q.tx - a->pl;
+    const float *img = a->x + (size_t)q.n * ih * iw * cin;
+    if (iy0 >= 0 && iy0 + 6 <= ih && ix0 >= 0 && ix0 + 6 <= iw) {
+        const float *corner = img + ((size_t)iy0 * iw + ix0) * cin;
+        const size_t row = (size_t)iw * cin;
+        for (int dy = 0; dy < 6; dy++)
+            for (int dx = 0; dx < 6; dx++) p[6 * dy + dx] = corner + dy * row + (size_t)dx * cin;
+        return;
+    }
+    for (int dy = 0; dy < 6; dy++) {
+        const int iy = iy0 + dy;
+        for (int dx = 0; dx < 6; dx++) {
+            const int ix = ix0 + dx;
+            p[6 * dy + dx] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? img + ((size_t)iy * iw + ix) * cin : wino_zeros;
         }
     }
 }
@@ -623,11 +646,17 @@ static void SFX(wino_tile_pixels)(const wino_args *a, int g0, size_t tile, int m
 static void SFX(wino4_input_block)(const wino_args *a, int g0, size_t b0, int nb, size_t tiles, float *v, size_t tb) {
     const int cin = a->cin;
     const float *ring[WINO_PREFETCH + 1][36];
-    for (int i = 0; i < WINO_PREFETCH && i < nb; i++) SFX(wino_tile_pixels)(a, g0, b0 + i, 4, ring[i]);
+    SFX(wino_pos) ahead = SFX(wino_locate)(a, g0, b0);  // the next tile whose pointers are due
+    for (int i = 0; i < WINO_PREFETCH && i < nb; i++) {
+        SFX(wino_tile_pixels)(a, ahead, ring[i]);
+        SFX(wino_advance)(a, &ahead);
+    }
+    if (nb < WINO_PREFETCH) ahead = SFX(wino_locate)(a, g0, b0 + WINO_PREFETCH);
     for (int i = 0; i < nb; i++) {
         if (b0 + i + WINO_PREFETCH < tiles) {
             const float **p = ring[(i + WINO_PREFETCH) % (WINO_PREFETCH + 1)];
-            SFX(wino_tile_pixels)(a, g0, b0 + i + WINO_PREFETCH, 4, p);
+            SFX(wino_tile_pixels)(a, ahead, p);
+            SFX(wino_advance)(a, &ahead);
             for (int k = 0; k < 36; k += 6)
                 for (int c = 0; c < cin; c += 16)
                     for (int j = 2; j < 6; j++) __builtin_prefetch(p[k + j] + c);
