@@ -15,10 +15,11 @@ import CKernels
 ///
 /// `across` (training only) makes it synchronised batch norm over processes that each hold some
 /// rows of one global batch: the per-channel sums of x and x² (and the row counts), and in the
-/// backward pass the per-channel sums of dy and dy * xhat, are summed over the processes, so every process normalises and back-propagates
-/// with the global batch's statistics: the same numbers as one process holding every row, up to
-/// the order of the additions. The returned scale and offset gradients stay this process's own
-/// share (the data-parallel gradient sum adds them up). Nil: this process's rows alone.
+/// backward pass the per-channel sums of dy and dy * xhat, are summed over the processes, so
+/// every process normalises and back-propagates with the global batch's statistics: the same
+/// numbers as one process holding every row, up to the order of the additions. The returned
+/// scale and offset gradients stay this process's own share (the data-parallel gradient sum adds
+/// them up). Nil: this process's rows alone.
 public func batchNorm(_ x: Variable, scale: Variable, offset: Variable,
                       runningMean: Parameter, runningVariance: Parameter,
                       momentum: Float, epsilon: Float, training: Bool, relu: Bool = false,
@@ -270,17 +271,6 @@ func channelScaled(_ g: Tensor, by a: [Float]) -> Tensor {
 /// thread count) whose partial sums are combined in chunk order: deterministic results.
 enum BNReduction {
     static let chunks = 8
-
-    static func run(rows m: Int, channels c: Int, into total: inout [Double],
-                    _ body: (Int, Int, UnsafeMutablePointer<Double>) -> Void) {
-        let k = min(chunks, m)
-        let partial = UnsafeMutablePointer<Double>.allocate(capacity: k * c)
-        defer { partial.deallocate() }
-        let pp = UncheckedSendable(partial)
-        Parallelism.forEach(k) { i in body(i * m / k, (i + 1) * m / k, pp.value + i * c) }
-        for j in 0..<c { total[j] = 0 }
-        for i in 0..<k { for j in 0..<c { total[j] += partial[i * c + j] } }
-    }
 
     static func run2(rows m: Int, channels c: Int, into t1: inout [Double], _ t2: inout [Double],
                      _ body: (Int, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
