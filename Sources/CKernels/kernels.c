@@ -312,6 +312,7 @@ int ck_conv_forward_winograd(const ck_conv_geom *g, const float *x, const float 
 // -u1/6 + u2/6 + u3/12 - u4/12, -u1/6 - u2/6 + u3/6 + u4/6 + u5], the adjoint of g6_row.
 // Multiplies by the rounded reciprocals (divisions were 3% of a ResNet-26 w32 training step:
 // this runs per (ci, co) for each of the 8 image chunks).
+#if CK_X86
 static inline void gt6(const float *u, size_t step, float *r, size_t rstep) {
     const float sixth = 1.0f / 6, twelfth = 1.0f / 12, twentyfourth = 1.0f / 24;
     const float s12 = u[step] + u[2 * step], d21 = u[2 * step] - u[step];
@@ -320,6 +321,7 @@ static inline void gt6(const float *u, size_t step, float *r, size_t rstep) {
     r[rstep] = d21 * sixth + d34 * twelfth;
     r[2 * rstep] = (s34 - s12) * sixth + u[5 * step];
 }
+#endif
 
 int ck_conv_backward_weight_winograd(const ck_conv_geom *g, const float *x, const float *dy, float *dw, int n0, int n1) {
     if (!ck_winograd_supported(g)) return -1;
