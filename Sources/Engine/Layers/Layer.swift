@@ -35,7 +35,9 @@ public final class ForwardContext {
     /// chunks of `Layer.predict`), or nil: each convolution transforms its own.
     private(set) var winogradWeights: WinogradWeightCache?
 
-    /// An inference pass whose convolutions share their Winograd weights through `cache`.
+    /// An inference pass whose convolutions share their Winograd weights through `cache`. The
+    /// cache keeps the first transform of each weight: it must not outlive the call it was made
+    /// for, nor see a weight update (`Layer.predict` makes one per call).
     static func inference(sharing cache: WinogradWeightCache) -> ForwardContext {
         let ctx = ForwardContext(training: false)
         ctx.winogradWeights = cache

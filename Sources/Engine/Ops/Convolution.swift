@@ -14,7 +14,8 @@ public func conv2d(_ x: Variable, _ w: Variable, stride: Int = 1, padding: Int? 
 /// (a per-channel `y * scale + shift`), a residual add, a ReLU, in that order. Fused into the
 /// convolution, the output is finished image by image while it is in cache, instead of in a
 /// pass per op over the whole batch; the values are the separate ops'. Scale and shift are
-/// constants here: the fusion is for passes that record no parameter gradients.
+/// constants here: that fusion is for passes that record no parameter gradients (training
+/// passes an epilogue only to take a batch norm's moments, `BatchNorm.normalizing`).
 public struct ConvEpilogue {
     /// Per-output-channel y * scale + shift (a folded inference batch norm), or nil; set both or neither.
     public var scale: [Float]?, shift: [Float]?
