@@ -18,26 +18,41 @@ struct EngineBench: ParsableCommand {
 
     @Option(help: "resnet (torch_anchor's post-activation CIFAR ResNet), wrn or efficientnet.")
     var model: Model = .resnet
-    @Option(help: "ResNet depth (6n+2) or WRN depth (6n+4; give it: the default is a ResNet's).") var depth: Int = 8
-    @Option(help: "ResNet base width / WRN widening factor.") var width: Int = 16
-    @Option(help: "EfficientNet width multiplier.") var widthMultiplier: Double = 1
-    @Option(help: "EfficientNet depth multiplier.") var depthMultiplier: Double = 1
-    @Option(help: "Images per step.") var batch: Int = 128
-    @Option(help: "Height and width of the square input images, pixels (28 for Fashion-MNIST).") var imageSize: Int = 32
-    @Option(help: "Channels of the input images (1 for Fashion-MNIST).") var channels: Int = 3
-    @Option(help: "Seconds of training to time (inference gets half, as in torch_anchor.py).") var seconds: Double = 20
-    @Option(help: "Threads (OpenBLAS and the engine's own parallel loops).") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "ResNet depth (6n+2) or WRN depth (6n+4; give it: the default is a ResNet's).") var depth: Int = 8
+    @Option(parsing: .unconditional, help: "ResNet base width / WRN widening factor.") var width: Int = 16
+    @Option(parsing: .unconditional, help: "EfficientNet width multiplier.") var widthMultiplier: Double = 1
+    @Option(parsing: .unconditional, help: "EfficientNet depth multiplier.") var depthMultiplier: Double = 1
+    @Option(parsing: .unconditional, help: "Images per step.") var batch: Int = 128
+    @Option(parsing: .unconditional, help: "Height and width of the square input images, pixels (28 for Fashion-MNIST).") var imageSize: Int = 32
+    @Option(parsing: .unconditional, help: "Channels of the input images (1 for Fashion-MNIST).") var channels: Int = 3
+    @Option(parsing: .unconditional, help: "Seconds of training to time, above 0 and at most a day (inference gets half, as in torch_anchor.py).") var seconds: Double = 20
+    @Option(parsing: .unconditional, help: "Threads (OpenBLAS and the engine's own parallel loops).") var threads: Int = 2
     @Option(help: "Which passes to time: train, infer or both.") var mode: String = "both"
-    @Option(help: "Size of the square sgemm timed as the peak reference (0: skip).") var peakSize: Int = 2048
-    @Option(help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice, none; with it, outputs depend on the batch in the last bits).") var gemmChannelProduct: Int?
-    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) forward and for input gradients in training (default: the engine's choice; a huge value turns it off).") var winogradChannelProduct: Int?
-    @Option(help: "The same for the weight gradients of those convs (default: the engine's choice).") var winogradWeightChannelProduct: Int?
-    @Option(help: "3x3 stride-1 convs with cin*cout >= this run Winograd F(4x4,3x3) in inference (default: the engine's choice).") var winogradInferenceChannelProduct: Int?
-    @Option(help: "Images each worker runs through the whole network at a time in inference (Layer.predict; default: the engine's choice; the batch size: one pass over the batch).") var inferenceChunk: Int?
+    @Option(parsing: .unconditional, help: "Size of the square sgemm timed as the peak reference, 0 to \(EngineBench.maxPeakSize) (0: skip).") var peakSize: Int = 2048
+    @Option(parsing: .unconditional, help: "Dense convs with cin*cout >= this use im2col+sgemm (default: the engine's choice, none; with it, outputs depend on the batch in the last bits).") var gemmChannelProduct: Int?
+    @Option(parsing: .unconditional, help: "3x3 stride-1 convs with cin*cout >= this (and 16, 32, 64 or 128 input channels; never on the portable path) run Winograd F(4x4,3x3) forward and for input gradients in training (default: the engine's, \(KernelConfiguration.winogradChannelProduct); a huge value turns it off).") var winogradChannelProduct: Int?
+    @Option(parsing: .unconditional, help: "The same for the weight gradients of those convs (default: the engine's, \(KernelConfiguration.winogradWeightChannelProduct)).") var winogradWeightChannelProduct: Int?
+    @Option(parsing: .unconditional, help: "The same in inference, a forward pass no gradient flows back through (default: the engine's, \(KernelConfiguration.winogradInferenceChannelProduct)).") var winogradInferenceChannelProduct: Int?
+    @Option(parsing: .unconditional, help: "Images each worker runs through the whole network at a time in inference (Layer.predict; default: the engine's choice; the batch size: one pass over the batch).") var inferenceChunk: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
+
+    /// The largest --peak-size: its three matrices take 3 n² floats (2.4 GB at 16,384).
+    static let maxPeakSize = 16_384
 
     func validate() throws {
         if let c = inferenceChunk, c < 1 { throw ValidationError("--inference-chunk must be at least 1, got \(c)") }
+        // A NaN, zero or negative time would time nothing (and print inf CPU-ms); inf never ends.
+        guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw ValidationError("--seconds must be above 0 and at most 86400, got \(seconds)")
+        }
+        guard (0...EngineBench.maxPeakSize).contains(peakSize) else {
+            throw ValidationError("--peak-size must be 0 (skip) to \(EngineBench.maxPeakSize), got \(peakSize)")
+        }
+        for (name, value) in [("--gemm-channel-product", gemmChannelProduct), ("--winograd-channel-product", winogradChannelProduct),
+                              ("--winograd-weight-channel-product", winogradWeightChannelProduct),
+                              ("--winograd-inference-channel-product", winogradInferenceChannelProduct)] {
+            if let v = value, v < 0 { throw ValidationError("\(name) must be 0 or more (a channel product), got \(v)") }
+        }
         guard batch > 0, imageSize >= 8, channels > 0 else {
             throw ValidationError("--batch and --channels must be positive and --image-size at least 8")
         }
