@@ -36,7 +36,7 @@ struct EngineBench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Images each worker runs through the whole network at a time in inference (Layer.predict; default: the engine's choice; the batch size: one pass over the batch).") var inferenceChunk: Int?
     @Flag(help: "Also print the mean forward/backward/optimizer split of a training step.") var breakdown = false
 
-    /// The largest --peak-size: its three matrices take 3 n² floats (2.4 GB at 16,384).
+    /// The largest --peak-size: its three matrices take 3 n² floats (3.2 GB at 16,384).
     static let maxPeakSize = 16_384
 
     func validate() throws {

@@ -3,10 +3,13 @@ import Testing
 
 /// Runs the `noisy-student` executable built next to the tests, as a user would.
 enum CLI {
-    static var binary: URL? {
+    static var binary: URL? { executable("noisy-student") }
+
+    /// The package's executable `name` (noisy-student, engine-bench), built next to the tests.
+    static func executable(_ name: String) -> URL? {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for dir in [here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent()] {
-            let b = dir.appendingPathComponent("noisy-student")
+            let b = dir.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: b.path) { return b }
         }
         return nil

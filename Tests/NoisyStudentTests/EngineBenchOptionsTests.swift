@@ -6,13 +6,6 @@ import Testing
 /// the option's value, not as another option), and its help gives the engine's Winograd
 /// defaults.
 @Suite struct EngineBenchOptionsTests {
-    /// The `engine-bench` executable built beside `noisy-student`.
-    static var binary: URL? {
-        guard let sibling = CLI.binary?.deletingLastPathComponent().appendingPathComponent("engine-bench"),
-              FileManager.default.isExecutableFile(atPath: sibling.path) else { return nil }
-        return sibling
-    }
-
     @Test(arguments: [
         (["--seconds", "0"], "--seconds"), (["--seconds", "-1"], "--seconds"), (["--seconds", "nan"], "--seconds"),
         (["--seconds", "inf"], "--seconds"), (["--peak-size=-1"], "--peak-size"), (["--peak-size", "100000"], "--peak-size"),
@@ -23,7 +16,7 @@ import Testing
         (["--winograd-inference-channel-product=-1"], "--winograd-inference-channel-product"),
     ])
     func badOptionsAreRefusedByName(_ c: ([String], String)) throws {
-        let exe = try #require(Self.binary)
+        let exe = try #require(CLI.executable("engine-bench"))
         // The other options keep an accepted run short (a tiny inference, no sgemm reference).
         var args = c.0 + ["--mode", "infer", "--batch", "2"]
         if !c.1.hasPrefix("--seconds") { args += ["--seconds", "0.1"] }
@@ -34,7 +27,7 @@ import Testing
     }
 
     @Test func helpGivesTheWinogradDefaults() throws {
-        let exe = try #require(Self.binary)
+        let exe = try #require(CLI.executable("engine-bench"))
         let r = try CLI.outcome(exe, ["--help"], timeout: 60)
         let help = r.out.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
         #expect(r.status == 0)
