@@ -38,6 +38,8 @@ struct EngineBench: ParsableCommand {
 
     /// The largest --peak-size: its three matrices take 3 n² floats (3.2 GB at 16,384).
     static let maxPeakSize = 16_384
+    /// The largest --batch and --image-size (a 4,096-image batch of 32 x 32 x 3 is 50 MB).
+    static let maxBatch = 4_096, maxImageSize = 512
 
     func validate() throws {
         if let c = inferenceChunk, c < 1 { throw ValidationError("--inference-chunk must be at least 1, got \(c)") }
@@ -53,8 +55,9 @@ struct EngineBench: ParsableCommand {
                               ("--winograd-inference-channel-product", winogradInferenceChannelProduct)] {
             if let v = value, v < 0 { throw ValidationError("\(name) must be 0 or more (a channel product), got \(v)") }
         }
-        guard batch > 0, imageSize >= 8, channels > 0 else {
-            throw ValidationError("--batch and --channels must be positive and --image-size at least 8")
+        // Upper bounds keep the input tensor's size from overflowing or exhausting memory.
+        guard (1...EngineBench.maxBatch).contains(batch), (8...EngineBench.maxImageSize).contains(imageSize), channels > 0 else {
+            throw ValidationError("--batch must be 1 to \(EngineBench.maxBatch), --channels positive and --image-size 8 to \(EngineBench.maxImageSize)")
         }
         if let problem = BLASRuntime.threadCountProblem(threads) { throw ValidationError("--threads \(problem)") }
         guard ["train", "infer", "both"].contains(mode) else { throw ValidationError("--mode must be train, infer or both, got \(mode)") }
@@ -123,7 +126,8 @@ struct EngineBench: ParsableCommand {
             tForward = 0; tBackward = 0; tStep = 0
             cpu0 = cpuSeconds()
             let t0 = now()
-            while now() - t0 < seconds { trainStep(); trainSteps += 1 }
+            // At least one step, however short --seconds is: a rate of nothing timed is no rate.
+            repeat { trainStep(); trainSteps += 1 } while now() - t0 < seconds
             train = Double(trainSteps * batch) / (now() - t0)
             cpuTrain = cpuSeconds() - cpu0
         }
@@ -132,7 +136,7 @@ struct EngineBench: ParsableCommand {
             for _ in 0..<3 { _ = infer1() }
             var n = 0
             let c0 = cpuSeconds(), t0 = now()
-            while now() - t0 < seconds / 2 { _ = infer1(); n += 1 }
+            repeat { _ = infer1(); n += 1 } while now() - t0 < seconds / 2
             infer = Double(n * batch) / (now() - t0)
             cpuInfer = (cpuSeconds() - c0) / Double(n)
         }
